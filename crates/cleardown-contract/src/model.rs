@@ -1,0 +1,245 @@
+//! Plain data of the contract: identifiers, capabilities (SPEC L2), call info
+//! (SPEC Q1) and the far-end view (SPEC §10).
+//!
+//! These are the Rust-side shapes. Across the plugin boundary they travel as
+//! their mirrors in [`crate::abi`], which encode enums as TAPI codes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::state::{CallStatus, DisconnectMode, code_enum};
+
+/// A provider's name for one of its calls (one appearance at one address).
+///
+/// Chosen by the provider, never 0, never reused while the host may still ask
+/// about it (until [`close_call`](crate::abi::FfiProvider::close_call)).
+#[repr(transparent)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, abi_stable::StableAbi,
+)]
+pub struct CallId(pub u64);
+
+/// The host's number for an asynchronous request (SPEC D3). Always > 0.
+#[repr(transparent)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, abi_stable::StableAbi,
+)]
+pub struct RequestId(pub u64);
+
+/// An address (a line appearance, an extension) of a provider: the index into
+/// [`Capabilities::addresses`].
+#[repr(transparent)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, abi_stable::StableAbi,
+)]
+pub struct AddressId(pub u32);
+
+impl std::fmt::Display for CallId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "call#{}", self.0)
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "request#{}", self.0)
+    }
+}
+
+code_enum! {
+    /// What an app may do with a call (TAPI `LINECALLPRIVILEGE_*`).
+    Privilege {
+        /// May only observe and query (SPEC D1: dropping fails `NotOwner`).
+        Monitor = 0x2,
+        /// May change the call's state.
+        Owner = 0x4,
+    }
+}
+
+code_enum! {
+    /// How an address is shared between stations (TAPI `LINEADDRESSSHARING_*`, SPEC §6).
+    Sharing {
+        /// One station only.
+        Private = 0x1,
+        /// Bridged; a call is taken by one station exclusively (B4).
+        BridgedExclusive = 0x2,
+        /// Bridged; a new call appearance per station (B4).
+        BridgedNew = 0x4,
+        /// Bridged; stations share the call (B1, B2, B3).
+        BridgedShared = 0x8,
+        /// Monitored only.
+        Monitored = 0x10,
+    }
+}
+
+/// Capabilities of one address (TAPI `LINEADDRESSCAPS`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressCaps {
+    /// A name people recognise ("ext-100", "station-2").
+    pub name: String,
+    /// Dropping a conference parent drops its parties too (SPEC C1);
+    /// without it the parties stay connected to each other (C2).
+    pub conf_drop: bool,
+    /// How the address is shared between stations (SPEC §6).
+    pub sharing: Sharing,
+}
+
+/// What a provider declares it can do (SPEC L2). The conformance suite runs
+/// every rule these imply and the negative path of every one left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Largest UUI a drop may carry, in bytes (SPEC U1); 0: none (U4).
+    pub uui_drop_size: u32,
+    /// Dropping an offered call rejects it (SPEC R1); else `OperationUnavail` (R2).
+    pub reject_by_drop: bool,
+    /// Closing a line drops the calls the closing app solely owned (SPEC B5).
+    pub close_drop: bool,
+    /// The provider's addresses; [`AddressId`] indexes this list.
+    pub addresses: Vec<AddressCaps>,
+}
+
+impl Capabilities {
+    /// The capabilities of one address, if it exists.
+    pub fn address(&self, address: AddressId) -> Option<&AddressCaps> {
+        self.addresses.get(address.0 as usize)
+    }
+}
+
+/// Who a provider is and what it declares (SPEC L2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    /// Short name, e.g. `pbx-sim`.
+    pub name: String,
+    /// The provider's own version.
+    pub version: String,
+    /// What it declares.
+    pub capabilities: Capabilities,
+}
+
+code_enum! {
+    /// How another call relates to this one (TAPI's related-call fields).
+    Relation {
+        /// That call is the conference this call is a party of.
+        Parent = 0x1,
+        /// That call is a party of this conference.
+        Child = 0x2,
+        /// That call is this call's consultation call (conference or transfer).
+        Consult = 0x3,
+        /// This call is the consultation call of that primary call.
+        Primary = 0x4,
+    }
+}
+
+/// One related call, named by `C` (a [`CallId`] at the boundary, a handle in the host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related<C> {
+    pub relation: Relation,
+    pub call: C,
+}
+
+/// What a call-info query answers (SPEC Q1; TAPI `LINECALLINFO`). The
+/// provider keeps answering it for a call until the host closes the call,
+/// after drop and after Idle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallInfo<C> {
+    /// The address the call is on.
+    pub address: AddressId,
+    /// The current state and its detail.
+    pub status: CallStatus<C>,
+    /// Conference parent/children and consultation links, in a stable order.
+    pub related: Vec<Related<C>>,
+    /// The remote party, as the far-end view names it (empty for a conference parent).
+    pub remote: String,
+    /// The last disconnect mode, kept after Idle (`None` if never disconnected).
+    pub disconnect_mode: Option<DisconnectMode>,
+    /// UUI the far end sent with its hang-up (SPEC U5).
+    #[serde(with = "hex_bytes")]
+    pub uui_received: Vec<u8>,
+    /// UUI this side sent with its drop (SPEC U3).
+    #[serde(with = "hex_bytes")]
+    pub uui_sent: Vec<u8>,
+}
+
+code_enum! {
+    /// Where a remote party stands, as the far end sees it.
+    RemoteState {
+        /// Being alerted by a call from us.
+        Ringing = 0x1,
+        /// Calling us, not yet answered.
+        Calling = 0x2,
+        /// In a call (with us, or with the parties in `connected_to`).
+        Connected = 0x3,
+        /// Gone: the call ended for this party.
+        Released = 0x4,
+    }
+}
+
+code_enum! {
+    /// What kind of ending a remote party received.
+    SignalKind {
+        /// Hang-up of an established call (SIP BYE, ISDN release, analog on-hook).
+        Release = 0x1,
+        /// Withdrawal of an unanswered outbound call (SIP CANCEL → 487).
+        Cancel = 0x2,
+        /// Rejection of the party's offered call (SIP 603/486/480).
+        Reject = 0x3,
+    }
+}
+
+/// One ending signal a remote party received from us (SPEC §10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteSignal {
+    pub kind: SignalKind,
+    /// The Q.850 cause it carried (16 normal clearing, 17 busy, 19 no answer, 21 rejected).
+    pub cause: u32,
+    /// UUI it carried, byte for byte (SPEC U3).
+    #[serde(with = "hex_bytes")]
+    pub uui: Vec<u8>,
+    /// The provider's own rendering ("release cause 16", "BYE", "603 Decline").
+    pub wire: String,
+}
+
+/// A remote party as the far end sees it (SPEC §10): what it received and
+/// whom it is still talking to (SPEC C2, B2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteParty {
+    pub name: String,
+    pub state: RemoteState,
+    /// Other remote parties this one is still connected to (C2: a conference
+    /// that lost its host station keeps talking).
+    pub connected_to: Vec<String>,
+    /// The ending signals it received, in order.
+    pub received: Vec<RemoteSignal>,
+}
+
+/// UUI shows as lowercase hex in reports and fixtures: it is binary.
+pub mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    /// `bytes` as lowercase hex.
+    pub fn encode(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Hex (either case, even length) back to bytes.
+    pub fn decode(text: &str) -> Result<Vec<u8>, String> {
+        if text.len() % 2 != 0 {
+            return Err(format!("hex string {text:?} has an odd number of digits"));
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                u8::from_str_radix(&text[i..i + 2], 16)
+                    .map_err(|_| format!("{:?} is not a hex byte", &text[i..i + 2]))
+            })
+            .collect()
+    }
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        decode(&text).map_err(D::Error::custom)
+    }
+}

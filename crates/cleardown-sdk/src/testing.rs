@@ -1,0 +1,94 @@
+//! Drive a provider without a host: a [`Reporter`] that records what the
+//! provider reports, for a provider's own unit tests. Conformance is checked
+//! through the host and the loaded plugin; this is for white-box tests.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use abi_stable::{sabi_trait::TD_Opaque, std_types::RArc};
+use cleardown_contract::abi::{EventSink, EventSink_TO, decode_status};
+
+use crate::{AddressId, CONTRACT_VERSION, CallId, CallStatus, LineError, Reporter, RequestId};
+
+/// One thing a provider reported, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reported {
+    NewCall { call: CallId, address: AddressId, request: Option<RequestId> },
+    State { call: CallId, status: CallStatus<CallId> },
+    Complete { request: RequestId, result: Result<(), LineError> },
+    /// A report whose codes the contract does not define.
+    Garbage(String),
+}
+
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<Reported>>>);
+
+impl Recorder {
+    fn push(&self, event: Reported) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(event);
+    }
+}
+
+impl EventSink for Recorder {
+    fn new_call(&self, call: CallId, address: AddressId, request: RequestId) {
+        let request = (request.0 != 0).then_some(request);
+        self.push(Reported::NewCall { call, address, request });
+    }
+    fn call_state(&self, call: CallId, state: u32, mode: u32, parent: CallId) {
+        self.push(match decode_status(state, mode, parent) {
+            Ok(status) => Reported::State { call, status },
+            Err(garbage) => Reported::Garbage(garbage.0),
+        });
+    }
+    fn complete(&self, request: RequestId, result: u32) {
+        self.push(match result {
+            0 => Reported::Complete { request, result: Ok(()) },
+            code => match LineError::from_code(code) {
+                Some(error) => Reported::Complete { request, result: Err(error) },
+                None => Reported::Garbage(format!("completion code {code:#x}")),
+            },
+        });
+    }
+}
+
+/// A reporter and the log of everything reported through it.
+#[derive(Clone)]
+pub struct Recording {
+    log: Recorder,
+    reporter: Reporter,
+}
+
+impl std::fmt::Debug for Recording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recording").field("log", &self.snapshot()).finish()
+    }
+}
+
+impl Default for Recording {
+    fn default() -> Self {
+        let log = Recorder::default();
+        let sink = EventSink_TO::from_ptr(RArc::new(log.clone()), TD_Opaque);
+        Recording { reporter: Reporter::new(sink, CONTRACT_VERSION), log }
+    }
+}
+
+impl Recording {
+    /// A new, empty recording.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The reporter to hand to [`crate::Provider::open`].
+    pub fn reporter(&self) -> Reporter {
+        self.reporter.clone()
+    }
+
+    /// Everything reported so far.
+    pub fn snapshot(&self) -> Vec<Reported> {
+        self.log.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Everything reported so far, emptying the log.
+    pub fn take(&self) -> Vec<Reported> {
+        std::mem::take(&mut *self.log.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
