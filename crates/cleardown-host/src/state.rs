@@ -1,0 +1,402 @@
+//! The host's state behind its one lock: providers, apps, handles, calls and
+//! pending requests, and the routing of provider reports to apps.
+
+use std::collections::{HashMap, VecDeque};
+
+use abi_stable::std_types::{RResult, ROption};
+use cleardown_contract::{
+    AddressId, CallId, CallInfo, CallStatus, DisconnectCode, LineError, LineResult, Privilege,
+    ProviderInfo, Related, RequestId,
+    abi::{ProviderBox, ProviderResult, decode_status},
+};
+
+use crate::{
+    AppId, CallHandle, Event, ProviderId,
+    load::Library,
+    sink::{Inbox, Raw},
+};
+
+pub(crate) struct Slot {
+    pub(crate) label: String,
+    pub(crate) config: String,
+    pub(crate) path: Option<std::path::PathBuf>,
+    pub(crate) info: ProviderInfo,
+    pub(crate) library: Library,
+    pub(crate) provider: ProviderBox,
+    pub(crate) fault: Option<String>,
+    /// How many apps have each address open.
+    pub(crate) open_lines: HashMap<AddressId, u32>,
+}
+
+pub(crate) struct AppState {
+    pub(crate) name: String,
+    pub(crate) lines: HashMap<(ProviderId, AddressId), Privilege>,
+    pub(crate) queue: VecDeque<Event>,
+}
+
+pub(crate) struct CallRecord {
+    pub(crate) address: AddressId,
+    pub(crate) status: CallStatus<CallId>,
+    /// Every handle to this call, one per app at most, in issue order.
+    pub(crate) handles: Vec<CallHandle>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct HandleEntry {
+    pub(crate) app: AppId,
+    pub(crate) provider: ProviderId,
+    pub(crate) call: CallId,
+    pub(crate) privilege: Privilege,
+}
+
+struct Pending {
+    /// `None` for the host's own requests (drops made by closing a line).
+    app: Option<AppId>,
+    provider: ProviderId,
+}
+
+#[derive(Default)]
+pub(crate) struct HostState {
+    pub(crate) providers: Vec<Slot>,
+    pub(crate) apps: Vec<AppState>,
+    pub(crate) calls: HashMap<(ProviderId, CallId), CallRecord>,
+    pub(crate) handles: HashMap<CallHandle, HandleEntry>,
+    requests: HashMap<RequestId, Pending>,
+    next_handle: u32,
+    next_request: u64,
+    scratch: Vec<(ProviderId, Raw)>,
+}
+
+impl HostState {
+    pub(crate) fn slot(&self, provider: ProviderId) -> LineResult<&Slot> {
+        self.providers.get(provider.0 as usize).ok_or(LineError::InvalPointer)
+    }
+
+    /// Routes every queued provider report to the apps, in arrival order (D10).
+    pub(crate) fn pump(&mut self, inbox: &Inbox) {
+        let mut batch = std::mem::take(&mut self.scratch);
+        inbox.drain_into(&mut batch);
+        for (provider, raw) in batch.drain(..) {
+            if self.providers[provider.0 as usize].fault.is_some() {
+                continue;
+            }
+            match raw {
+                Raw::NewCall { call, address, request } => {
+                    if self.providers[provider.0 as usize].info.capabilities.address(address).is_none() {
+                        self.fault(provider, format!("reported {call} on unknown address {}", address.0));
+                        continue;
+                    }
+                    let creator = self.requests.get(&request).and_then(|r| r.app);
+                    self.ensure_call(provider, call, address, creator);
+                }
+                Raw::State { call, state, mode, parent } => match decode_status(state, mode, parent) {
+                    Ok(status) => self.route_state(provider, call, status),
+                    Err(garbage) => self.fault(provider, format!("state report for {call}: {}", garbage.0)),
+                },
+                Raw::Complete { request, result } => self.route_reply(provider, request, result),
+            }
+        }
+        self.scratch = batch;
+    }
+
+    fn route_state(&mut self, provider: ProviderId, call: CallId, status: CallStatus<CallId>) {
+        // A report for a call the host no longer tracks (closed, never
+        // announced) reaches nobody.
+        let Some(record) = self.calls.get_mut(&(provider, call)) else { return };
+        record.status = status;
+        let record = &self.calls[&(provider, call)];
+        for handle in &record.handles {
+            let entry = self.handles[handle];
+            let status = status.map_parent(|parent| self.handle_of(entry.app, provider, parent));
+            self.apps[entry.app.0 as usize].queue.push_back(Event::CallState {
+                handle: *handle,
+                status,
+                privilege: entry.privilege,
+            });
+        }
+    }
+
+    fn route_reply(&mut self, provider: ProviderId, request: RequestId, result: u32) {
+        let Some(pending) = self.requests.remove(&request) else {
+            self.fault(provider, format!("completed {request}, which it was not given or already completed"));
+            return;
+        };
+        if pending.provider != provider {
+            self.fault(provider, format!("completed {request}, which belongs to another provider"));
+            return;
+        }
+        let result = match result {
+            0 => Ok(()),
+            code => match LineError::from_code(code) {
+                Some(error) => Err(error),
+                None => {
+                    self.reply(pending.app, request, Err(LineError::OperationFailed));
+                    self.fault(provider, format!("completed {request} with undefined code {code:#x}"));
+                    return;
+                }
+            },
+        };
+        self.reply(pending.app, request, result);
+    }
+
+    fn reply(&mut self, app: Option<AppId>, request: RequestId, result: LineResult<()>) {
+        if let Some(app) = app {
+            self.apps[app.0 as usize].queue.push_back(Event::Reply { request, result });
+        }
+    }
+
+    /// Marks `provider` faulted (X2): it is never called again, and every
+    /// request it still owes gets its one Reply, `OperationFailed` (D3).
+    pub(crate) fn fault(&mut self, provider: ProviderId, reason: String) {
+        let slot = &mut self.providers[provider.0 as usize];
+        if slot.fault.is_some() {
+            return;
+        }
+        slot.fault = Some(reason);
+        let mut owed: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, p)| p.provider == provider)
+            .map(|(r, _)| *r)
+            .collect();
+        owed.sort();
+        for request in owed {
+            if let Some(pending) = self.requests.remove(&request) {
+                self.reply(pending.app, request, Err(LineError::OperationFailed));
+            }
+        }
+    }
+
+    /// The handle `app` holds to `call`, if any.
+    pub(crate) fn handle_of(&self, app: AppId, provider: ProviderId, call: CallId) -> Option<CallHandle> {
+        self.calls
+            .get(&(provider, call))?
+            .handles
+            .iter()
+            .copied()
+            .find(|h| self.handles[h].app == app)
+    }
+
+    /// Makes sure the host tracks `call`, giving handles to the apps with its
+    /// line open: the creating app as Owner and the others as Monitors, or,
+    /// for an offered call, each with the privilege it opened the line with.
+    pub(crate) fn ensure_call(
+        &mut self,
+        provider: ProviderId,
+        call: CallId,
+        address: AddressId,
+        creator: Option<AppId>,
+    ) {
+        let key = (provider, call);
+        if let std::collections::hash_map::Entry::Vacant(vacant) = self.calls.entry(key) {
+            vacant.insert(CallRecord { address, status: CallStatus::Unknown, handles: Vec::new() });
+            for index in 0..self.apps.len() {
+                let app = AppId(index as u32);
+                let Some(&line) = self.apps[index].lines.get(&(provider, address)) else { continue };
+                let privilege = match creator {
+                    Some(creator) if creator == app => Privilege::Owner,
+                    Some(_) => Privilege::Monitor,
+                    None => line,
+                };
+                self.issue_handle(app, provider, call, privilege);
+            }
+        }
+        if let Some(creator) = creator {
+            if self.handle_of(creator, provider, call).is_none() {
+                self.issue_handle(creator, provider, call, Privilege::Owner);
+            }
+        }
+    }
+
+    fn issue_handle(&mut self, app: AppId, provider: ProviderId, call: CallId, privilege: Privilege) {
+        self.next_handle += 1;
+        let handle = CallHandle(self.next_handle);
+        self.handles.insert(handle, HandleEntry { app, provider, call, privilege });
+        if let Some(record) = self.calls.get_mut(&(provider, call)) {
+            record.handles.push(handle);
+        }
+    }
+
+    /// The entry of `handle` if `app` holds it (T2).
+    pub(crate) fn entry(&self, app: AppId, handle: CallHandle) -> LineResult<HandleEntry> {
+        match self.handles.get(&handle) {
+            Some(entry) if entry.app == app => Ok(*entry),
+            _ => Err(LineError::InvalCallHandle),
+        }
+    }
+
+    /// The entry of `handle` if `app` holds it as Owner (D1).
+    pub(crate) fn owned(&self, app: AppId, handle: CallHandle) -> LineResult<HandleEntry> {
+        let entry = self.entry(app, handle)?;
+        match entry.privilege {
+            Privilege::Owner => Ok(entry),
+            Privilege::Monitor => Err(LineError::NotOwner),
+        }
+    }
+
+    pub(crate) fn status(&self, entry: &HandleEntry) -> CallStatus<CallId> {
+        self.calls.get(&(entry.provider, entry.call)).map_or(CallStatus::Unknown, |r| r.status)
+    }
+
+    /// Calls into a provider. A faulted provider is not called; a panic or an
+    /// undefined error code faults it (X2). The caller must already have
+    /// removed any request of its own, so the fault's replies skip it.
+    fn call<T>(
+        &mut self,
+        provider: ProviderId,
+        f: impl FnOnce(&mut ProviderBox) -> ProviderResult<T>,
+    ) -> LineResult<T> {
+        let slot = self.providers.get_mut(provider.0 as usize).ok_or(LineError::InvalPointer)?;
+        if slot.fault.is_some() {
+            return Err(LineError::OperationFailed);
+        }
+        match f(&mut slot.provider) {
+            RResult::ROk(value) => Ok(value),
+            RResult::RErr(error) => {
+                if let ROption::RSome(message) = error.panic {
+                    self.fault(provider, format!("panicked: {message}"));
+                    return Err(LineError::OperationFailed);
+                }
+                LineError::from_code(error.code).map_or_else(
+                    || {
+                        self.fault(provider, format!("returned undefined error code {:#x}", error.code));
+                        Err(LineError::OperationFailed)
+                    },
+                    Err,
+                )
+            }
+        }
+    }
+
+    /// Calls into a provider for something that is not a request, then
+    /// routes whatever it reported.
+    pub(crate) fn call_now<T>(
+        &mut self,
+        inbox: &Inbox,
+        provider: ProviderId,
+        f: impl FnOnce(&mut ProviderBox) -> ProviderResult<T>,
+    ) -> LineResult<T> {
+        let outcome = self.call(provider, f);
+        self.pump(inbox);
+        outcome
+    }
+
+    /// Starts an asynchronous request for `app` (D3): registered before the
+    /// provider sees it so that its completion can arrive at any time, and
+    /// withdrawn if the provider refuses it synchronously (then no Reply).
+    pub(crate) fn request<T>(
+        &mut self,
+        inbox: &Inbox,
+        app: Option<AppId>,
+        provider: ProviderId,
+        f: impl FnOnce(&mut ProviderBox, RequestId) -> ProviderResult<T>,
+    ) -> LineResult<(RequestId, T)> {
+        self.next_request += 1;
+        let request = RequestId(self.next_request);
+        self.requests.insert(request, Pending { app, provider });
+        let slot = self.providers.get_mut(provider.0 as usize).ok_or(LineError::InvalPointer)?;
+        if slot.fault.is_some() {
+            self.requests.remove(&request);
+            return Err(LineError::OperationFailed);
+        }
+        let outcome = f(&mut slot.provider, request);
+        if let RResult::RErr(_) = &outcome {
+            // Refused: the request never existed for the app. Withdraw it
+            // before anything is routed, so neither a fault nor a stray
+            // completion can reply to it.
+            self.requests.remove(&request);
+        }
+        let outcome = self.call(provider, |_| outcome);
+        self.pump(inbox);
+        outcome.map(|value| (request, value))
+    }
+
+    /// Validates and starts a drop (D1, D2, U2, U4, R2, R3).
+    pub(crate) fn drop_call(
+        &mut self,
+        inbox: &Inbox,
+        app: Option<AppId>,
+        entry: HandleEntry,
+        code: DisconnectCode,
+        uui: &[u8],
+    ) -> LineResult<RequestId> {
+        self.pump(inbox);
+        let status = self.status(&entry);
+        let state = status.state();
+        if status.is_idle() {
+            return Err(LineError::InvalCallState);
+        }
+        let caps = &self.slot(entry.provider)?.info.capabilities;
+        if uui.len() > caps.uui_drop_size as usize {
+            return Err(LineError::UserUserInfoTooBig);
+        }
+        if matches!(code, DisconnectCode::Rejected | DisconnectCode::Busy) && !state.is_offered() {
+            return Err(LineError::InvalCallState);
+        }
+        if state.is_offered() && !caps.reject_by_drop {
+            return Err(LineError::OperationUnavail);
+        }
+        let call = entry.call;
+        self.request(inbox, app, entry.provider, |p, request| {
+            p.drop_call(request, call, code.code(), uui.into())
+        })
+        .map(|(request, ())| request)
+    }
+
+    /// Frees `handle` (T1, T2); closes the call in the provider when it was
+    /// the last handle to it (T3). Queued events for it are discarded (D10).
+    pub(crate) fn deallocate(&mut self, inbox: &Inbox, app: AppId, handle: CallHandle) -> LineResult<()> {
+        let entry = self.entry(app, handle)?;
+        self.pump(inbox);
+        self.handles.remove(&handle);
+        self.apps[app.0 as usize]
+            .queue
+            .retain(|event| !matches!(event, Event::CallState { handle: h, .. } if *h == handle));
+        let key = (entry.provider, entry.call);
+        let last = match self.calls.get_mut(&key) {
+            Some(record) => {
+                record.handles.retain(|h| *h != handle);
+                record.handles.is_empty()
+            }
+            None => false,
+        };
+        if last {
+            self.calls.remove(&key);
+            // Deallocation itself never fails (T1); a provider that fails to
+            // close is its own problem, and a panic faults it (X2).
+            let _ = self.call_now(inbox, entry.provider, |p| p.close_call(entry.call));
+        }
+        Ok(())
+    }
+
+    /// Call info for `app` (Q1): the provider's answer, other calls renamed
+    /// to `app`'s handles.
+    pub(crate) fn call_info(
+        &mut self,
+        inbox: &Inbox,
+        entry: HandleEntry,
+    ) -> LineResult<CallInfo<Option<CallHandle>>> {
+        let raw = self.call_now(inbox, entry.provider, |p| p.call_info(entry.call))?;
+        let info = match raw.decode() {
+            Ok(info) => info,
+            Err(garbage) => {
+                self.fault(entry.provider, format!("call info for {}: {}", entry.call, garbage.0));
+                return Err(LineError::OperationFailed);
+            }
+        };
+        let rename = |call: CallId| self.handle_of(entry.app, entry.provider, call);
+        Ok(CallInfo {
+            address: info.address,
+            status: info.status.map_parent(rename),
+            related: info
+                .related
+                .iter()
+                .map(|r| Related { relation: r.relation, call: rename(r.call) })
+                .collect(),
+            remote: info.remote,
+            disconnect_mode: info.disconnect_mode,
+            uui_received: info.uui_received,
+            uui_sent: info.uui_sent,
+        })
+    }
+}
