@@ -25,8 +25,7 @@
 use abi_stable::{
     StableAbi, declare_root_module_statics,
     library::RootModule,
-    package_version_strings,
-    sabi_trait,
+    package_version_strings, sabi_trait,
     sabi_types::VersionStrings,
     std_types::{RArc, RBox, ROption, RResult, RSlice, RStr, RString, RVec},
 };
@@ -59,7 +58,10 @@ pub const CONTRACT_VERSION: ContractVersion = ContractVersion { major: 1, minor:
 
 /// Why a plugin's contract version cannot be used by this host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the plugin was built against contract {plugin}, this host speaks contract {host}.x")]
+#[error(
+    "the plugin was built against contract {plugin}, this host speaks contract {}.x (up to {host})",
+    host.major
+)]
 pub struct VersionMismatch {
     pub host: ContractVersion,
     pub plugin: ContractVersion,
@@ -76,7 +78,10 @@ pub fn negotiate(
     if host.major != plugin.major {
         return Err(VersionMismatch { host, plugin });
     }
-    Ok(ContractVersion { major: host.major, minor: host.minor.min(plugin.minor) })
+    Ok(ContractVersion {
+        major: host.major,
+        minor: host.minor.min(plugin.minor),
+    })
 }
 
 /// The symbol under which a provider library exports its [`ContractStamp`].
@@ -98,7 +103,10 @@ pub struct ContractStamp {
 
 impl ContractStamp {
     /// The stamp of a plugin built against this crate.
-    pub const CURRENT: ContractStamp = ContractStamp { magic: STAMP_MAGIC, version: CONTRACT_VERSION };
+    pub const CURRENT: ContractStamp = ContractStamp {
+        magic: STAMP_MAGIC,
+        version: CONTRACT_VERSION,
+    };
 }
 
 /// An error a provider returns from an entry point.
@@ -116,7 +124,10 @@ pub struct ProviderError {
 
 impl From<LineError> for ProviderError {
     fn from(error: LineError) -> Self {
-        ProviderError { code: error.code(), panic: ROption::RNone }
+        ProviderError {
+            code: error.code(),
+            panic: ROption::RNone,
+        }
     }
 }
 
@@ -402,8 +413,11 @@ pub struct FfiCallInfo {
 /// Decodes a state report (state code, mode code, parent) into a status.
 pub fn decode_status(state: u32, mode: u32, parent: CallId) -> Result<CallStatus<CallId>, Garbage> {
     let bare = decode_code("call state", state, CallState::from_code)?;
-    CallStatus::from_parts(bare, mode, parent)
-        .ok_or_else(|| Garbage(format!("mode code {mode:#x} is not defined for state {bare}")))
+    CallStatus::from_parts(bare, mode, parent).ok_or_else(|| {
+        Garbage(format!(
+            "mode code {mode:#x} is not defined for state {bare}"
+        ))
+    })
 }
 
 impl From<&CallInfo<CallId>> for FfiCallInfo {
@@ -420,7 +434,10 @@ impl From<&CallInfo<CallId>> for FfiCallInfo {
             related: info
                 .related
                 .iter()
-                .map(|r| FfiRelated { relation: r.relation.code(), call: r.call })
+                .map(|r| FfiRelated {
+                    relation: r.relation.code(),
+                    call: r.call,
+                })
                 .collect(),
             remote: info.remote.as_str().into(),
             disconnect_mode: info.disconnect_mode.map_or(0, DisconnectMode::code),
@@ -449,7 +466,11 @@ impl FfiCallInfo {
             remote: self.remote.to_string(),
             disconnect_mode: match self.disconnect_mode {
                 0 => None,
-                code => Some(decode_code("disconnect mode", code, DisconnectMode::from_code)?),
+                code => Some(decode_code(
+                    "disconnect mode",
+                    code,
+                    DisconnectMode::from_code,
+                )?),
             },
             uui_received: self.uui_received.to_vec(),
             uui_sent: self.uui_sent.to_vec(),
@@ -484,7 +505,11 @@ impl From<&RemoteParty> for FfiRemoteParty {
         FfiRemoteParty {
             name: party.name.as_str().into(),
             state: party.state.code(),
-            connected_to: party.connected_to.iter().map(|n| RString::from(n.as_str())).collect(),
+            connected_to: party
+                .connected_to
+                .iter()
+                .map(|n| RString::from(n.as_str()))
+                .collect(),
             received: party
                 .received
                 .iter()

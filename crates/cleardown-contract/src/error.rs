@@ -34,7 +34,9 @@ impl LineError {
     /// A sentence a person can act on.
     pub const fn description(self) -> &'static str {
         match self {
-            LineError::InvalCallHandle => "the call handle is not valid (never issued, or deallocated)",
+            LineError::InvalCallHandle => {
+                "the call handle is not valid (never issued, or deallocated)"
+            }
             LineError::InvalCallState => "the call is not in a state that allows this operation",
             LineError::InvalPointer => "an argument names something the provider does not know",
             LineError::NoMem => "the provider ran out of memory",
@@ -43,7 +45,9 @@ impl LineError {
             LineError::OperationUnavail => "the provider does not offer this operation",
             LineError::ResourceUnavail => "a resource the operation needs is unavailable",
             LineError::Uninitialized => "the line or provider is not open",
-            LineError::UserUserInfoTooBig => "the user-user information is larger than the provider accepts",
+            LineError::UserUserInfoTooBig => {
+                "the user-user information is larger than the provider accepts"
+            }
         }
     }
 }

@@ -14,14 +14,34 @@ use crate::state::{CallStatus, DisconnectMode, code_enum};
 /// about it (until [`close_call`](crate::abi::FfiProvider::close_call)).
 #[repr(transparent)]
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, abi_stable::StableAbi,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    abi_stable::StableAbi,
 )]
 pub struct CallId(pub u64);
 
 /// The host's number for an asynchronous request (SPEC D3). Always > 0.
 #[repr(transparent)]
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, abi_stable::StableAbi,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    abi_stable::StableAbi,
 )]
 pub struct RequestId(pub u64);
 
@@ -29,7 +49,17 @@ pub struct RequestId(pub u64);
 /// [`Capabilities::addresses`].
 #[repr(transparent)]
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, abi_stable::StableAbi,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    abi_stable::StableAbi,
 )]
 pub struct AddressId(pub u32);
 

@@ -198,15 +198,21 @@ pub enum CallStatus<C> {
     Ringback,
     Busy,
     SpecialInfo,
-    Connected { mode: ConnectedMode },
+    Connected {
+        mode: ConnectedMode,
+    },
     Proceeding,
     OnHold,
     /// A party of the conference `parent` (`None` where the observer holds
     /// no handle to the parent).
-    Conferenced { parent: C },
+    Conferenced {
+        parent: C,
+    },
     OnHoldPendConf,
     OnHoldPendTransfer,
-    Disconnected { mode: DisconnectMode },
+    Disconnected {
+        mode: DisconnectMode,
+    },
     Unknown,
 }
 
@@ -257,7 +263,9 @@ impl<C> CallStatus<C> {
 
     /// `Connected` with mode `Active`.
     pub const fn connected() -> Self {
-        CallStatus::Connected { mode: ConnectedMode::Active }
+        CallStatus::Connected {
+            mode: ConnectedMode::Active,
+        }
     }
 
     /// Whether this is `Idle`.
@@ -281,15 +289,17 @@ impl<C> CallStatus<C> {
             CallState::Ringback => CallStatus::Ringback,
             CallState::Busy => CallStatus::Busy,
             CallState::SpecialInfo => CallStatus::SpecialInfo,
-            CallState::Connected => CallStatus::Connected { mode: ConnectedMode::from_code(mode)? },
+            CallState::Connected => CallStatus::Connected {
+                mode: ConnectedMode::from_code(mode)?,
+            },
             CallState::Proceeding => CallStatus::Proceeding,
             CallState::OnHold => CallStatus::OnHold,
             CallState::Conferenced => CallStatus::Conferenced { parent },
             CallState::OnHoldPendConf => CallStatus::OnHoldPendConf,
             CallState::OnHoldPendTransfer => CallStatus::OnHoldPendTransfer,
-            CallState::Disconnected => {
-                CallStatus::Disconnected { mode: DisconnectMode::from_code(mode)? }
-            }
+            CallState::Disconnected => CallStatus::Disconnected {
+                mode: DisconnectMode::from_code(mode)?,
+            },
             CallState::Unknown => CallStatus::Unknown,
         })
     }

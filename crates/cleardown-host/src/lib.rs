@@ -33,12 +33,13 @@ use abi_stable::{
     sabi_trait::TD_Opaque,
     std_types::{RArc, RResult},
 };
-pub use cleardown_contract::{
-    AddressCaps, AddressId, CallId, CallInfo, CallState, CallStatus, Capabilities, ConnectedMode,
-    ContractVersion, DisconnectCode, DisconnectMode, LineError, LineResult, Privilege, ProviderInfo,
-    Related, Relation, RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing, SignalKind,
-};
 use cleardown_contract::abi::{EventSink_TO, ProviderModule_Ref};
+pub use cleardown_contract::{
+    AddressCaps, AddressId, CONTRACT_VERSION, CallId, CallInfo, CallState, CallStatus,
+    Capabilities, ConnectedMode, ContractVersion, DisconnectCode, DisconnectMode, LineError,
+    LineResult, Privilege, ProviderInfo, Related, Relation, RemoteParty, RemoteSignal, RemoteState,
+    RequestId, Sharing, SignalKind,
+};
 pub use load::LoadError;
 use serde::Serialize;
 
@@ -81,7 +82,10 @@ pub enum Event {
     },
     /// An asynchronous request completed (TAPI `LINE_REPLY`), after every
     /// state event it caused (D4). Exactly one per request (D3).
-    Reply { request: RequestId, result: LineResult<()> },
+    Reply {
+        request: RequestId,
+        result: LineResult<()>,
+    },
 }
 
 /// What [`App::disconnect`] did (TAPI 3 `Disconnect`, SPEC R3).
@@ -150,7 +154,10 @@ impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = self.shared.lock();
         f.debug_struct("Host")
-            .field("providers", &state.providers.iter().map(|s| &s.label).collect::<Vec<_>>())
+            .field(
+                "providers",
+                &state.providers.iter().map(|s| &s.label).collect::<Vec<_>>(),
+            )
             .field("apps", &state.apps.len())
             .finish()
     }
@@ -166,7 +173,10 @@ impl Host {
     /// A host with no providers and no apps.
     pub fn new() -> Host {
         Host {
-            shared: Arc::new(Shared { state: Mutex::new(HostState::default()), inbox: Arc::default() }),
+            shared: Arc::new(Shared {
+                state: Mutex::new(HostState::default()),
+                inbox: Arc::default(),
+            }),
         }
     }
 
@@ -175,7 +185,10 @@ impl Host {
     /// library with different configurations, may be loaded at once.
     pub fn load(&self, path: &Path, config: &str) -> Result<ProviderId, LoadError> {
         let library = Library::open(path)?;
-        let label = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let label = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         self.open(library, label, Some(path.to_path_buf()), config)
     }
 
@@ -193,7 +206,12 @@ impl Host {
     /// Opens a provider linked into this process (its crate's
     /// `cleardown_sdk::root_module::<P>()`), bypassing the library loader:
     /// what benchmarks compare the plugin boundary against.
-    pub fn link(&self, module: ProviderModule_Ref, label: &str, config: &str) -> Result<ProviderId, LoadError> {
+    pub fn link(
+        &self,
+        module: ProviderModule_Ref,
+        label: &str,
+        config: &str,
+    ) -> Result<ProviderId, LoadError> {
         self.open(Library::linked(module), label.to_owned(), None, config)
     }
 
@@ -206,7 +224,10 @@ impl Host {
     ) -> Result<ProviderId, LoadError> {
         let mut state = self.shared.lock();
         let id = ProviderId(state.providers.len() as u32);
-        let sink = HostSink { inbox: self.shared.inbox.clone(), provider: id };
+        let sink = HostSink {
+            inbox: self.shared.inbox.clone(),
+            provider: id,
+        };
         let sink = EventSink_TO::from_ptr(RArc::new(sink), TD_Opaque);
         let open = library.module.open();
         let provider = match open(config.into(), library.negotiated, sink) {
@@ -219,13 +240,20 @@ impl Host {
                 });
             }
         };
-        let faulty = |reason: String| LoadError::Faulty { provider: label.clone(), reason };
+        let faulty = |reason: String| LoadError::Faulty {
+            provider: label.clone(),
+            reason,
+        };
         let info = match provider.info() {
             RResult::ROk(info) => info.decode().map_err(|g| faulty(g.0))?,
             RResult::RErr(error) => {
                 return Err(faulty(match error.panic {
-                    abi_stable::std_types::ROption::RSome(message) => format!("panicked in info: {message}"),
-                    abi_stable::std_types::ROption::RNone => format!("info failed with code {:#x}", error.code),
+                    abi_stable::std_types::ROption::RSome(message) => {
+                        format!("panicked in info: {message}")
+                    }
+                    abi_stable::std_types::ROption::RNone => {
+                        format!("info failed with code {:#x}", error.code)
+                    }
                 }));
             }
         };
@@ -244,7 +272,9 @@ impl Host {
 
     /// Every loaded provider, in load order.
     pub fn providers(&self) -> Vec<ProviderId> {
-        (0..self.shared.lock().providers.len() as u32).map(ProviderId).collect()
+        (0..self.shared.lock().providers.len() as u32)
+            .map(ProviderId)
+            .collect()
     }
 
     /// What `provider` declared (SPEC L2) and whether it is faulted.
@@ -265,15 +295,26 @@ impl Host {
 
     /// Why `provider` was faulted, if it was (X2).
     pub fn fault(&self, provider: ProviderId) -> Option<String> {
-        self.shared.lock().slot(provider).ok().and_then(|s| s.fault.clone())
+        self.shared
+            .lock()
+            .slot(provider)
+            .ok()
+            .and_then(|s| s.fault.clone())
     }
 
     /// Registers an app.
     pub fn app(&self, name: &str) -> App {
         let mut state = self.shared.lock();
         let id = AppId(state.apps.len() as u32);
-        state.apps.push(AppState { name: name.to_owned(), lines: Default::default(), queue: Default::default() });
-        App { shared: self.shared.clone(), id }
+        state.apps.push(AppState {
+            name: name.to_owned(),
+            lines: Default::default(),
+            queue: Default::default(),
+        });
+        App {
+            shared: self.shared.clone(),
+            id,
+        }
     }
 
     /// Every app's handles to Idle calls not yet deallocated (SPEC T5). A
@@ -284,7 +325,10 @@ impl Host {
         let mut leaks: Vec<Leak> = state
             .apps
             .iter()
-            .map(|app| Leak { app: app.name.clone(), handles: Vec::new() })
+            .map(|app| Leak {
+                app: app.name.clone(),
+                handles: Vec::new(),
+            })
             .collect();
         for (handle, entry) in &state.handles {
             if state.status(entry).is_idle() {
@@ -298,7 +342,11 @@ impl Host {
 
     /// The provider and call behind any app's handle (for stimuli).
     pub fn call_of(&self, handle: CallHandle) -> Option<(ProviderId, CallId)> {
-        self.shared.lock().handles.get(&handle).map(|e| (e.provider, e.call))
+        self.shared
+            .lock()
+            .handles
+            .get(&handle)
+            .map(|e| (e.provider, e.call))
     }
 
     /// What every remote party of `provider` saw (SPEC §10).
@@ -315,15 +363,25 @@ impl Host {
     fn stimulus<T>(
         &self,
         provider: ProviderId,
-        f: impl FnOnce(&mut cleardown_contract::abi::ProviderBox) -> cleardown_contract::abi::ProviderResult<T>,
+        f: impl FnOnce(
+            &mut cleardown_contract::abi::ProviderBox,
+        ) -> cleardown_contract::abi::ProviderResult<T>,
     ) -> LineResult<T> {
         self.shared.lock().call_now(&self.shared.inbox, provider, f)
     }
 
     /// Far end: `from` offers a call at `address`; apps with the line open
     /// get handles to it.
-    pub fn remote_offer(&self, provider: ProviderId, address: AddressId, from: &str, uui: &[u8]) -> LineResult<CallId> {
-        self.stimulus(provider, |p| p.remote_offer(address, from.into(), uui.into()))
+    pub fn remote_offer(
+        &self,
+        provider: ProviderId,
+        address: AddressId,
+        from: &str,
+        uui: &[u8],
+    ) -> LineResult<CallId> {
+        self.stimulus(provider, |p| {
+            p.remote_offer(address, from.into(), uui.into())
+        })
     }
 
     /// Far end: the called party of outbound `call` is alerted.
@@ -337,12 +395,23 @@ impl Host {
     }
 
     /// Far end: the party of `call` hangs up with a Q.850 cause and UUI.
-    pub fn remote_hang_up(&self, provider: ProviderId, call: CallId, cause: u32, uui: &[u8]) -> LineResult<()> {
+    pub fn remote_hang_up(
+        &self,
+        provider: ProviderId,
+        call: CallId,
+        cause: u32,
+        uui: &[u8],
+    ) -> LineResult<()> {
         self.stimulus(provider, |p| p.remote_hang_up(call, cause, uui.into()))
     }
 
     /// Far end: the station at `address` goes off-hook or on-hook (§6).
-    pub fn station_hook(&self, provider: ProviderId, address: AddressId, off_hook: bool) -> LineResult<()> {
+    pub fn station_hook(
+        &self,
+        provider: ProviderId,
+        address: AddressId,
+        off_hook: bool,
+    ) -> LineResult<()> {
         self.stimulus(provider, |p| p.station_hook(address, off_hook))
     }
 }
@@ -373,19 +442,36 @@ impl App {
 
     /// Opens `address` of `provider` with `privilege`: the app gets a handle
     /// to every call that appears there from now on (`lineOpen`).
-    pub fn open_line(&self, provider: ProviderId, address: AddressId, privilege: Privilege) -> LineResult<()> {
+    pub fn open_line(
+        &self,
+        provider: ProviderId,
+        address: AddressId,
+        privilege: Privilege,
+    ) -> LineResult<()> {
         self.with(|state, inbox| {
-            if state.slot(provider)?.info.capabilities.address(address).is_none() {
+            if state
+                .slot(provider)?
+                .info
+                .capabilities
+                .address(address)
+                .is_none()
+            {
                 return Err(LineError::InvalPointer);
             }
             let key = (provider, address);
             if state.apps[self.id.0 as usize].lines.contains_key(&key) {
                 return Err(LineError::ResourceUnavail);
             }
-            if !state.providers[provider.0 as usize].open_lines.contains_key(&address) {
+            if !state.providers[provider.0 as usize]
+                .open_lines
+                .contains_key(&address)
+            {
                 state.call_now(inbox, provider, |p| p.open_line(address))?;
             }
-            *state.providers[provider.0 as usize].open_lines.entry(address).or_insert(0) += 1;
+            *state.providers[provider.0 as usize]
+                .open_lines
+                .entry(address)
+                .or_insert(0) += 1;
             state.apps[self.id.0 as usize].lines.insert(key, privilege);
             Ok(())
         })
@@ -406,7 +492,12 @@ impl App {
                 .handles
                 .iter()
                 .filter(|(_, e)| e.app == self.id && e.provider == provider)
-                .filter(|(_, e)| state.calls.get(&(provider, e.call)).is_some_and(|r| r.address == address))
+                .filter(|(_, e)| {
+                    state
+                        .calls
+                        .get(&(provider, e.call))
+                        .is_some_and(|r| r.address == address)
+                })
                 .map(|(h, _)| *h)
                 .collect();
             mine.sort();
@@ -427,7 +518,9 @@ impl App {
                     continue;
                 }
                 let dropped = close_drop
-                    && state.drop_call(inbox, None, entry, DisconnectCode::Normal, &[]).is_ok();
+                    && state
+                        .drop_call(inbox, None, entry, DisconnectCode::Normal, &[])
+                        .is_ok();
                 if dropped {
                     closed.dropped.push(handle);
                 } else if !matches!(status, CallStatus::Disconnected { .. }) {
@@ -452,23 +545,36 @@ impl App {
     fn owned_request<T>(
         &self,
         handle: CallHandle,
-        f: impl FnOnce(&mut cleardown_contract::abi::ProviderBox, RequestId, CallId) -> cleardown_contract::abi::ProviderResult<T>,
+        f: impl FnOnce(
+            &mut cleardown_contract::abi::ProviderBox,
+            RequestId,
+            CallId,
+        ) -> cleardown_contract::abi::ProviderResult<T>,
     ) -> LineResult<(RequestId, T, state::HandleEntry)> {
         self.with(|state, inbox| {
             let entry = state.owned(self.id, handle)?;
             let (request, value) =
-                state.request(inbox, Some(self.id), entry.provider, |p, r| f(p, r, entry.call))?;
+                state.request(inbox, Some(self.id), entry.provider, |p, r| {
+                    f(p, r, entry.call)
+                })?;
             Ok((request, value, entry))
         })
     }
 
     /// A handle for a call the provider created for this app's request.
-    fn created(&self, provider: ProviderId, call: CallId, address: AddressId) -> LineResult<CallHandle> {
+    fn created(
+        &self,
+        provider: ProviderId,
+        call: CallId,
+        address: AddressId,
+    ) -> LineResult<CallHandle> {
         let mut state = self.shared.lock();
         state.pump(&self.shared.inbox);
         state.ensure_call(provider, call, address, Some(self.id));
         // ensure_call always gives the creating app a handle.
-        state.handle_of(self.id, provider, call).ok_or(LineError::OperationFailed)
+        state
+            .handle_of(self.id, provider, call)
+            .ok_or(LineError::OperationFailed)
     }
 
     /// Places a call from `address` (`lineMakeCall`); the handle is valid at once.
@@ -479,46 +585,64 @@ impl App {
         destination: &str,
     ) -> LineResult<(RequestId, CallHandle)> {
         let (request, call) = self.with(|state, inbox| {
-            if !state.apps[self.id.0 as usize].lines.contains_key(&(provider, address)) {
+            if !state.apps[self.id.0 as usize]
+                .lines
+                .contains_key(&(provider, address))
+            {
                 return Err(LineError::Uninitialized);
             }
-            state.request(inbox, Some(self.id), provider, |p, r| p.make_call(r, address, destination.into()))
+            state.request(inbox, Some(self.id), provider, |p, r| {
+                p.make_call(r, address, destination.into())
+            })
         })?;
         Ok((request, self.created(provider, call, address)?))
     }
 
     /// Answers an offered call (`lineAnswer`).
     pub fn answer(&self, handle: CallHandle) -> LineResult<RequestId> {
-        self.owned_request(handle, |p, r, c| p.answer(r, c)).map(|(r, (), _)| r)
+        self.owned_request(handle, |p, r, c| p.answer(r, c))
+            .map(|(r, (), _)| r)
     }
 
     /// Accepts an offered call (`lineAccept`).
     pub fn accept(&self, handle: CallHandle) -> LineResult<RequestId> {
-        self.owned_request(handle, |p, r, c| p.accept(r, c)).map(|(r, (), _)| r)
+        self.owned_request(handle, |p, r, c| p.accept(r, c))
+            .map(|(r, (), _)| r)
     }
 
     /// Puts a call on hold (`lineHold`).
     pub fn hold(&self, handle: CallHandle) -> LineResult<RequestId> {
-        self.owned_request(handle, |p, r, c| p.hold(r, c)).map(|(r, (), _)| r)
+        self.owned_request(handle, |p, r, c| p.hold(r, c))
+            .map(|(r, (), _)| r)
     }
 
     /// Takes a call off hold (`lineUnhold`).
     pub fn unhold(&self, handle: CallHandle) -> LineResult<RequestId> {
-        self.owned_request(handle, |p, r, c| p.unhold(r, c)).map(|(r, (), _)| r)
+        self.owned_request(handle, |p, r, c| p.unhold(r, c))
+            .map(|(r, (), _)| r)
     }
 
     /// Holds `handle` pending a conference and places a consultation call
     /// (`lineSetupConference`); returns the consultation call's handle.
-    pub fn setup_conference(&self, handle: CallHandle, destination: &str) -> LineResult<(RequestId, CallHandle)> {
-        let (request, consult, entry) =
-            self.owned_request(handle, |p, r, c| p.setup_conference(r, c, destination.into()))?;
+    pub fn setup_conference(
+        &self,
+        handle: CallHandle,
+        destination: &str,
+    ) -> LineResult<(RequestId, CallHandle)> {
+        let (request, consult, entry) = self.owned_request(handle, |p, r, c| {
+            p.setup_conference(r, c, destination.into())
+        })?;
         let address = self.address_of(entry)?;
         Ok((request, self.created(entry.provider, consult, address)?))
     }
 
     /// Holds `handle` pending a transfer and places a consultation call
     /// (`lineSetupTransfer`); returns the consultation call's handle.
-    pub fn setup_transfer(&self, handle: CallHandle, destination: &str) -> LineResult<(RequestId, CallHandle)> {
+    pub fn setup_transfer(
+        &self,
+        handle: CallHandle,
+        destination: &str,
+    ) -> LineResult<(RequestId, CallHandle)> {
         let (request, consult, entry) =
             self.owned_request(handle, |p, r, c| p.setup_transfer(r, c, destination.into()))?;
         let address = self.address_of(entry)?;
@@ -547,17 +671,27 @@ impl App {
     /// Adds `consult` to the conference `handle` (`lineAddToConference`); if
     /// `handle` is a plain call, a conference is created. Returns the
     /// conference parent's handle.
-    pub fn add_to_conference(&self, handle: CallHandle, consult: CallHandle) -> LineResult<(RequestId, CallHandle)> {
+    pub fn add_to_conference(
+        &self,
+        handle: CallHandle,
+        consult: CallHandle,
+    ) -> LineResult<(RequestId, CallHandle)> {
         let other = self.owned_pair(handle, consult)?;
-        let (request, parent, entry) = self.owned_request(handle, |p, r, c| p.add_to_conference(r, c, other))?;
+        let (request, parent, entry) =
+            self.owned_request(handle, |p, r, c| p.add_to_conference(r, c, other))?;
         let address = self.address_of(entry)?;
         Ok((request, self.created(entry.provider, parent, address)?))
     }
 
     /// Completes a transfer set up on `handle` to `consult` (`lineCompleteTransfer`).
-    pub fn complete_transfer(&self, handle: CallHandle, consult: CallHandle) -> LineResult<RequestId> {
+    pub fn complete_transfer(
+        &self,
+        handle: CallHandle,
+        consult: CallHandle,
+    ) -> LineResult<RequestId> {
         let other = self.owned_pair(handle, consult)?;
-        self.owned_request(handle, |p, r, c| p.complete_transfer(r, c, other)).map(|(r, (), _)| r)
+        self.owned_request(handle, |p, r, c| p.complete_transfer(r, c, other))
+            .map(|(r, (), _)| r)
     }
 
     /// Drops a call (`lineDrop`, SPEC §2), sending `uui` to the far end if the
@@ -580,7 +714,9 @@ impl App {
             if state.status(&entry).is_idle() {
                 return Ok(Disconnected::AlreadyIdle);
             }
-            state.drop_call(inbox, Some(self.id), entry, code, &[]).map(Disconnected::Requested)
+            state
+                .drop_call(inbox, Some(self.id), entry, code, &[])
+                .map(Disconnected::Requested)
         })
     }
 

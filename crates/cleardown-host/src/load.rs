@@ -21,6 +21,8 @@ pub enum LoadError {
         #[source]
         source: libloading::Error,
     },
+    #[error("{}: not a loadable dynamic library: {reason}", path.display())]
+    Malformed { path: PathBuf, reason: String },
     #[error(
         "{}: not a cleardown provider: the library exports no `{STAMP_SYMBOL}` (was it built with cleardown_sdk::export_provider!?)",
         path.display()
@@ -41,7 +43,11 @@ pub enum LoadError {
         source: Box<LibraryError>,
     },
     #[error("{provider}: refused its configuration {config:?}: {reason}")]
-    Config { provider: String, config: String, reason: String },
+    Config {
+        provider: String,
+        config: String,
+        reason: String,
+    },
     #[error("{provider}: faulty provider: {reason}")]
     Faulty { provider: String, reason: String },
     #[error("no bundled provider named `{name}` (bundled: {bundled})")]
@@ -64,7 +70,12 @@ impl Library {
     /// A provider linked into this process (benchmarks, embedding).
     pub(crate) fn linked(module: ProviderModule_Ref) -> Library {
         let current = cleardown_contract::CONTRACT_VERSION;
-        Library { module, built_against: current, negotiated: current, _handle: None }
+        Library {
+            module,
+            built_against: current,
+            negotiated: current,
+            _handle: None,
+        }
     }
 
     pub(crate) fn open(path: &Path) -> Result<Library, LoadError> {
@@ -72,27 +83,73 @@ impl Library {
         if !path.exists() {
             return Err(LoadError::NotFound { path: path_buf() });
         }
+        preflight(path)?;
         // SAFETY: loading a library runs its initialisers. That is inherent to
         // plugins; the user chose this file as a provider.
-        let handle = unsafe { libloading::Library::new(path) }
-            .map_err(|source| LoadError::NotALibrary { path: path_buf(), source })?;
+        let handle =
+            unsafe { libloading::Library::new(path) }.map_err(|source| LoadError::NotALibrary {
+                path: path_buf(),
+                source,
+            })?;
         let stamp = read_stamp(&handle).ok_or_else(|| LoadError::NoStamp { path: path_buf() })?;
         if stamp.magic != STAMP_MAGIC {
             return Err(LoadError::BadStamp { path: path_buf() });
         }
-        let negotiated = cleardown_contract::abi::negotiate(
-            cleardown_contract::CONTRACT_VERSION,
-            stamp.version,
-        )
-        .map_err(|source| LoadError::Version { path: path_buf(), source })?;
+        let negotiated =
+            cleardown_contract::abi::negotiate(cleardown_contract::CONTRACT_VERSION, stamp.version)
+                .map_err(|source| LoadError::Version {
+                    path: path_buf(),
+                    source,
+                })?;
         // Several plugins share one root-module type, so go through the
         // library header per path: `RootModule::load_from*` would cache the
         // first library for every later path.
         let module = lib_header_from_path(path)
             .and_then(|header| header.init_root_module::<ProviderModule_Ref>())
-            .map_err(|source| LoadError::Abi { path: path_buf(), source: Box::new(source) })?;
-        Ok(Library { module, built_against: stamp.version, negotiated, _handle: Some(handle) })
+            .map_err(|source| LoadError::Abi {
+                path: path_buf(),
+                source: Box::new(source),
+            })?;
+        Ok(Library {
+            module,
+            built_against: stamp.version,
+            negotiated,
+            _handle: Some(handle),
+        })
     }
+}
+
+/// Refuses files the system loader would map but then crash on: anything
+/// that is not a dynamic library of a known object format, and a library
+/// whose loadable segments reach past the end of the file (a truncated copy
+/// would otherwise load and raise SIGBUS on first use).
+fn preflight(path: &Path) -> Result<(), LoadError> {
+    use object::{Object, ObjectKind, ObjectSegment};
+    let malformed = |reason: String| LoadError::Malformed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let data =
+        std::fs::read(path).map_err(|error| malformed(format!("cannot read it: {error}")))?;
+    let file = object::File::parse(&*data)
+        .map_err(|error| malformed(format!("not an object file this platform loads ({error})")))?;
+    if file.kind() != ObjectKind::Dynamic {
+        return Err(malformed(format!(
+            "it is a {:?} object, not a dynamic library",
+            file.kind()
+        )));
+    }
+    let length = data.len() as u64;
+    for segment in file.segments() {
+        let (offset, size) = segment.file_range();
+        if offset.saturating_add(size) > length {
+            return Err(malformed(format!(
+                "truncated: a segment needs bytes {offset}..{} but the file has {length}",
+                offset.saturating_add(size)
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn read_stamp(handle: &libloading::Library) -> Option<ContractStamp> {

@@ -39,13 +39,18 @@ pub fn library_file_name(name: &str) -> String {
 
 /// Whether `arg` names a file rather than a bundled provider.
 pub fn looks_like_path(arg: &str) -> bool {
-    arg.contains(std::path::MAIN_SEPARATOR) || arg.contains('/') || arg.ends_with(std::env::consts::DLL_SUFFIX)
+    arg.contains(std::path::MAIN_SEPARATOR)
+        || arg.contains('/')
+        || arg.ends_with(std::env::consts::DLL_SUFFIX)
 }
 
 /// Resolves a bundled provider's name to its library file.
 pub fn bundled(name: &str) -> Result<PathBuf, LoadError> {
     if !BUNDLED.contains(&name) {
-        return Err(LoadError::UnknownProvider { name: name.to_owned(), bundled: BUNDLED.join(", ") });
+        return Err(LoadError::UnknownProvider {
+            name: name.to_owned(),
+            bundled: BUNDLED.join(", "),
+        });
     }
     find(name)
 }
@@ -55,7 +60,10 @@ pub fn bundled(name: &str) -> Result<PathBuf, LoadError> {
 pub fn find(name: &str) -> Result<PathBuf, LoadError> {
     let file = library_file_name(name);
     if let Some(dirs) = std::env::var_os(PLUGIN_DIR_VAR) {
-        if let Some(hit) = std::env::split_paths(&dirs).map(|d| d.join(&file)).find(|p| p.is_file()) {
+        if let Some(hit) = std::env::split_paths(&dirs)
+            .map(|d| d.join(&file))
+            .find(|p| p.is_file())
+        {
             return Ok(hit);
         }
     }
@@ -85,7 +93,13 @@ fn built_by_cargo(cargo: &OsString, name: &str) -> Result<PathBuf, LoadError> {
         return Ok(path.clone());
     }
     let mut command = Command::new(cargo);
-    command.args(["build", "--quiet", "--message-format=json-render-diagnostics", "-p", name]);
+    command.args([
+        "build",
+        "--quiet",
+        "--message-format=json-render-diagnostics",
+        "-p",
+        name,
+    ]);
     if compiled_in_release() {
         command.arg("--release");
     }
@@ -94,9 +108,9 @@ fn built_by_cargo(cargo: &OsString, name: &str) -> Result<PathBuf, LoadError> {
     if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
         command.current_dir(dir);
     }
-    let output = command
-        .output()
-        .map_err(|error| LoadError::Build { reason: format!("could not run cargo: {error}") })?;
+    let output = command.output().map_err(|error| LoadError::Build {
+        reason: format!("could not run cargo: {error}"),
+    })?;
     if !output.status.success() {
         return Err(LoadError::Build {
             reason: format!(

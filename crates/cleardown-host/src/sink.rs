@@ -12,9 +12,21 @@ use crate::ProviderId;
 /// One report, not yet decoded.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Raw {
-    NewCall { call: CallId, address: AddressId, request: RequestId },
-    State { call: CallId, state: u32, mode: u32, parent: CallId },
-    Complete { request: RequestId, result: u32 },
+    NewCall {
+        call: CallId,
+        address: AddressId,
+        request: RequestId,
+    },
+    State {
+        call: CallId,
+        state: u32,
+        mode: u32,
+        parent: CallId,
+    },
+    Complete {
+        request: RequestId,
+        result: u32,
+    },
 }
 
 /// Reports from every provider, in arrival order.
@@ -26,7 +38,10 @@ pub(crate) struct Inbox {
 
 impl Inbox {
     fn push(&self, provider: ProviderId, raw: Raw) {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner).push((provider, raw));
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((provider, raw));
         self.arrived.notify_all();
     }
 
@@ -59,12 +74,28 @@ pub(crate) struct HostSink {
 
 impl EventSink for HostSink {
     fn new_call(&self, call: CallId, address: AddressId, request: RequestId) {
-        self.inbox.push(self.provider, Raw::NewCall { call, address, request });
+        self.inbox.push(
+            self.provider,
+            Raw::NewCall {
+                call,
+                address,
+                request,
+            },
+        );
     }
     fn call_state(&self, call: CallId, state: u32, mode: u32, parent: CallId) {
-        self.inbox.push(self.provider, Raw::State { call, state, mode, parent });
+        self.inbox.push(
+            self.provider,
+            Raw::State {
+                call,
+                state,
+                mode,
+                parent,
+            },
+        );
     }
     fn complete(&self, request: RequestId, result: u32) {
-        self.inbox.push(self.provider, Raw::Complete { request, result });
+        self.inbox
+            .push(self.provider, Raw::Complete { request, result });
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use abi_stable::std_types::{RResult, ROption};
+use abi_stable::std_types::{ROption, RResult};
 use cleardown_contract::{
     AddressId, CallId, CallInfo, CallStatus, DisconnectCode, LineError, LineResult, Privilege,
     ProviderInfo, Related, RequestId,
@@ -69,7 +69,9 @@ pub(crate) struct HostState {
 
 impl HostState {
     pub(crate) fn slot(&self, provider: ProviderId) -> LineResult<&Slot> {
-        self.providers.get(provider.0 as usize).ok_or(LineError::InvalPointer)
+        self.providers
+            .get(provider.0 as usize)
+            .ok_or(LineError::InvalPointer)
     }
 
     /// Routes every queued provider report to the apps, in arrival order (D10).
@@ -81,17 +83,36 @@ impl HostState {
                 continue;
             }
             match raw {
-                Raw::NewCall { call, address, request } => {
-                    if self.providers[provider.0 as usize].info.capabilities.address(address).is_none() {
-                        self.fault(provider, format!("reported {call} on unknown address {}", address.0));
+                Raw::NewCall {
+                    call,
+                    address,
+                    request,
+                } => {
+                    if self.providers[provider.0 as usize]
+                        .info
+                        .capabilities
+                        .address(address)
+                        .is_none()
+                    {
+                        self.fault(
+                            provider,
+                            format!("reported {call} on unknown address {}", address.0),
+                        );
                         continue;
                     }
                     let creator = self.requests.get(&request).and_then(|r| r.app);
                     self.ensure_call(provider, call, address, creator);
                 }
-                Raw::State { call, state, mode, parent } => match decode_status(state, mode, parent) {
+                Raw::State {
+                    call,
+                    state,
+                    mode,
+                    parent,
+                } => match decode_status(state, mode, parent) {
                     Ok(status) => self.route_state(provider, call, status),
-                    Err(garbage) => self.fault(provider, format!("state report for {call}: {}", garbage.0)),
+                    Err(garbage) => {
+                        self.fault(provider, format!("state report for {call}: {}", garbage.0))
+                    }
                 },
                 Raw::Complete { request, result } => self.route_reply(provider, request, result),
             }
@@ -102,27 +123,37 @@ impl HostState {
     fn route_state(&mut self, provider: ProviderId, call: CallId, status: CallStatus<CallId>) {
         // A report for a call the host no longer tracks (closed, never
         // announced) reaches nobody.
-        let Some(record) = self.calls.get_mut(&(provider, call)) else { return };
+        let Some(record) = self.calls.get_mut(&(provider, call)) else {
+            return;
+        };
         record.status = status;
         let record = &self.calls[&(provider, call)];
         for handle in &record.handles {
             let entry = self.handles[handle];
             let status = status.map_parent(|parent| self.handle_of(entry.app, provider, parent));
-            self.apps[entry.app.0 as usize].queue.push_back(Event::CallState {
-                handle: *handle,
-                status,
-                privilege: entry.privilege,
-            });
+            self.apps[entry.app.0 as usize]
+                .queue
+                .push_back(Event::CallState {
+                    handle: *handle,
+                    status,
+                    privilege: entry.privilege,
+                });
         }
     }
 
     fn route_reply(&mut self, provider: ProviderId, request: RequestId, result: u32) {
         let Some(pending) = self.requests.remove(&request) else {
-            self.fault(provider, format!("completed {request}, which it was not given or already completed"));
+            self.fault(
+                provider,
+                format!("completed {request}, which it was not given or already completed"),
+            );
             return;
         };
         if pending.provider != provider {
-            self.fault(provider, format!("completed {request}, which belongs to another provider"));
+            self.fault(
+                provider,
+                format!("completed {request}, which belongs to another provider"),
+            );
             return;
         }
         let result = match result {
@@ -131,7 +162,10 @@ impl HostState {
                 Some(error) => Err(error),
                 None => {
                     self.reply(pending.app, request, Err(LineError::OperationFailed));
-                    self.fault(provider, format!("completed {request} with undefined code {code:#x}"));
+                    self.fault(
+                        provider,
+                        format!("completed {request} with undefined code {code:#x}"),
+                    );
                     return;
                 }
             },
@@ -141,7 +175,9 @@ impl HostState {
 
     fn reply(&mut self, app: Option<AppId>, request: RequestId, result: LineResult<()>) {
         if let Some(app) = app {
-            self.apps[app.0 as usize].queue.push_back(Event::Reply { request, result });
+            self.apps[app.0 as usize]
+                .queue
+                .push_back(Event::Reply { request, result });
         }
     }
 
@@ -168,7 +204,12 @@ impl HostState {
     }
 
     /// The handle `app` holds to `call`, if any.
-    pub(crate) fn handle_of(&self, app: AppId, provider: ProviderId, call: CallId) -> Option<CallHandle> {
+    pub(crate) fn handle_of(
+        &self,
+        app: AppId,
+        provider: ProviderId,
+        call: CallId,
+    ) -> Option<CallHandle> {
         self.calls
             .get(&(provider, call))?
             .handles
@@ -189,10 +230,16 @@ impl HostState {
     ) {
         let key = (provider, call);
         if let std::collections::hash_map::Entry::Vacant(vacant) = self.calls.entry(key) {
-            vacant.insert(CallRecord { address, status: CallStatus::Unknown, handles: Vec::new() });
+            vacant.insert(CallRecord {
+                address,
+                status: CallStatus::Unknown,
+                handles: Vec::new(),
+            });
             for index in 0..self.apps.len() {
                 let app = AppId(index as u32);
-                let Some(&line) = self.apps[index].lines.get(&(provider, address)) else { continue };
+                let Some(&line) = self.apps[index].lines.get(&(provider, address)) else {
+                    continue;
+                };
                 let privilege = match creator {
                     Some(creator) if creator == app => Privilege::Owner,
                     Some(_) => Privilege::Monitor,
@@ -208,10 +255,24 @@ impl HostState {
         }
     }
 
-    fn issue_handle(&mut self, app: AppId, provider: ProviderId, call: CallId, privilege: Privilege) {
+    fn issue_handle(
+        &mut self,
+        app: AppId,
+        provider: ProviderId,
+        call: CallId,
+        privilege: Privilege,
+    ) {
         self.next_handle += 1;
         let handle = CallHandle(self.next_handle);
-        self.handles.insert(handle, HandleEntry { app, provider, call, privilege });
+        self.handles.insert(
+            handle,
+            HandleEntry {
+                app,
+                provider,
+                call,
+                privilege,
+            },
+        );
         if let Some(record) = self.calls.get_mut(&(provider, call)) {
             record.handles.push(handle);
         }
@@ -235,7 +296,9 @@ impl HostState {
     }
 
     pub(crate) fn status(&self, entry: &HandleEntry) -> CallStatus<CallId> {
-        self.calls.get(&(entry.provider, entry.call)).map_or(CallStatus::Unknown, |r| r.status)
+        self.calls
+            .get(&(entry.provider, entry.call))
+            .map_or(CallStatus::Unknown, |r| r.status)
     }
 
     /// Calls into a provider. A faulted provider is not called; a panic or an
@@ -246,7 +309,10 @@ impl HostState {
         provider: ProviderId,
         f: impl FnOnce(&mut ProviderBox) -> ProviderResult<T>,
     ) -> LineResult<T> {
-        let slot = self.providers.get_mut(provider.0 as usize).ok_or(LineError::InvalPointer)?;
+        let slot = self
+            .providers
+            .get_mut(provider.0 as usize)
+            .ok_or(LineError::InvalPointer)?;
         if slot.fault.is_some() {
             return Err(LineError::OperationFailed);
         }
@@ -259,7 +325,10 @@ impl HostState {
                 }
                 LineError::from_code(error.code).map_or_else(
                     || {
-                        self.fault(provider, format!("returned undefined error code {:#x}", error.code));
+                        self.fault(
+                            provider,
+                            format!("returned undefined error code {:#x}", error.code),
+                        );
                         Err(LineError::OperationFailed)
                     },
                     Err,
@@ -294,7 +363,10 @@ impl HostState {
         self.next_request += 1;
         let request = RequestId(self.next_request);
         self.requests.insert(request, Pending { app, provider });
-        let slot = self.providers.get_mut(provider.0 as usize).ok_or(LineError::InvalPointer)?;
+        let slot = self
+            .providers
+            .get_mut(provider.0 as usize)
+            .ok_or(LineError::InvalPointer)?;
         if slot.fault.is_some() {
             self.requests.remove(&request);
             return Err(LineError::OperationFailed);
@@ -345,7 +417,12 @@ impl HostState {
 
     /// Frees `handle` (T1, T2); closes the call in the provider when it was
     /// the last handle to it (T3). Queued events for it are discarded (D10).
-    pub(crate) fn deallocate(&mut self, inbox: &Inbox, app: AppId, handle: CallHandle) -> LineResult<()> {
+    pub(crate) fn deallocate(
+        &mut self,
+        inbox: &Inbox,
+        app: AppId,
+        handle: CallHandle,
+    ) -> LineResult<()> {
         let entry = self.entry(app, handle)?;
         self.pump(inbox);
         self.handles.remove(&handle);
@@ -380,7 +457,10 @@ impl HostState {
         let info = match raw.decode() {
             Ok(info) => info,
             Err(garbage) => {
-                self.fault(entry.provider, format!("call info for {}: {}", entry.call, garbage.0));
+                self.fault(
+                    entry.provider,
+                    format!("call info for {}: {}", entry.call, garbage.0),
+                );
                 return Err(LineError::OperationFailed);
             }
         };
@@ -391,7 +471,10 @@ impl HostState {
             related: info
                 .related
                 .iter()
-                .map(|r| Related { relation: r.relation, call: rename(r.call) })
+                .map(|r| Related {
+                    relation: r.relation,
+                    call: rename(r.call),
+                })
                 .collect(),
             remote: info.remote,
             disconnect_mode: info.disconnect_mode,

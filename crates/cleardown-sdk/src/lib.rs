@@ -30,12 +30,11 @@ use abi_stable::{
     sabi_trait::TD_Opaque,
     std_types::{RResult, RSlice, RStr, RString, RVec},
 };
-pub use cleardown_contract::*;
 use cleardown_contract::abi::{
-    EventSinkBox, FfiCallInfo, FfiProvider, FfiProvider_TO, FfiProviderInfo,
-    FfiRemoteParty, ProviderBox, ProviderError, ProviderModule, ProviderModule_Ref,
-    ProviderResult,
+    EventSinkBox, FfiCallInfo, FfiProvider, FfiProvider_TO, FfiProviderInfo, FfiRemoteParty,
+    ProviderBox, ProviderError, ProviderModule, ProviderModule_Ref, ProviderResult,
 };
+pub use cleardown_contract::*;
 
 /// What a provider implements. Methods with a default answer
 /// `OperationUnavail`: leave them out where your world has no such operation,
@@ -195,7 +194,9 @@ pub struct Reporter {
 
 impl std::fmt::Debug for Reporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reporter").field("version", &self.version).finish_non_exhaustive()
+        f.debug_struct("Reporter")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
     }
 }
 
@@ -215,7 +216,8 @@ impl Reporter {
     /// `call` now exists at `address`; `request` is the request that created
     /// it, `None` for a call the far end offered.
     pub fn new_call(&self, call: CallId, address: AddressId, request: Option<RequestId>) {
-        self.sink.new_call(call, address, request.unwrap_or(RequestId(0)));
+        self.sink
+            .new_call(call, address, request.unwrap_or(RequestId(0)));
     }
 
     /// `call` entered `status`.
@@ -224,13 +226,15 @@ impl Reporter {
             CallStatus::Conferenced { parent } => parent,
             _ => CallId(0),
         };
-        self.sink.call_state(call, status.state().code(), status.mode_code(), parent);
+        self.sink
+            .call_state(call, status.state().code(), status.mode_code(), parent);
     }
 
     /// `request` completed. Exactly once per accepted request, after the
     /// state events it caused.
     pub fn complete(&self, request: RequestId, result: LineResult<()>) {
-        self.sink.complete(request, result.err().map_or(0, LineError::code));
+        self.sink
+            .complete(request, result.err().map_or(0, LineError::code));
     }
 }
 
@@ -387,15 +391,23 @@ extern "C" fn open<P: Provider>(
     host: ContractVersion,
     sink: EventSinkBox,
 ) -> RResult<ProviderBox, RString> {
-    let reporter = Reporter { sink, version: host };
+    let reporter = Reporter {
+        sink,
+        version: host,
+    };
     match catch_unwind(AssertUnwindSafe(|| P::open(config.as_str(), reporter))) {
-        Ok(Ok(provider)) => {
-            RResult::ROk(FfiProvider_TO::from_value(Guarded { inner: provider }, TD_Opaque))
-        }
+        Ok(Ok(provider)) => RResult::ROk(FfiProvider_TO::from_value(
+            Guarded { inner: provider },
+            TD_Opaque,
+        )),
         Ok(Err(reason)) => RResult::RErr(reason.into()),
-        Err(payload) => {
-            RResult::RErr(format!("provider panicked while opening: {}", panic_message(&*payload)).into())
-        }
+        Err(payload) => RResult::RErr(
+            format!(
+                "provider panicked while opening: {}",
+                panic_message(&*payload)
+            )
+            .into(),
+        ),
     }
 }
 

@@ -12,9 +12,19 @@ use crate::{AddressId, CONTRACT_VERSION, CallId, CallStatus, LineError, Reporter
 /// One thing a provider reported, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reported {
-    NewCall { call: CallId, address: AddressId, request: Option<RequestId> },
-    State { call: CallId, status: CallStatus<CallId> },
-    Complete { request: RequestId, result: Result<(), LineError> },
+    NewCall {
+        call: CallId,
+        address: AddressId,
+        request: Option<RequestId>,
+    },
+    State {
+        call: CallId,
+        status: CallStatus<CallId>,
+    },
+    Complete {
+        request: RequestId,
+        result: Result<(), LineError>,
+    },
     /// A report whose codes the contract does not define.
     Garbage(String),
 }
@@ -24,14 +34,21 @@ struct Recorder(Arc<Mutex<Vec<Reported>>>);
 
 impl Recorder {
     fn push(&self, event: Reported) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(event);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event);
     }
 }
 
 impl EventSink for Recorder {
     fn new_call(&self, call: CallId, address: AddressId, request: RequestId) {
         let request = (request.0 != 0).then_some(request);
-        self.push(Reported::NewCall { call, address, request });
+        self.push(Reported::NewCall {
+            call,
+            address,
+            request,
+        });
     }
     fn call_state(&self, call: CallId, state: u32, mode: u32, parent: CallId) {
         self.push(match decode_status(state, mode, parent) {
@@ -41,9 +58,15 @@ impl EventSink for Recorder {
     }
     fn complete(&self, request: RequestId, result: u32) {
         self.push(match result {
-            0 => Reported::Complete { request, result: Ok(()) },
+            0 => Reported::Complete {
+                request,
+                result: Ok(()),
+            },
             code => match LineError::from_code(code) {
-                Some(error) => Reported::Complete { request, result: Err(error) },
+                Some(error) => Reported::Complete {
+                    request,
+                    result: Err(error),
+                },
                 None => Reported::Garbage(format!("completion code {code:#x}")),
             },
         });
@@ -59,7 +82,9 @@ pub struct Recording {
 
 impl std::fmt::Debug for Recording {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Recording").field("log", &self.snapshot()).finish()
+        f.debug_struct("Recording")
+            .field("log", &self.snapshot())
+            .finish()
     }
 }
 
@@ -67,7 +92,10 @@ impl Default for Recording {
     fn default() -> Self {
         let log = Recorder::default();
         let sink = EventSink_TO::from_ptr(RArc::new(log.clone()), TD_Opaque);
-        Recording { reporter: Reporter::new(sink, CONTRACT_VERSION), log }
+        Recording {
+            reporter: Reporter::new(sink, CONTRACT_VERSION),
+            log,
+        }
     }
 }
 
@@ -84,7 +112,11 @@ impl Recording {
 
     /// Everything reported so far.
     pub fn snapshot(&self) -> Vec<Reported> {
-        self.log.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.log
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Everything reported so far, emptying the log.

@@ -1,0 +1,312 @@
+//! Loading providers (SPEC §9) and isolating faulty ones (X2).
+
+use std::path::{Path, PathBuf};
+
+use cleardown_host::{
+    AddressId, CONTRACT_VERSION, CallStatus, Host, LineError, LoadError, Privilege, Sharing,
+};
+
+use crate::support::{EXT_100, World, check, plugin};
+
+/// A scratch copy of `library` named `name`, with `patch` applied to its bytes.
+fn patched_copy(library: &Path, name: &str, patch: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cleardown-host-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let mut bytes = std::fs::read(library).expect("read plugin");
+    patch(&mut bytes);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write copy");
+    path
+}
+
+/// Rewrites the version in every contract stamp of a plugin image, as if it
+/// had been built against `major.minor`.
+fn restamp(bytes: &mut [u8], major: u32, minor: u32) {
+    let magic = cleardown_contract_magic();
+    let mut stamps = 0;
+    for at in 0..bytes.len().saturating_sub(magic.len() + 8) {
+        if bytes[at..at + magic.len()] == magic {
+            let version = at + magic.len();
+            bytes[version..version + 4].copy_from_slice(&major.to_ne_bytes());
+            bytes[version + 4..version + 8].copy_from_slice(&minor.to_ne_bytes());
+            stamps += 1;
+        }
+    }
+    assert!(stamps > 0, "the plugin holds a contract stamp");
+}
+
+fn cleardown_contract_magic() -> [u8; 16] {
+    *b"cleardown-stamp\0"
+}
+
+fn replace_all(bytes: &mut [u8], from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len());
+    let mut hits = 0;
+    for at in 0..bytes.len().saturating_sub(from.len()) {
+        if &bytes[at..at + from.len()] == from {
+            bytes[at..at + from.len()].copy_from_slice(to);
+            hits += 1;
+        }
+    }
+    assert!(hits > 0, "pattern found");
+}
+
+fn load_error(path: &Path) -> LoadError {
+    match Host::new().load(path, "") {
+        Ok(_) => panic!("{} should not load", path.display()),
+        Err(error) => error,
+    }
+}
+
+#[test]
+fn l1_l2_pbx_sim_loads_dynamically_and_declares_its_capabilities() {
+    let host = Host::new();
+    let path = plugin("pbx-sim");
+    let id = host.load(&path, "").expect("loads");
+    let d = host.describe(id).expect("describe");
+    assert_eq!(d.name, "pbx-sim");
+    assert_eq!(d.path.as_deref(), Some(path.as_path()));
+    assert_eq!(d.contract, CONTRACT_VERSION);
+    assert_eq!(d.negotiated, CONTRACT_VERSION);
+    let caps = &d.capabilities;
+    assert_eq!(
+        (caps.uui_drop_size, caps.reject_by_drop, caps.close_drop),
+        (128, true, true)
+    );
+    let addresses: Vec<_> = caps
+        .addresses
+        .iter()
+        .map(|a| (a.name.as_str(), a.conf_drop, a.sharing))
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            ("ext-100", true, Sharing::Private),
+            ("ext-200", false, Sharing::Private)
+        ]
+    );
+}
+
+#[test]
+fn l1_several_plugins_and_configurations_load_side_by_side() {
+    let host = Host::new();
+    let strict = host
+        .load(&plugin("pbx-sim"), "reject_by_drop=off;close_drop=off")
+        .expect("pbx-sim #1");
+    let loose = host.load(&plugin("pbx-sim"), "").expect("pbx-sim #2");
+    let faulty = host.load(&plugin("faulty-provider"), "").expect("faulty");
+    assert!(
+        !host
+            .describe(strict)
+            .expect("d")
+            .capabilities
+            .reject_by_drop,
+        "L3"
+    );
+    assert!(
+        host.describe(loose).expect("d").capabilities.reject_by_drop,
+        "L3"
+    );
+    assert_eq!(host.describe(faulty).expect("d").name, "faulty-provider");
+}
+
+#[test]
+fn l1_other_major_is_refused_naming_both_versions() {
+    let copy = patched_copy(&plugin("pbx-sim"), "libmajor2.so", |b| restamp(b, 2, 0));
+    let error = load_error(&copy);
+    assert!(matches!(error, LoadError::Version { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("built against contract 2.0"), "{message}");
+    assert!(
+        message.contains("this host speaks contract 1.x"),
+        "{message}"
+    );
+}
+
+#[test]
+fn l1_newer_minor_loads_at_the_negotiated_version() {
+    let copy = patched_copy(&plugin("pbx-sim"), "libminor7.so", |b| restamp(b, 1, 7));
+    let host = Host::new();
+    let id = host
+        .load(&copy, "")
+        .expect("a newer minor of the same major loads");
+    let d = host.describe(id).expect("describe");
+    assert_eq!((d.contract.major, d.contract.minor), (1, 7));
+    assert_eq!(d.negotiated, CONTRACT_VERSION);
+}
+
+#[test]
+fn l1_files_that_are_not_providers_are_refused_clearly() {
+    let missing = load_error(Path::new("/nonexistent/libnothing.so"));
+    assert!(matches!(missing, LoadError::NotFound { .. }), "{missing}");
+
+    let text = patched_copy(&plugin("pbx-sim"), "libtext.so", |b| {
+        *b = b"just some text\n".to_vec()
+    });
+    let error = load_error(&text);
+    assert!(matches!(error, LoadError::Malformed { .. }), "{error}");
+    assert!(
+        error.to_string().contains("not a loadable dynamic library"),
+        "{error}"
+    );
+
+    // Cut inside the loadable segments (the tail of the file is debug info,
+    // which the loader never reads).
+    for keep in [64, 4096] {
+        let truncated = patched_copy(&plugin("pbx-sim"), &format!("libtruncated{keep}.so"), |b| {
+            b.truncate(keep)
+        });
+        let error = load_error(&truncated);
+        assert!(
+            matches!(error, LoadError::Malformed { .. }),
+            "{keep} bytes: {error}"
+        );
+        assert!(
+            error.to_string().contains("not a loadable dynamic library"),
+            "{error}"
+        );
+    }
+
+    let unstamped = patched_copy(&plugin("pbx-sim"), "libunstamped.so", |b| {
+        replace_all(b, b"CLEARDOWN_CONTRACT_STAMP", b"XLEARDOWN_CONTRACT_STAMP")
+    });
+    let error = load_error(&unstamped);
+    assert!(matches!(error, LoadError::NoStamp { .. }), "{error}");
+    assert!(
+        error.to_string().contains("not a cleardown provider"),
+        "{error}"
+    );
+
+    let foreign = patched_copy(&plugin("pbx-sim"), "libforeign.so", |b| {
+        replace_all(b, &cleardown_contract_magic(), b"somebody-else\0\0\0")
+    });
+    assert!(matches!(load_error(&foreign), LoadError::BadStamp { .. }));
+}
+
+#[test]
+fn l3_a_bad_configuration_is_refused_with_the_reason() {
+    let error = Host::new()
+        .load(&plugin("pbx-sim"), "reject_by_drop=maybe")
+        .expect_err("refused");
+    let message = error.to_string();
+    assert!(matches!(error, LoadError::Config { .. }), "{message}");
+    assert!(
+        message.contains("maybe"),
+        "the reason names the bad value: {message}"
+    );
+}
+
+#[test]
+fn x2_a_panicking_provider_is_isolated_and_the_host_keeps_serving() {
+    let w = World::new("");
+    let faulty = w
+        .host
+        .load(&plugin("faulty-provider"), "panic=drop")
+        .expect("loads");
+    let app = w.host.app("victim");
+    app.open_line(faulty, AddressId(0), Privilege::Owner)
+        .expect("open");
+    let offered = w
+        .host
+        .remote_offer(faulty, AddressId(0), "x", &[])
+        .expect("offer");
+    let handle = app.handle_of(faulty, offered).expect("handle");
+    app.events();
+    assert_eq!(
+        app.drop(handle, &[]),
+        Err(LineError::OperationFailed),
+        "X2: the panic becomes OperationFailed"
+    );
+    let fault = w
+        .host
+        .fault(faulty)
+        .expect("X2: the provider is marked faulted");
+    assert!(fault.contains("deliberate panic in drop_call"), "{fault}");
+    assert_eq!(
+        app.drop(handle, &[]),
+        Err(LineError::OperationFailed),
+        "a faulted provider is not called"
+    );
+    assert!(app.events().is_empty(), "a refused request gets no reply");
+    // The other provider in the same host still serves.
+    let call = w.connected(EXT_100, "alice");
+    w.app.drop(call, &[]).expect("pbx-sim still serves");
+    check(&w.app, &[("c", call)], &["{c} Idle Owner", "reply Ok"]);
+    assert!(w.host.fault(w.pbx).is_none());
+}
+
+#[test]
+fn x2_panics_while_opening_or_describing_fail_the_load() {
+    for (config, words) in [
+        ("panic=open", "panicked while opening"),
+        ("panic=info", "panicked in info"),
+    ] {
+        let error = Host::new()
+            .load(&plugin("faulty-provider"), config)
+            .expect_err("refused");
+        assert!(error.to_string().contains(words), "{config}: {error}");
+    }
+}
+
+#[test]
+fn x2_d3_double_or_stray_completions_fault_the_provider() {
+    for config in ["complete=twice", "complete=stray"] {
+        let host = Host::new();
+        let faulty = host
+            .load(&plugin("faulty-provider"), config)
+            .expect("loads");
+        let app = host.app("app");
+        app.open_line(faulty, AddressId(0), Privilege::Owner)
+            .expect("open");
+        let call = host
+            .remote_offer(faulty, AddressId(0), "x", &[])
+            .expect("offer");
+        let handle = app.handle_of(faulty, call).expect("handle");
+        app.events();
+        let request = app.drop(handle, &[]).expect("drop accepted");
+        let replies = crate::support::replies(&app.events());
+        assert_eq!(
+            replies,
+            [request],
+            "{config}: D3 exactly one reply reaches the app"
+        );
+        let fault = host.fault(faulty).unwrap_or_default();
+        assert!(
+            fault.contains("completed"),
+            "{config}: faulted for the bad completion: {fault:?}"
+        );
+    }
+}
+
+#[test]
+fn d9_a_request_failing_after_its_id_reports_in_the_reply_and_changes_nothing() {
+    let host = Host::new();
+    let faulty = host
+        .load(&plugin("faulty-provider"), "complete=error")
+        .expect("loads");
+    let app = host.app("app");
+    app.open_line(faulty, AddressId(0), Privilege::Owner)
+        .expect("open");
+    let call = host
+        .remote_offer(faulty, AddressId(0), "x", &[])
+        .expect("offer");
+    let handle = app.handle_of(faulty, call).expect("handle");
+    app.events();
+    let request = app.drop(handle, &[]).expect("accepted");
+    assert_eq!(
+        app.events(),
+        [cleardown_host::Event::Reply {
+            request,
+            result: Err(LineError::OperationFailed)
+        }]
+    );
+    assert_eq!(
+        app.call_info(handle).expect("info").status,
+        CallStatus::Offering,
+        "S2"
+    );
+    assert!(
+        host.fault(faulty).is_none(),
+        "a failed request is not a fault"
+    );
+}

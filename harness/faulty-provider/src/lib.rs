@@ -1,0 +1,166 @@
+//! A provider that misbehaves on purpose, so tests can prove the host
+//! isolates it (SPEC X2) while serving other providers.
+//!
+//! One address, `line-1`. Calls are offered with `remote_offer` and can be
+//! answered and dropped. The configuration string picks the fault:
+//!
+//! - `panic=drop`: `drop_call` panics (after reporting nothing);
+//! - `panic=info`: `info` panics (the load fails cleanly);
+//! - `panic=open`: opening panics (the load fails cleanly);
+//! - `complete=twice`: a drop completes its request twice;
+//! - `complete=stray`: a drop completes a request it was never given;
+//! - `complete=error`: a drop is accepted, then fails in its Reply (D9);
+//! - empty: behaves.
+
+use std::collections::HashMap;
+
+use cleardown_sdk::{
+    AddressCaps, AddressId, CallId, CallInfo, CallStatus, Capabilities, DisconnectCode, LineError,
+    LineResult, Provider, ProviderInfo, RemoteParty, Reporter, RequestId, Sharing,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    PanicDrop,
+    PanicInfo,
+    CompleteTwice,
+    CompleteStray,
+    CompleteError,
+}
+
+/// The misbehaving provider.
+#[derive(Debug)]
+pub struct Faulty {
+    fault: Fault,
+    events: Reporter,
+    calls: HashMap<CallId, CallStatus<CallId>>,
+    next: u64,
+}
+
+impl Provider for Faulty {
+    fn open(config: &str, events: Reporter) -> Result<Self, String> {
+        let fault = match config.trim() {
+            "" => Fault::None,
+            "panic=drop" => Fault::PanicDrop,
+            "panic=info" => Fault::PanicInfo,
+            "panic=open" => panic!("deliberate panic while opening"),
+            "complete=twice" => Fault::CompleteTwice,
+            "complete=stray" => Fault::CompleteStray,
+            "complete=error" => Fault::CompleteError,
+            other => return Err(format!("unknown fault `{other}`")),
+        };
+        Ok(Faulty {
+            fault,
+            events,
+            calls: HashMap::new(),
+            next: 0,
+        })
+    }
+
+    fn info(&self) -> ProviderInfo {
+        if self.fault == Fault::PanicInfo {
+            panic!("deliberate panic in info");
+        }
+        ProviderInfo {
+            name: "faulty-provider".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            capabilities: Capabilities {
+                uui_drop_size: 0,
+                reject_by_drop: true,
+                close_drop: false,
+                addresses: vec![AddressCaps {
+                    name: "line-1".into(),
+                    conf_drop: false,
+                    sharing: Sharing::Private,
+                }],
+            },
+        }
+    }
+
+    fn make_call(&mut self, _: RequestId, _: AddressId, _: &str) -> LineResult<CallId> {
+        Err(LineError::OperationUnavail)
+    }
+
+    fn answer(&mut self, request: RequestId, call: CallId) -> LineResult<()> {
+        let status = self.calls.get_mut(&call).ok_or(LineError::InvalPointer)?;
+        *status = CallStatus::connected();
+        self.events.state(call, *status);
+        self.events.complete(request, Ok(()));
+        Ok(())
+    }
+
+    fn drop_call(
+        &mut self,
+        request: RequestId,
+        call: CallId,
+        _: DisconnectCode,
+        _: &[u8],
+    ) -> LineResult<()> {
+        if self.fault == Fault::PanicDrop {
+            panic!("deliberate panic in drop_call");
+        }
+        let status = self.calls.get_mut(&call).ok_or(LineError::InvalPointer)?;
+        if self.fault == Fault::CompleteError {
+            // Accepted, then the network refuses: nothing changes (S2, D9).
+            self.events
+                .complete(request, Err(LineError::OperationFailed));
+            return Ok(());
+        }
+        *status = CallStatus::Idle;
+        self.events.state(call, CallStatus::Idle);
+        self.events.complete(request, Ok(()));
+        match self.fault {
+            Fault::CompleteTwice => self.events.complete(request, Ok(())),
+            Fault::CompleteStray => self.events.complete(RequestId(request.0 + 1000), Ok(())),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn close_call(&mut self, call: CallId) -> LineResult<()> {
+        self.calls
+            .remove(&call)
+            .map(|_| ())
+            .ok_or(LineError::InvalPointer)
+    }
+
+    fn call_info(&self, call: CallId) -> LineResult<CallInfo<CallId>> {
+        let status = *self.calls.get(&call).ok_or(LineError::InvalPointer)?;
+        Ok(CallInfo {
+            address: AddressId(0),
+            status,
+            related: Vec::new(),
+            remote: "far".into(),
+            disconnect_mode: None,
+            uui_received: Vec::new(),
+            uui_sent: Vec::new(),
+        })
+    }
+
+    fn far_end(&self) -> Vec<RemoteParty> {
+        Vec::new()
+    }
+
+    fn remote_offer(&mut self, address: AddressId, _: &str, _: &[u8]) -> LineResult<CallId> {
+        if address != AddressId(0) {
+            return Err(LineError::InvalPointer);
+        }
+        self.next += 1;
+        let call = CallId(self.next);
+        self.calls.insert(call, CallStatus::Offering);
+        self.events.new_call(call, address, None);
+        self.events.state(call, CallStatus::Offering);
+        Ok(call)
+    }
+
+    fn remote_answer(&mut self, _: CallId) -> LineResult<()> {
+        Err(LineError::OperationUnavail)
+    }
+
+    fn remote_hang_up(&mut self, _: CallId, _: u32, _: &[u8]) -> LineResult<()> {
+        Err(LineError::OperationUnavail)
+    }
+}
+
+cleardown_sdk::export_provider!(Faulty);
