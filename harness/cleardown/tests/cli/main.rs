@@ -1,0 +1,121 @@
+//! The `cleardown` command as a provider author runs it: exit status, output,
+//! and one-line errors (SPEC L1, L2).
+
+use std::process::{Command, Output};
+
+fn cleardown(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cleardown"))
+        .args(args)
+        .output()
+        .expect("cleardown runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs `args`, expects exit 2 and one line on stderr containing `words`.
+fn check_refused(args: &[&str], words: &str) {
+    let output = cleardown(args);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{args:?}: {}",
+        stderr(&output)
+    );
+    let err = stderr(&output);
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: one line: {err}"
+    );
+    assert!(err.contains(words), "{args:?}: {err}");
+}
+
+#[test]
+fn l2_inspect_prints_every_declared_capability() {
+    let output = cleardown(&["inspect", "pbx-sim"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for line in [
+        "name:            pbx-sim",
+        "contract:        1.0 (negotiated 1.0)",
+        "config:          (default)",
+        "uui_drop_size:   128",
+        "reject_by_drop:  yes",
+        "close_drop:      yes",
+        "0  ext-100      sharing=Private          conf_drop=yes",
+        "1  ext-200      sharing=Private          conf_drop=no",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn l2_l3_inspect_json_with_a_configuration() {
+    let output = cleardown(&[
+        "inspect",
+        "pbx-sim",
+        "--config",
+        "reject_by_drop=off;uui=0",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(json["name"], "pbx-sim");
+    assert_eq!(
+        json["contract"],
+        serde_json::json!({"major": 1, "minor": 0})
+    );
+    assert_eq!(json["capabilities"]["reject_by_drop"], false);
+    assert_eq!(json["capabilities"]["uui_drop_size"], 0);
+    assert_eq!(json["capabilities"]["addresses"][0]["sharing"], "Private");
+    assert_eq!(json["config"], "reject_by_drop=off;uui=0");
+}
+
+#[test]
+fn providers_lists_the_bundled_ones() {
+    let output = cleardown(&["providers"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("pbx-sim"),
+        "{}",
+        stdout(&output)
+    );
+    let json = cleardown(&["providers", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    assert_eq!(list[0]["name"], "pbx-sim");
+}
+
+#[test]
+fn l1_load_errors_exit_2_with_one_line() {
+    let dir = std::env::temp_dir().join(format!("cleardown-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let text = dir.join("libnotes.so");
+    std::fs::write(&text, "not a library\n").expect("write");
+    check_refused(
+        &["inspect", text.to_str().expect("utf-8")],
+        "not a loadable dynamic library",
+    );
+    check_refused(&["inspect", "/nonexistent/libx.so"], "no such file");
+    check_refused(
+        &["inspect", "no-such-provider"],
+        "no bundled provider named `no-such-provider`",
+    );
+    check_refused(
+        &["inspect", "pbx-sim", "--config", "uui=500"],
+        "refused its configuration",
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let output = cleardown(&["inspect"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = cleardown(&["frobnicate"]);
+    assert_eq!(output.status.code(), Some(2));
+}
