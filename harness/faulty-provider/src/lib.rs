@@ -1,5 +1,6 @@
 //! A provider that misbehaves on purpose, so tests can prove the host
-//! isolates it (SPEC X2) while serving other providers.
+//! isolates it (SPEC X2) while serving other providers, or behaves in ways
+//! pbx-sim never does (reporting from its own thread).
 //!
 //! One address, `line-1`. Calls are offered with `remote_offer` and can be
 //! answered and dropped. The configuration string picks the fault:
@@ -10,6 +11,7 @@
 //! - `complete=twice`: a drop completes its request twice;
 //! - `complete=stray`: a drop completes a request it was never given;
 //! - `complete=error`: a drop is accepted, then fails in its Reply (D9);
+//! - `report=thread`: a drop completes later, from a thread of its own;
 //! - empty: behaves.
 
 use std::collections::HashMap;
@@ -27,6 +29,7 @@ enum Fault {
     CompleteTwice,
     CompleteStray,
     CompleteError,
+    ReportFromThread,
 }
 
 /// The misbehaving provider.
@@ -48,6 +51,7 @@ impl Provider for Faulty {
             "complete=twice" => Fault::CompleteTwice,
             "complete=stray" => Fault::CompleteStray,
             "complete=error" => Fault::CompleteError,
+            "report=thread" => Fault::ReportFromThread,
             other => return Err(format!("unknown fault `{other}`")),
         };
         Ok(Faulty {
@@ -108,6 +112,16 @@ impl Provider for Faulty {
             return Ok(());
         }
         *status = CallStatus::Idle;
+        if self.fault == Fault::ReportFromThread {
+            let events = self.events.clone();
+            std::thread::spawn(move || {
+                // Late enough that the host has long returned from drop_call.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                events.state(call, CallStatus::Idle);
+                events.complete(request, Ok(()));
+            });
+            return Ok(());
+        }
         self.events.state(call, CallStatus::Idle);
         self.events.complete(request, Ok(()));
         match self.fault {

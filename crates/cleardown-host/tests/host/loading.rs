@@ -310,3 +310,39 @@ fn d9_a_request_failing_after_its_id_reports_in_the_reply_and_changes_nothing() 
         "a failed request is not a fault"
     );
 }
+
+#[test]
+fn d3_d10_reports_from_a_provider_thread_reach_the_app_in_order() {
+    let host = Host::new();
+    let threaded = host
+        .load(&plugin("faulty-provider"), "report=thread")
+        .expect("loads");
+    let app = host.app("app");
+    app.open_line(threaded, AddressId(0), Privilege::Owner)
+        .expect("open");
+    let call = host
+        .remote_offer(threaded, AddressId(0), "x", &[])
+        .expect("offer");
+    let handle = app.handle_of(threaded, call).expect("handle");
+    app.events();
+    let request = app.drop(handle, &[]).expect("accepted");
+    // Bounded waits: the provider reports within milliseconds; 10 s is only
+    // a guard against hanging forever.
+    let wait = std::time::Duration::from_secs(10);
+    assert_eq!(
+        app.next_event(wait),
+        Some(cleardown_host::Event::CallState {
+            handle,
+            status: CallStatus::Idle,
+            privilege: Privilege::Owner
+        })
+    );
+    assert_eq!(
+        app.next_event(wait),
+        Some(cleardown_host::Event::Reply {
+            request,
+            result: Ok(())
+        })
+    );
+    assert_eq!(app.next_event(std::time::Duration::from_millis(10)), None);
+}
