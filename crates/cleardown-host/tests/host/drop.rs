@@ -43,10 +43,7 @@ fn d1_monitor_cannot_drop_and_nothing_changes() {
     let w = World::new("");
     let monitor = w.second_app("monitor", Privilege::Monitor);
     let call = w.connected(EXT_100, "alice");
-    let watched = monitor
-        .handle_of(w.pbx, w.call(call))
-        .expect("monitor sees the call");
-    monitor.events();
+    let watched = w.seen_by(&monitor, call);
     assert_eq!(monitor.privilege(watched), Ok(Privilege::Monitor));
     assert_eq!(monitor.drop(watched, &[]), Err(LineError::NotOwner));
     assert_eq!(

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use cleardown_host::{
-    AddressId, CONTRACT_VERSION, CallStatus, Host, LineError, LoadError, Privilege, Sharing,
+    AddressId, App, CONTRACT_VERSION, CallHandle, CallStatus, Host, LineError, LoadError,
+    Privilege, ProviderId, Sharing,
 };
 
 use crate::support::{EXT_100, World, check, plugin};
@@ -49,6 +50,24 @@ fn replace_all(bytes: &mut [u8], from: &[u8], to: &[u8]) {
         }
     }
     assert!(hits > 0, "pattern found");
+}
+
+/// Loads the test provider with `config` into `host`, registers an owner app
+/// on its line and offers one call: returns the provider, the app and its
+/// handle, with the app's events drained.
+fn offered_on_test_provider(host: &Host, config: &str, app: &str) -> (ProviderId, App, CallHandle) {
+    let provider = host
+        .load(&plugin("faulty-provider"), config)
+        .expect("test provider loads");
+    let app = host.app(app);
+    app.open_line(provider, AddressId(0), Privilege::Owner)
+        .expect("open");
+    let call = host
+        .remote_offer(provider, AddressId(0), "x", &[])
+        .expect("offer");
+    let handle = app.handle_of(provider, call).expect("handle");
+    app.events();
+    (provider, app, handle)
 }
 
 fn load_error(path: &Path) -> LoadError {
@@ -199,19 +218,7 @@ fn l3_a_bad_configuration_is_refused_with_the_reason() {
 #[test]
 fn x2_a_panicking_provider_is_isolated_and_the_host_keeps_serving() {
     let w = World::new("");
-    let faulty = w
-        .host
-        .load(&plugin("faulty-provider"), "panic=drop")
-        .expect("loads");
-    let app = w.host.app("victim");
-    app.open_line(faulty, AddressId(0), Privilege::Owner)
-        .expect("open");
-    let offered = w
-        .host
-        .remote_offer(faulty, AddressId(0), "x", &[])
-        .expect("offer");
-    let handle = app.handle_of(faulty, offered).expect("handle");
-    app.events();
+    let (faulty, app, handle) = offered_on_test_provider(&w.host, "panic=drop", "victim");
     assert_eq!(
         app.drop(handle, &[]),
         Err(LineError::OperationFailed),
@@ -252,17 +259,7 @@ fn x2_panics_while_opening_or_describing_fail_the_load() {
 fn x2_d3_double_or_stray_completions_fault_the_provider() {
     for config in ["complete=twice", "complete=stray"] {
         let host = Host::new();
-        let faulty = host
-            .load(&plugin("faulty-provider"), config)
-            .expect("loads");
-        let app = host.app("app");
-        app.open_line(faulty, AddressId(0), Privilege::Owner)
-            .expect("open");
-        let call = host
-            .remote_offer(faulty, AddressId(0), "x", &[])
-            .expect("offer");
-        let handle = app.handle_of(faulty, call).expect("handle");
-        app.events();
+        let (faulty, app, handle) = offered_on_test_provider(&host, config, "app");
         let request = app.drop(handle, &[]).expect("drop accepted");
         let replies = crate::support::replies(&app.events());
         assert_eq!(
@@ -281,17 +278,7 @@ fn x2_d3_double_or_stray_completions_fault_the_provider() {
 #[test]
 fn d9_a_request_failing_after_its_id_reports_in_the_reply_and_changes_nothing() {
     let host = Host::new();
-    let faulty = host
-        .load(&plugin("faulty-provider"), "complete=error")
-        .expect("loads");
-    let app = host.app("app");
-    app.open_line(faulty, AddressId(0), Privilege::Owner)
-        .expect("open");
-    let call = host
-        .remote_offer(faulty, AddressId(0), "x", &[])
-        .expect("offer");
-    let handle = app.handle_of(faulty, call).expect("handle");
-    app.events();
+    let (faulty, app, handle) = offered_on_test_provider(&host, "complete=error", "app");
     let request = app.drop(handle, &[]).expect("accepted");
     assert_eq!(
         app.events(),
@@ -314,17 +301,7 @@ fn d9_a_request_failing_after_its_id_reports_in_the_reply_and_changes_nothing() 
 #[test]
 fn d3_d10_reports_from_a_provider_thread_reach_the_app_in_order() {
     let host = Host::new();
-    let threaded = host
-        .load(&plugin("faulty-provider"), "report=thread")
-        .expect("loads");
-    let app = host.app("app");
-    app.open_line(threaded, AddressId(0), Privilege::Owner)
-        .expect("open");
-    let call = host
-        .remote_offer(threaded, AddressId(0), "x", &[])
-        .expect("offer");
-    let handle = app.handle_of(threaded, call).expect("handle");
-    app.events();
+    let (_, app, handle) = offered_on_test_provider(&host, "report=thread", "app");
     let request = app.drop(handle, &[]).expect("accepted");
     // Bounded waits: the provider reports within milliseconds; 10 s is only
     // a guard against hanging forever.

@@ -256,10 +256,7 @@ fn b5_close_drop_drops_solely_owned_calls() {
     let w = World::new("");
     let monitor = w.second_app("monitor", Privilege::Monitor);
     let call = w.connected(EXT_100, "a");
-    let watched = monitor
-        .handle_of(w.pbx, w.call(call))
-        .expect("monitor handle");
-    monitor.events();
+    let watched = w.seen_by(&monitor, call);
     let closed = w.app.close_line(w.pbx, EXT_100).expect("close");
     assert_eq!(closed.dropped, [call]);
     assert!(closed.still_active.is_empty());
@@ -298,7 +295,7 @@ fn b5_close_does_not_drop_calls_another_owner_holds() {
     let w = World::new("");
     let other = w.second_app("other", Privilege::Owner);
     let call = w.offered(EXT_100, "a");
-    let theirs = other.handle_of(w.pbx, w.call(call)).expect("other owner");
+    let theirs = w.seen_by(&other, call);
     w.app.answer(call).expect("answer");
     let closed = w.app.close_line(w.pbx, EXT_100).expect("close");
     assert_eq!(closed, Default::default());

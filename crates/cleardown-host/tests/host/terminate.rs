@@ -34,9 +34,7 @@ fn t1_deallocate_never_changes_the_call_state() {
     let w = World::new("");
     let monitor = w.second_app("monitor", Privilege::Monitor);
     let call = w.connected(EXT_100, "a");
-    let watched = monitor
-        .handle_of(w.pbx, w.call(call))
-        .expect("monitor handle");
+    let watched = w.seen_by(&monitor, call);
     monitor
         .deallocate(watched)
         .expect("T3: a monitor may always deallocate");
@@ -91,9 +89,7 @@ fn t3_a_remaining_monitor_keeps_the_call_up() {
     let w = World::new("");
     let monitor = w.second_app("monitor", Privilege::Monitor);
     let call = w.connected(EXT_100, "a");
-    let watched = monitor
-        .handle_of(w.pbx, w.call(call))
-        .expect("monitor handle");
+    let watched = w.seen_by(&monitor, call);
     w.app.deallocate(call).expect("deallocate owner");
     assert_eq!(
         w.party("a").state,

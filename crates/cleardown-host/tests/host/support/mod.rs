@@ -51,6 +51,15 @@ impl World {
         app
     }
 
+    /// `app`'s handle to the call behind `handle` (another app's), events drained.
+    pub fn seen_by(&self, app: &App, handle: CallHandle) -> CallHandle {
+        let seen = app
+            .handle_of(self.pbx, self.call(handle))
+            .expect("app sees the call");
+        app.events();
+        seen
+    }
+
     pub fn call(&self, handle: CallHandle) -> CallId {
         self.host.call_of(handle).expect("handle is live").1
     }
