@@ -43,7 +43,9 @@ use crate::{
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, StableAbi, serde::Serialize)]
 pub struct ContractVersion {
+    /// The major version: plugins of another major are refused.
     pub major: u32,
+    /// The minor version: additions only; the lower of host's and plugin's is used.
     pub minor: u32,
 }
 
@@ -63,7 +65,9 @@ pub const CONTRACT_VERSION: ContractVersion = ContractVersion { major: 1, minor:
     host.major
 )]
 pub struct VersionMismatch {
+    /// The version this host speaks.
     pub host: ContractVersion,
+    /// The version the plugin says it was built against.
     pub plugin: ContractVersion,
 }
 
@@ -315,7 +319,9 @@ fn decode_code<T>(
 #[repr(C)]
 #[derive(Debug, Clone, StableAbi)]
 pub struct FfiAddressCaps {
+    /// [`AddressCaps::name`].
     pub name: RString,
+    /// [`AddressCaps::conf_drop`].
     pub conf_drop: bool,
     /// A [`Sharing`] code.
     pub sharing: u32,
@@ -325,11 +331,17 @@ pub struct FfiAddressCaps {
 #[repr(C)]
 #[derive(Debug, Clone, StableAbi)]
 pub struct FfiProviderInfo {
+    /// [`ProviderInfo::name`].
     pub name: RString,
+    /// [`ProviderInfo::version`].
     pub version: RString,
+    /// [`Capabilities::uui_drop_size`].
     pub uui_drop_size: u32,
+    /// [`Capabilities::reject_by_drop`].
     pub reject_by_drop: bool,
+    /// [`Capabilities::close_drop`].
     pub close_drop: bool,
+    /// [`Capabilities::addresses`].
     pub addresses: RVec<FfiAddressCaps>,
 }
 
@@ -388,6 +400,7 @@ impl FfiProviderInfo {
 pub struct FfiRelated {
     /// A [`Relation`] code.
     pub relation: u32,
+    /// The related call.
     pub call: CallId,
 }
 
@@ -395,6 +408,7 @@ pub struct FfiRelated {
 #[repr(C)]
 #[derive(Debug, Clone, StableAbi)]
 pub struct FfiCallInfo {
+    /// [`CallInfo::address`].
     pub address: AddressId,
     /// A [`CallState`] code.
     pub state: u32,
@@ -402,11 +416,15 @@ pub struct FfiCallInfo {
     pub mode: u32,
     /// The conference parent when `Conferenced`, else `CallId(0)`.
     pub parent: CallId,
+    /// [`CallInfo::related`].
     pub related: RVec<FfiRelated>,
+    /// [`CallInfo::remote`].
     pub remote: RString,
     /// A [`DisconnectMode`] code, or 0 for none.
     pub disconnect_mode: u32,
+    /// [`CallInfo::uui_received`].
     pub uui_received: RVec<u8>,
+    /// [`CallInfo::uui_sent`].
     pub uui_sent: RVec<u8>,
 }
 
@@ -484,8 +502,11 @@ impl FfiCallInfo {
 pub struct FfiRemoteSignal {
     /// A [`SignalKind`] code.
     pub kind: u32,
+    /// [`RemoteSignal::cause`].
     pub cause: u32,
+    /// [`RemoteSignal::uui`].
     pub uui: RVec<u8>,
+    /// [`RemoteSignal::wire`].
     pub wire: RString,
 }
 
@@ -493,10 +514,13 @@ pub struct FfiRemoteSignal {
 #[repr(C)]
 #[derive(Debug, Clone, StableAbi)]
 pub struct FfiRemoteParty {
+    /// [`RemoteParty::name`].
     pub name: RString,
     /// A [`RemoteState`] code.
     pub state: u32,
+    /// [`RemoteParty::connected_to`].
     pub connected_to: RVec<RString>,
+    /// [`RemoteParty::received`].
     pub received: RVec<FfiRemoteSignal>,
 }
 

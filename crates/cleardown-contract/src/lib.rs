@@ -9,6 +9,8 @@
 //! It does no I/O and loads nothing. Provider authors use it through
 //! `cleardown-sdk`; apps through `cleardown-host`.
 
+#![warn(missing_docs)]
+
 // `#[sabi_trait]` expands to items that trip these lints; allowed here only,
 // where the traits are declared, so `-D warnings` holds elsewhere.
 #[allow(

@@ -162,7 +162,9 @@ code_enum! {
 /// One related call, named by `C` (a [`CallId`] at the boundary, a handle in the host).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Related<C> {
+    /// How that call relates to this one.
     pub relation: Relation,
+    /// That call.
     pub call: C,
 }
 
@@ -218,6 +220,7 @@ code_enum! {
 /// One ending signal a remote party received from us (SPEC §10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteSignal {
+    /// What kind of ending it was.
     pub kind: SignalKind,
     /// The Q.850 cause it carried (16 normal clearing, 17 busy, 19 no answer, 21 rejected).
     pub cause: u32,
@@ -232,7 +235,9 @@ pub struct RemoteSignal {
 /// whom it is still talking to (SPEC C2, B2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteParty {
+    /// The party's name: the destination dialled, or the caller that offered.
     pub name: String,
+    /// Where the party stands now.
     pub state: RemoteState,
     /// Other remote parties this one is still connected to (C2: a conference
     /// that lost its host station keeps talking).
@@ -264,10 +269,12 @@ pub mod hex_bytes {
             .collect()
     }
 
+    /// Serde: bytes as a hex string.
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&encode(bytes))
     }
 
+    /// Serde: a hex string back to bytes.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
         decode(&text).map_err(D::Error::custom)

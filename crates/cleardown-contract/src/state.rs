@@ -105,25 +105,45 @@ code_enum! {
 code_enum! {
     /// Why a call was disconnected (TAPI `LINEDISCONNECTMODE_*`).
     DisconnectMode {
+        /// A normal hang-up (Q.850 16).
         Normal = 0x1,
+        /// The reason is not known (also: hang-up detected by tone, no supervision).
         Unknown = 0x2,
+        /// The far end rejected the call (Q.850 21).
         Reject = 0x4,
+        /// The call was picked up elsewhere.
         Pickup = 0x8,
+        /// The call was forwarded.
         Forwarded = 0x10,
+        /// The far end was busy (Q.850 17).
         Busy = 0x20,
+        /// The far end did not answer (Q.850 19).
         NoAnswer = 0x40,
+        /// The destination is not valid (Q.850 1).
         BadAddress = 0x80,
+        /// The destination cannot be reached.
         Unreachable = 0x100,
+        /// The network is congested (Q.850 34).
         Congestion = 0x200,
+        /// The far end is incompatible.
         Incompatible = 0x400,
+        /// The far end is unavailable.
         Unavail = 0x800,
+        /// No dial tone was detected.
         NoDialtone = 0x1000,
+        /// The number has changed.
         NumberChanged = 0x2000,
+        /// The destination is out of order.
         OutOfOrder = 0x4000,
+        /// A temporary failure (Q.850 41).
         TempFailure = 0x8000,
+        /// The requested quality of service is unavailable.
         QosUnavail = 0x10000,
+        /// The call was blocked.
         Blocked = 0x20000,
+        /// The far end has do-not-disturb on.
         DoNotDisturb = 0x40000,
+        /// The caller cancelled the call.
         Cancelled = 0x80000,
     }
 }
@@ -190,29 +210,47 @@ impl CallState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum CallStatus<C> {
+    /// No call; final (S1).
     Idle,
+    /// Being offered to this station.
     Offering,
+    /// Accepted by this station, ringing locally.
     Accepted,
+    /// Dial tone; may dial.
     Dialtone,
+    /// Dialling.
     Dialing,
+    /// The far end is being alerted.
     Ringback,
+    /// The far end is busy.
     Busy,
+    /// A special information tone was received.
     SpecialInfo,
+    /// Up; at this station or, on a bridged line, at another (B1).
     Connected {
+        /// `Active` here, `Inactive` at another station.
         mode: ConnectedMode,
     },
+    /// Proceeding through the network, not yet alerting.
     Proceeding,
+    /// On hold.
     OnHold,
     /// A party of the conference `parent` (`None` where the observer holds
     /// no handle to the parent).
     Conferenced {
+        /// The conference this call is a party of.
         parent: C,
     },
+    /// On hold while a conference party is added (D8).
     OnHoldPendConf,
+    /// On hold while a transfer is set up (D8).
     OnHoldPendTransfer,
+    /// The far end left; the owner must still drop it to reach Idle (S3).
     Disconnected {
+        /// Why the far end left.
         mode: DisconnectMode,
     },
+    /// Not known.
     Unknown,
 }
 

@@ -23,6 +23,8 @@
 //! faulted in the host, instead of aborting the host process (SPEC X2). You
 //! cannot forget it, because you never write an entry point yourself.
 
+#![warn(missing_docs)]
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use abi_stable::{

@@ -12,17 +12,27 @@ use crate::{AddressId, CONTRACT_VERSION, CallId, CallStatus, LineError, Reporter
 /// One thing a provider reported, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reported {
+    /// [`crate::Reporter::new_call`].
     NewCall {
+        /// The new call.
         call: CallId,
+        /// Its address.
         address: AddressId,
+        /// The request that created it; `None` for an offered call.
         request: Option<RequestId>,
     },
+    /// [`crate::Reporter::state`].
     State {
+        /// The call.
         call: CallId,
+        /// Its new state.
         status: CallStatus<CallId>,
     },
+    /// [`crate::Reporter::complete`].
     Complete {
+        /// The completed request.
         request: RequestId,
+        /// Its result.
         result: Result<(), LineError>,
     },
     /// A report whose codes the contract does not define.
