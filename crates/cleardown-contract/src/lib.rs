@@ -3,7 +3,8 @@
 //! This crate is the behaviour contract of `SPEC.md` expressed as types: call
 //! states and modes ([`CallState`], [`CallStatus`]), the TAPI errors
 //! ([`LineError`]), capabilities as plain data ([`Capabilities`]), call info
-//! ([`CallInfo`]), the far-end view ([`RemoteParty`]) and, in [`abi`], the
+//! ([`CallInfo`]), the far-end view ([`RemoteParty`]), what an app receives
+//! ([`Event`], [`CallHandle`]) and, in [`abi`], the
 //! layout-checked plugin boundary between the host and a provider library.
 //!
 //! It does no I/O and loads nothing. Provider authors use it through
@@ -20,11 +21,13 @@
     non_camel_case_types
 )]
 pub mod abi;
+mod app;
 mod error;
 mod model;
 mod state;
 
 pub use abi::{CONTRACT_VERSION, ContractVersion};
+pub use app::{CallHandle, Disconnected, Event, LineClosed};
 pub use error::{LineError, LineResult};
 pub use model::{
     AddressCaps, AddressId, CallId, CallInfo, Capabilities, Privilege, ProviderInfo, Related,

@@ -35,10 +35,10 @@ use abi_stable::{
 };
 use cleardown_contract::abi::{EventSink_TO, ProviderModule_Ref};
 pub use cleardown_contract::{
-    AddressCaps, AddressId, CONTRACT_VERSION, CallId, CallInfo, CallState, CallStatus,
-    Capabilities, ConnectedMode, ContractVersion, DisconnectCode, DisconnectMode, LineError,
-    LineResult, Privilege, ProviderInfo, Related, Relation, RemoteParty, RemoteSignal, RemoteState,
-    RequestId, Sharing, SignalKind,
+    AddressCaps, AddressId, CONTRACT_VERSION, CallHandle, CallId, CallInfo, CallState, CallStatus,
+    Capabilities, ConnectedMode, ContractVersion, DisconnectCode, DisconnectMode, Disconnected,
+    Event, LineClosed, LineError, LineResult, Privilege, ProviderInfo, Related, Relation,
+    RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing, SignalKind,
 };
 pub use load::LoadError;
 use serde::Serialize;
@@ -56,57 +56,6 @@ pub struct ProviderId(pub u32);
 /// A registered app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct AppId(pub u32);
-
-/// An app's reference to a call (TAPI `HCALL`). Valid from the moment the
-/// app learns of the call until the app deallocates it (T2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct CallHandle(pub u32);
-
-impl std::fmt::Display for CallHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "h{}", self.0)
-    }
-}
-
-/// What an app receives, in order (D10).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Event {
-    /// A call the app holds changed state (TAPI `LINE_CALLSTATE`). The first
-    /// event for a handle the app has not seen announces a new call.
-    CallState {
-        handle: CallHandle,
-        /// The new state; a `Conferenced` parent is the app's own handle to
-        /// it, if it holds one.
-        status: CallStatus<Option<CallHandle>>,
-        privilege: Privilege,
-    },
-    /// An asynchronous request completed (TAPI `LINE_REPLY`), after every
-    /// state event it caused (D4). Exactly one per request (D3).
-    Reply {
-        request: RequestId,
-        result: LineResult<()>,
-    },
-}
-
-/// What [`App::disconnect`] did (TAPI 3 `Disconnect`, SPEC R3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Disconnected {
-    /// A drop was started; its Reply follows.
-    Requested(RequestId),
-    /// The call was already Idle: nothing to do (TAPI 3's `S_FALSE`).
-    AlreadyIdle,
-}
-
-/// What closing a line did to the closing app's calls (SPEC B5). The app's
-/// handles stay valid, now with Monitor privilege, until it deallocates them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LineClosed {
-    /// Calls the app solely owned that were dropped (`close_drop`).
-    pub dropped: Vec<CallHandle>,
-    /// Calls the app solely owned that are still up (no `close_drop`, or a
-    /// drop the provider refused): warn the user.
-    pub still_active: Vec<CallHandle>,
-}
 
 /// One app's handles to Idle calls that it has not deallocated (SPEC T5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,13 +5,13 @@ use std::collections::{HashMap, VecDeque};
 
 use abi_stable::std_types::{ROption, RResult};
 use cleardown_contract::{
-    AddressId, CallId, CallInfo, CallStatus, DisconnectCode, LineError, LineResult, Privilege,
-    ProviderInfo, Related, RequestId,
+    AddressId, CallHandle, CallId, CallInfo, CallStatus, DisconnectCode, Event, LineError,
+    LineResult, Privilege, ProviderInfo, Related, RequestId,
     abi::{ProviderBox, ProviderResult, decode_status},
 };
 
 use crate::{
-    AppId, CallHandle, Event, ProviderId,
+    AppId, ProviderId,
     load::Library,
     sink::{Inbox, Raw},
 };

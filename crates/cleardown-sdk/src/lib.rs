@@ -25,7 +25,10 @@
 
 #![warn(missing_docs)]
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::{
+    mem::ManuallyDrop,
+    panic::{AssertUnwindSafe, catch_unwind},
+};
 
 use abi_stable::{
     prefix_type::PrefixTypeTrait,
@@ -241,9 +244,21 @@ impl Reporter {
 }
 
 /// The panic guard around a provider: every entry point the host calls goes
-/// through [`Guarded::guard`] or [`Guarded::guard_ref`].
+/// through [`Guarded::guard`] or [`Guarded::guard_ref`], and so does dropping
+/// it when the host lets go of the provider.
 struct Guarded<P> {
-    inner: P,
+    inner: ManuallyDrop<P>,
+}
+
+impl<P> Drop for Guarded<P> {
+    fn drop(&mut self) {
+        // SAFETY: `inner` is taken exactly once, here, and never used after.
+        let inner = unsafe { ManuallyDrop::take(&mut self.inner) };
+        // A panicking destructor would unwind out of an `extern "C"` vtable
+        // entry and abort the host; it is swallowed instead: the provider is
+        // going away either way.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(inner)));
+    }
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -399,7 +414,9 @@ extern "C" fn open<P: Provider>(
     };
     match catch_unwind(AssertUnwindSafe(|| P::open(config.as_str(), reporter))) {
         Ok(Ok(provider)) => RResult::ROk(FfiProvider_TO::from_value(
-            Guarded { inner: provider },
+            Guarded {
+                inner: ManuallyDrop::new(provider),
+            },
             TD_Opaque,
         )),
         Ok(Err(reason)) => RResult::RErr(reason.into()),

@@ -12,6 +12,9 @@
 //! - `complete=stray`: a drop completes a request it was never given;
 //! - `complete=error`: a drop is accepted, then fails in its Reply (D9);
 //! - `report=thread`: a drop completes later, from a thread of its own;
+//! - `report=bad-address`: an offered call is reported on an address the
+//!   provider never declared (garbage);
+//! - `panic=destroy`: the provider panics when the host drops it;
 //! - empty: behaves.
 
 use std::collections::HashMap;
@@ -30,6 +33,8 @@ enum Fault {
     CompleteStray,
     CompleteError,
     ReportFromThread,
+    ReportBadAddress,
+    PanicDestroy,
 }
 
 /// The misbehaving provider.
@@ -52,6 +57,8 @@ impl Provider for Faulty {
             "complete=stray" => Fault::CompleteStray,
             "complete=error" => Fault::CompleteError,
             "report=thread" => Fault::ReportFromThread,
+            "report=bad-address" => Fault::ReportBadAddress,
+            "panic=destroy" => Fault::PanicDestroy,
             other => return Err(format!("unknown fault `{other}`")),
         };
         Ok(Faulty {
@@ -163,7 +170,11 @@ impl Provider for Faulty {
         self.next += 1;
         let call = CallId(self.next);
         self.calls.insert(call, CallStatus::Offering);
-        self.events.new_call(call, address, None);
+        let reported = match self.fault {
+            Fault::ReportBadAddress => AddressId(7),
+            _ => address,
+        };
+        self.events.new_call(call, reported, None);
         self.events.state(call, CallStatus::Offering);
         Ok(call)
     }
@@ -174,6 +185,14 @@ impl Provider for Faulty {
 
     fn remote_hang_up(&mut self, _: CallId, _: u32, _: &[u8]) -> LineResult<()> {
         Err(LineError::OperationUnavail)
+    }
+}
+
+impl Drop for Faulty {
+    fn drop(&mut self) {
+        if self.fault == Fault::PanicDestroy {
+            panic!("deliberate panic while being dropped");
+        }
     }
 }
 

@@ -323,3 +323,37 @@ fn d3_d10_reports_from_a_provider_thread_reach_the_app_in_order() {
     );
     assert_eq!(app.next_event(std::time::Duration::from_millis(10)), None);
 }
+
+#[test]
+fn x2_a_provider_reporting_an_undeclared_address_is_faulted() {
+    let host = Host::new();
+    let bad = host
+        .load(&plugin("faulty-provider"), "report=bad-address")
+        .expect("loads");
+    let app = host.app("app");
+    app.open_line(bad, AddressId(0), Privilege::Owner)
+        .expect("open");
+    let call = host
+        .remote_offer(bad, AddressId(0), "x", &[])
+        .expect("the offer itself returns");
+    assert_eq!(
+        app.handle_of(bad, call),
+        None,
+        "no handle to a garbage call"
+    );
+    assert!(app.events().is_empty());
+    let fault = host.fault(bad).unwrap_or_default();
+    assert!(fault.contains("unknown address 7"), "{fault:?}");
+}
+
+#[test]
+fn x2_a_provider_panicking_while_dropped_does_not_take_the_host_down() {
+    // If the panic escaped the SDK's guard it would abort this whole test
+    // process, failing every test in it.
+    let host = Host::new();
+    host.load(&plugin("faulty-provider"), "panic=destroy")
+        .expect("loads");
+    drop(host);
+    let still_here = World::new("");
+    assert_eq!(still_here.host.providers().len(), 1);
+}

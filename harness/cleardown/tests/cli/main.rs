@@ -113,9 +113,17 @@ fn l1_load_errors_exit_2_with_one_line() {
 }
 
 #[test]
-fn usage_errors_exit_2() {
-    let output = cleardown(&["inspect"]);
-    assert_eq!(output.status.code(), Some(2));
-    let output = cleardown(&["frobnicate"]);
-    assert_eq!(output.status.code(), Some(2));
+fn usage_errors_exit_2_with_one_line() {
+    check_refused(
+        &["inspect"],
+        "required arguments were not provided: <PROVIDER>",
+    );
+    check_refused(&["frobnicate"], "unrecognized subcommand 'frobnicate'");
+    check_refused(
+        &["inspect", "pbx-sim", "--colour"],
+        "unexpected argument '--colour'",
+    );
+    let help = cleardown(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("inspect"), "{}", stdout(&help));
 }
