@@ -196,6 +196,21 @@ fn l1_files_that_are_not_providers_are_refused_clearly() {
         "{error}"
     );
 
+    // Stamped, but abi_stable's root-module loader is gone.
+    let rootless = patched_copy(&plugin("pbx-sim"), "librootless.so", |b| {
+        replace_all(
+            b,
+            b"_1as_0lib_1header_0root_bmodule_bloader",
+            b"_1as_0lib_1header_0root_bmodule_bXoader",
+        )
+    });
+    let error = load_error(&rootless);
+    assert!(matches!(error, LoadError::Abi { .. }), "{error}");
+    assert!(
+        error.to_string().contains("root module is missing"),
+        "{error}"
+    );
+
     let foreign = patched_copy(&plugin("pbx-sim"), "libforeign.so", |b| {
         replace_all(b, &cleardown_contract_magic(), b"somebody-else\0\0\0")
     });
