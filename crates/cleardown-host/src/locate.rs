@@ -67,14 +67,18 @@ pub fn find(name: &str) -> Result<PathBuf, LoadError> {
             return Ok(hit);
         }
     }
-    if let Some(cargo) = std::env::var_os("CARGO") {
-        return built_by_cargo(&cargo, name);
+    // Under cargo, but outside this workspace (a provider author's own
+    // project), the build fails; the executable's directory may still have it.
+    let built = std::env::var_os("CARGO").map(|cargo| built_by_cargo(&cargo, name));
+    if let Some(Ok(path)) = built {
+        return Ok(path);
     }
     let beside_exe = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|dir| dir.join(&file)));
-    match beside_exe {
-        Some(path) if path.is_file() => Ok(path),
+    match (beside_exe, built) {
+        (Some(path), _) if path.is_file() => Ok(path),
+        (_, Some(Err(build_error))) => Err(build_error),
         _ => Err(LoadError::NotFound {
             path: PathBuf::from(format!(
                 "{file} (searched ${PLUGIN_DIR_VAR} and the executable's directory)"

@@ -127,3 +127,62 @@ fn usage_errors_exit_2_with_one_line() {
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("inspect"), "{}", stdout(&help));
 }
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cleardown-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A copy of the pbx-sim library in `dir`, returned as its path.
+fn pbx_sim_in(dir: &std::path::Path) -> std::path::PathBuf {
+    let built = cleardown_host::locate::find("pbx-sim").expect("pbx-sim builds");
+    let copy = dir.join(cleardown_host::locate::library_file_name("pbx-sim"));
+    std::fs::copy(built, &copy).expect("copy plugin");
+    copy
+}
+
+fn library_line(output: &Output) -> String {
+    stdout(output)
+        .lines()
+        .find(|l| l.starts_with("library:"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn an_installed_cleardown_finds_plugins_beside_itself() {
+    let dir = scratch("installed");
+    let exe = dir.join("cleardown");
+    std::fs::copy(env!("CARGO_BIN_EXE_cleardown"), &exe).expect("copy binary");
+    let plugin = pbx_sim_in(&dir);
+    // No cargo in sight: what a provider author's CI has after an install.
+    let output = Command::new(&exe)
+        .args(["inspect", "pbx-sim"])
+        .env_remove("CARGO")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env_remove(cleardown_host::locate::PLUGIN_DIR_VAR)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        library_line(&output),
+        format!("library:         {}", plugin.display())
+    );
+}
+
+#[test]
+fn the_plugin_dir_variable_is_searched_first() {
+    let dir = scratch("plugin-dir");
+    let plugin = pbx_sim_in(&dir);
+    let output = Command::new(env!("CARGO_BIN_EXE_cleardown"))
+        .args(["inspect", "pbx-sim"])
+        .env(cleardown_host::locate::PLUGIN_DIR_VAR, &dir)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        library_line(&output),
+        format!("library:         {}", plugin.display())
+    );
+}
