@@ -710,6 +710,9 @@ impl App {
     pub fn next_event(&self, timeout: Duration) -> Option<Event> {
         let deadline = Instant::now() + timeout;
         loop {
+            // Read before looking, so that anything arriving or routed after
+            // the look moves the generation and ends the wait at once.
+            let seen = self.shared.inbox.generation();
             {
                 let mut state = self.shared.lock();
                 state.pump(&self.shared.inbox);
@@ -718,9 +721,10 @@ impl App {
                 }
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || !self.shared.inbox.wait(left) {
+            if left.is_zero() {
                 return None;
             }
+            self.shared.inbox.wait_past(seen, left);
         }
     }
 

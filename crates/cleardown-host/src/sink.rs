@@ -29,39 +29,56 @@ pub(crate) enum Raw {
     },
 }
 
-/// Reports from every provider, in arrival order.
+/// Reports from every provider, in arrival order, and a generation count
+/// that changes whenever a report arrives or a pump routes one, so a waiting
+/// app never misses an event another thread routed for it.
 #[derive(Debug, Default)]
 pub(crate) struct Inbox {
-    queue: Mutex<Vec<(ProviderId, Raw)>>,
-    arrived: Condvar,
+    queue: Mutex<Queued>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Queued {
+    reports: Vec<(ProviderId, Raw)>,
+    generation: u64,
 }
 
 impl Inbox {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queued> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn push(&self, provider: ProviderId, raw: Raw) {
-        self.queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((provider, raw));
-        self.arrived.notify_all();
+        let mut queued = self.lock();
+        queued.reports.push((provider, raw));
+        queued.generation += 1;
+        self.changed.notify_all();
     }
 
     /// Moves every queued report into `into` (reusing its allocation).
     pub(crate) fn drain_into(&self, into: &mut Vec<(ProviderId, Raw)>) {
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        std::mem::swap(&mut *queue, into);
+        std::mem::swap(&mut self.lock().reports, into);
     }
 
-    /// Waits until a report is queued or `timeout` passes; true if one is.
-    pub(crate) fn wait(&self, timeout: std::time::Duration) -> bool {
-        let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if !queue.is_empty() {
-            return true;
-        }
-        let (queue, _) = self
-            .arrived
-            .wait_timeout(queue, timeout)
+    /// Says that reports were routed to apps: wakes apps waiting for events.
+    pub(crate) fn routed(&self) {
+        self.lock().generation += 1;
+        self.changed.notify_all();
+    }
+
+    /// The current generation; pass it to [`Inbox::wait_past`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Waits until the generation moves past `seen` or `timeout` passes.
+    pub(crate) fn wait_past(&self, seen: u64, timeout: std::time::Duration) {
+        let queued = self.lock();
+        let _ = self
+            .changed
+            .wait_timeout_while(queued, timeout, |q| q.generation == seen)
             .unwrap_or_else(PoisonError::into_inner);
-        !queue.is_empty()
     }
 }
 

@@ -78,6 +78,7 @@ impl HostState {
     pub(crate) fn pump(&mut self, inbox: &Inbox) {
         let mut batch = std::mem::take(&mut self.scratch);
         inbox.drain_into(&mut batch);
+        let routed = !batch.is_empty();
         for (provider, raw) in batch.drain(..) {
             if self.providers[provider.0 as usize].fault.is_some() {
                 continue;
@@ -118,6 +119,9 @@ impl HostState {
             }
         }
         self.scratch = batch;
+        if routed {
+            inbox.routed();
+        }
     }
 
     fn route_state(&mut self, provider: ProviderId, call: CallId, status: CallStatus<CallId>) {

@@ -372,3 +372,42 @@ fn x2_a_provider_panicking_while_dropped_does_not_take_the_host_down() {
     let still_here = World::new("");
     assert_eq!(still_here.host.providers().len(), 1);
 }
+
+#[test]
+fn d10_a_waiting_app_gets_events_another_thread_routed_for_it() {
+    let host = Host::new();
+    let (_, app, handle) = offered_on_test_provider(&host, "report=thread", "waiter");
+    let busy = host.app("busy");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Another app pumps the host as fast as it can, so the provider thread's
+    // reports are routed by it, not by the waiting app.
+    let pumping = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                busy.events();
+            }
+        })
+    };
+    let request = app.drop(handle, &[]).expect("accepted");
+    let wait = std::time::Duration::from_secs(10);
+    let first = app.next_event(wait);
+    let second = app.next_event(wait);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    pumping.join().expect("pumper");
+    assert_eq!(
+        first,
+        Some(cleardown_host::Event::CallState {
+            handle,
+            status: CallStatus::Idle,
+            privilege: Privilege::Owner
+        })
+    );
+    assert_eq!(
+        second,
+        Some(cleardown_host::Event::Reply {
+            request,
+            result: Ok(())
+        })
+    );
+}
