@@ -18,6 +18,83 @@
 //!
 //! 3. Export it: `cleardown_sdk::export_provider!(MyProvider);`
 //!
+//! A minimal provider, one line where calls are only ever offered, then
+//! driven without a host:
+//!
+//! ```
+//! use cleardown_sdk::{testing::{Recording, Reported}, *};
+//!
+//! struct OneLine { events: Reporter, up: Option<CallId> }
+//!
+//! impl Provider for OneLine {
+//!     fn open(config: &str, events: Reporter) -> Result<Self, String> {
+//!         match config {
+//!             "" => Ok(OneLine { events, up: None }),
+//!             other => Err(format!("unknown configuration {other:?}")),
+//!         }
+//!     }
+//!     fn info(&self) -> ProviderInfo {
+//!         ProviderInfo {
+//!             name: "one-line".into(),
+//!             version: "0.1.0".into(),
+//!             capabilities: Capabilities {
+//!                 uui_drop_size: 0,
+//!                 reject_by_drop: true,
+//!                 close_drop: false,
+//!                 addresses: vec![AddressCaps {
+//!                     name: "line".into(),
+//!                     conf_drop: false,
+//!                     sharing: Sharing::Private,
+//!                 }],
+//!             },
+//!         }
+//!     }
+//!     fn make_call(&mut self, _: RequestId, _: AddressId, _: &str) -> LineResult<CallId> {
+//!         Err(LineError::OperationUnavail)
+//!     }
+//!     fn answer(&mut self, _: RequestId, _: CallId) -> LineResult<()> {
+//!         Err(LineError::OperationUnavail)
+//!     }
+//!     fn drop_call(&mut self, request: RequestId, call: CallId, _: DisconnectCode, uui: &[u8])
+//!         -> LineResult<()>
+//!     {
+//!         if self.up != Some(call) { return Err(LineError::InvalCallState); }
+//!         if !uui.is_empty() { return Err(LineError::UserUserInfoTooBig); }
+//!         // Reject the offered call (SPEC R1): its state first, then the reply.
+//!         self.up = None;
+//!         self.events.state(call, CallStatus::Idle);
+//!         self.events.complete(request, Ok(()));
+//!         Ok(())
+//!     }
+//!     fn close_call(&mut self, _: CallId) -> LineResult<()> { Ok(()) }
+//!     fn call_info(&self, _: CallId) -> LineResult<CallInfo<CallId>> {
+//!         Err(LineError::OperationUnavail)
+//!     }
+//!     fn far_end(&self) -> Vec<RemoteParty> { Vec::new() }
+//!     fn remote_offer(&mut self, address: AddressId, _: &str, _: &[u8]) -> LineResult<CallId> {
+//!         let call = CallId(1);
+//!         self.up = Some(call);
+//!         self.events.new_call(call, address, None);
+//!         self.events.state(call, CallStatus::Offering);
+//!         Ok(call)
+//!     }
+//!     fn remote_answer(&mut self, _: CallId) -> LineResult<()> {
+//!         Err(LineError::OperationUnavail)
+//!     }
+//!     fn remote_hang_up(&mut self, _: CallId, _: u32, _: &[u8]) -> LineResult<()> {
+//!         Err(LineError::OperationUnavail)
+//!     }
+//! }
+//!
+//! cleardown_sdk::export_provider!(OneLine);
+//!
+//! let recording = Recording::new();
+//! let mut line = OneLine::open("", recording.reporter()).unwrap();
+//! let call = line.remote_offer(AddressId(0), "caller", &[]).unwrap();
+//! line.drop_call(RequestId(7), call, DisconnectCode::Normal, &[]).unwrap();
+//! assert_eq!(recording.take().last(), Some(&Reported::Complete { request: RequestId(7), result: Ok(()) }));
+//! ```
+//!
 //! Every entry point the host calls runs inside a panic guard: a panic in your
 //! code becomes `OperationFailed` for that request and marks your provider
 //! faulted in the host, instead of aborting the host process (SPEC X2). You
