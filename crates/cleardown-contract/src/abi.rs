@@ -257,8 +257,11 @@ pub trait FfiProvider: Send {
     ) -> ProviderResult<()>;
     /// Stimulus: the station at `address` goes off-hook (`true`) or on-hook
     /// (bridged lines, SPEC §6).
-    #[sabi(last_prefix_field)]
     fn station_hook(&mut self, address: AddressId, off_hook: bool) -> ProviderResult<()>;
+    /// Stimulus: `millis` milliseconds of the provider's simulated time pass
+    /// (timers, tone detection). Providers on real time ignore it.
+    #[sabi(last_prefix_field)]
+    fn advance_time(&mut self, millis: u64) -> ProviderResult<()>;
 }
 
 /// A provider instance behind the boundary.

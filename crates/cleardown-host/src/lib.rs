@@ -354,6 +354,11 @@ impl Host {
         self.stimulus(provider, |p| p.remote_hang_up(call, cause, uui.into()))
     }
 
+    /// Lets `millis` milliseconds of `provider`'s simulated time pass.
+    pub fn advance_time(&self, provider: ProviderId, millis: u64) -> LineResult<()> {
+        self.stimulus(provider, |p| p.advance_time(millis))
+    }
+
     /// Far end: the station at `address` goes off-hook or on-hook (§6).
     pub fn station_hook(
         &self,

@@ -264,6 +264,15 @@ pub trait Provider: Send + Sized + 'static {
         let _ = (address, off_hook);
         Err(LineError::OperationUnavail)
     }
+
+    /// Stimulus: `millis` milliseconds of simulated time pass. A provider
+    /// with timers of its own (tone detection, retransmission) fires those
+    /// that fall due, in order; one on real time, or with nothing
+    /// scheduled, does nothing.
+    fn advance_time(&mut self, millis: u64) -> LineResult<()> {
+        let _ = millis;
+        Ok(())
+    }
 }
 
 /// Where a provider reports what happened. Cheap to clone; usable from any
@@ -477,6 +486,9 @@ impl<P: Provider> FfiProvider for Guarded<P> {
     }
     fn station_hook(&mut self, address: AddressId, off_hook: bool) -> ProviderResult<()> {
         self.guard(|p| p.station_hook(address, off_hook))
+    }
+    fn advance_time(&mut self, millis: u64) -> ProviderResult<()> {
+        self.guard(|p| p.advance_time(millis))
     }
 }
 

@@ -381,3 +381,22 @@ fn host_is_thread_safe_apps_on_many_threads() {
         assert_eq!(thread.join().expect("no panic"), Vec::new());
     }
 }
+
+#[test]
+fn stimuli_pbx_sim_has_no_timers_and_no_bridged_stations() {
+    let w = World::new("");
+    let call = w.connected(EXT_100, "alice");
+    // Deterministic: time passing changes nothing in a world without timers.
+    w.host.advance_time(w.pbx, 60_000).expect("time passes");
+    check(&w.app, &[], &[]);
+    assert_eq!(
+        w.app.call_info(call).expect("info").status,
+        CallStatus::connected()
+    );
+    // Private extensions have no stations to take off-hook (SPEC §6 is for bridged lines).
+    assert_eq!(
+        w.host.station_hook(w.pbx, EXT_100, true),
+        Err(LineError::OperationUnavail)
+    );
+    check(&w.app, &[], &[]);
+}
