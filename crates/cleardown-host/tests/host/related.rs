@@ -215,12 +215,7 @@ fn d8_dropping_a_conference_consultation_returns_the_primary() {
 #[test]
 fn d8_dropping_a_transfer_consultation_returns_the_primary() {
     let w = World::new("");
-    let primary = w.connected(EXT_100, "a");
-    let (_, consult) = w.app.setup_transfer(primary, "b").expect("setup transfer");
-    w.host
-        .remote_answer(w.pbx, w.call(consult))
-        .expect("b answers");
-    w.app.events();
+    let (primary, consult) = w.transfer_pending(EXT_100, "a", "b");
     assert_eq!(
         w.app.call_info(primary).expect("info").status,
         CallStatus::OnHoldPendTransfer
@@ -236,12 +231,7 @@ fn d8_dropping_a_transfer_consultation_returns_the_primary() {
 #[test]
 fn transfer_completes_and_leaves_the_far_ends_together() {
     let w = World::new("");
-    let primary = w.connected(EXT_100, "a");
-    let (_, consult) = w.app.setup_transfer(primary, "b").expect("setup transfer");
-    w.host
-        .remote_answer(w.pbx, w.call(consult))
-        .expect("b answers");
-    w.app.events();
+    let (primary, consult) = w.transfer_pending(EXT_100, "a", "b");
     w.app.complete_transfer(primary, consult).expect("complete");
     check(
         &w.app,

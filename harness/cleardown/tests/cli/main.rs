@@ -142,12 +142,16 @@ fn pbx_sim_in(dir: &std::path::Path) -> std::path::PathBuf {
     copy
 }
 
-fn library_line(output: &Output) -> String {
-    stdout(output)
+/// Runs `command inspect pbx-sim` and checks it loaded the library at `plugin`.
+fn check_inspect_loads(mut command: Command, plugin: &std::path::Path) {
+    let output = command.args(["inspect", "pbx-sim"]).output().expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let library = stdout(&output)
         .lines()
         .find(|l| l.starts_with("library:"))
         .unwrap_or_default()
-        .to_owned()
+        .to_owned();
+    assert_eq!(library, format!("library:         {}", plugin.display()));
 }
 
 #[test]
@@ -157,32 +161,19 @@ fn an_installed_cleardown_finds_plugins_beside_itself() {
     std::fs::copy(env!("CARGO_BIN_EXE_cleardown"), &exe).expect("copy binary");
     let plugin = pbx_sim_in(&dir);
     // No cargo in sight: what a provider author's CI has after an install.
-    let output = Command::new(&exe)
-        .args(["inspect", "pbx-sim"])
+    let mut command = Command::new(&exe);
+    command
         .env_remove("CARGO")
         .env_remove("CARGO_MANIFEST_DIR")
-        .env_remove(cleardown_host::locate::PLUGIN_DIR_VAR)
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(
-        library_line(&output),
-        format!("library:         {}", plugin.display())
-    );
+        .env_remove(cleardown_host::locate::PLUGIN_DIR_VAR);
+    check_inspect_loads(command, &plugin);
 }
 
 #[test]
 fn the_plugin_dir_variable_is_searched_first() {
     let dir = scratch("plugin-dir");
     let plugin = pbx_sim_in(&dir);
-    let output = Command::new(env!("CARGO_BIN_EXE_cleardown"))
-        .args(["inspect", "pbx-sim"])
-        .env(cleardown_host::locate::PLUGIN_DIR_VAR, &dir)
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(
-        library_line(&output),
-        format!("library:         {}", plugin.display())
-    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cleardown"));
+    command.env(cleardown_host::locate::PLUGIN_DIR_VAR, &dir);
+    check_inspect_loads(command, &plugin);
 }

@@ -88,6 +88,23 @@ impl World {
         handle
     }
 
+    /// A call to `a` held pending a transfer to `b`, which answered; events
+    /// drained. Returns the primary and the consultation call.
+    pub fn transfer_pending(
+        &self,
+        address: AddressId,
+        a: &str,
+        b: &str,
+    ) -> (CallHandle, CallHandle) {
+        let primary = self.connected(address, a);
+        let (_, consult) = self.app.setup_transfer(primary, b).expect("setup transfer");
+        self.host
+            .remote_answer(self.pbx, self.call(consult))
+            .expect("consult answers");
+        self.app.events();
+        (primary, consult)
+    }
+
     /// A conference at `address` with parties `to`, events drained. Returns
     /// the parent and the children in join order.
     pub fn conference(&self, address: AddressId, to: &[&str]) -> (CallHandle, Vec<CallHandle>) {
