@@ -271,22 +271,21 @@ impl Host {
     pub fn leaks(&self) -> Vec<Leak> {
         let mut state = self.shared.lock();
         state.pump(&self.shared.inbox);
-        let mut leaks: Vec<Leak> = state
-            .apps
-            .iter()
-            .map(|app| Leak {
-                app: app.name.clone(),
-                handles: Vec::new(),
-            })
-            .collect();
-        for (handle, entry) in &state.handles {
-            if state.status(entry).is_idle() {
-                leaks[entry.app.0 as usize].handles.push(*handle);
+        // Grouped by app id, not name: two apps may share a name.
+        let mut leaks: Vec<(AppId, Leak)> = Vec::new();
+        for (app, handle) in state.leaked() {
+            match leaks.last_mut() {
+                Some((last, leak)) if *last == app => leak.handles.push(handle),
+                _ => leaks.push((
+                    app,
+                    Leak {
+                        app: state.apps[app.0 as usize].name.clone(),
+                        handles: vec![handle],
+                    },
+                )),
             }
         }
-        leaks.retain(|leak| !leak.handles.is_empty());
-        leaks.iter_mut().for_each(|leak| leak.handles.sort());
-        leaks
+        leaks.into_iter().map(|(_, leak)| leak).collect()
     }
 
     /// The provider and call behind any app's handle (for stimuli).
@@ -737,13 +736,11 @@ impl App {
     pub fn leaks(&self) -> Vec<CallHandle> {
         let mut state = self.shared.lock();
         state.pump(&self.shared.inbox);
-        let mut leaks: Vec<CallHandle> = state
-            .handles
-            .iter()
-            .filter(|(_, e)| e.app == self.id && state.status(e).is_idle())
-            .map(|(h, _)| *h)
-            .collect();
-        leaks.sort();
-        leaks
+        state
+            .leaked()
+            .into_iter()
+            .filter(|(app, _)| *app == self.id)
+            .map(|(_, handle)| handle)
+            .collect()
     }
 }

@@ -207,6 +207,18 @@ impl HostState {
         }
     }
 
+    /// Every handle to an Idle call (SPEC T5), by app then handle.
+    pub(crate) fn leaked(&self) -> Vec<(AppId, CallHandle)> {
+        let mut leaked: Vec<(AppId, CallHandle)> = self
+            .handles
+            .iter()
+            .filter(|(_, entry)| self.status(entry).is_idle())
+            .map(|(handle, entry)| (entry.app, *handle))
+            .collect();
+        leaked.sort();
+        leaked
+    }
+
     /// The handle `app` holds to `call`, if any.
     pub(crate) fn handle_of(
         &self,

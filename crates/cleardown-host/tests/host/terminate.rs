@@ -137,3 +137,19 @@ fn t5_leak_report_names_idle_handles_until_deallocated() {
     w.app.deallocate(call).expect("deallocate");
     assert!(w.host.leaks().is_empty(), "T5: a clean run reports none");
 }
+
+#[test]
+fn t5_leaks_are_reported_per_app_even_when_names_repeat() {
+    let w = World::new("");
+    let twin = w.second_app("app", Privilege::Owner);
+    let call = w.connected(EXT_100, "a");
+    let theirs = w.seen_by(&twin, call);
+    w.app.drop(call, &[]).expect("drop");
+    let leaks = w.host.leaks();
+    let per_app: Vec<_> = leaks
+        .iter()
+        .map(|l| (l.app.as_str(), l.handles.clone()))
+        .collect();
+    assert_eq!(per_app, [("app", vec![call]), ("app", vec![theirs])]);
+    assert_eq!(twin.leaks(), [theirs]);
+}
