@@ -706,7 +706,7 @@ impl App {
     pub fn events(&self) -> Vec<Event> {
         let mut state = self.shared.lock();
         state.pump(&self.shared.inbox);
-        state.apps[self.id.0 as usize].queue.drain(..).collect()
+        std::iter::from_fn(|| state.next_event(self.id)).collect()
     }
 
     /// The next event, waiting up to `timeout` for providers that report
@@ -720,7 +720,7 @@ impl App {
             {
                 let mut state = self.shared.lock();
                 state.pump(&self.shared.inbox);
-                if let Some(event) = state.apps[self.id.0 as usize].queue.pop_front() {
+                if let Some(event) = state.next_event(self.id) {
                     return Some(event);
                 }
             }

@@ -219,6 +219,19 @@ impl HostState {
         leaked
     }
 
+    /// The next event for `app`, skipping state events of handles it has
+    /// deallocated since they were queued (D10). Replies always go out (T4).
+    pub(crate) fn next_event(&mut self, app: AppId) -> Option<Event> {
+        let queue = &mut self.apps[app.0 as usize].queue;
+        while let Some(event) = queue.pop_front() {
+            match event {
+                Event::CallState { handle, .. } if !self.handles.contains_key(&handle) => continue,
+                event => return Some(event),
+            }
+        }
+        None
+    }
+
     /// The handle `app` holds to `call`, if any.
     pub(crate) fn handle_of(
         &self,
@@ -432,7 +445,7 @@ impl HostState {
     }
 
     /// Frees `handle` (T1, T2); closes the call in the provider when it was
-    /// the last handle to it (T3). Queued events for it are discarded (D10).
+    /// the last handle to it (T3). Queued events for it are never delivered (D10).
     pub(crate) fn deallocate(
         &mut self,
         inbox: &Inbox,
@@ -441,10 +454,10 @@ impl HostState {
     ) -> LineResult<()> {
         let entry = self.entry(app, handle)?;
         self.pump(inbox);
+        // Events already queued for the handle are skipped at delivery
+        // (`next_event`): handles are never reused, so that is exact, and it
+        // keeps deallocation O(1) however long the queue is.
         self.handles.remove(&handle);
-        self.apps[app.0 as usize]
-            .queue
-            .retain(|event| !matches!(event, Event::CallState { handle: h, .. } if *h == handle));
         let key = (entry.provider, entry.call);
         let last = match self.calls.get_mut(&key) {
             Some(record) => {

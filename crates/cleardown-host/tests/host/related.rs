@@ -294,3 +294,28 @@ fn b5_close_does_not_drop_calls_another_owner_holds() {
         CallStatus::connected()
     );
 }
+
+#[test]
+fn c1_d4_large_cascade_one_event_per_call_reply_last() {
+    const PARTIES: usize = 1_000;
+    let w = World::new("");
+    let names: Vec<String> = (0..PARTIES).map(|i| format!("p{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (parent, kids) = w.conference(EXT_100, &names);
+    let request = w.app.drop(parent, &[]).expect("drop parent");
+    let events = w.app.events();
+    assert_eq!(
+        events.len(),
+        PARTIES + 2,
+        "C1: one state event per call, then the reply"
+    );
+    let mut expected: Vec<String> = kids.iter().map(|k| format!("{k} Idle Owner")).collect();
+    expected.push(format!("{parent} Idle Owner"));
+    expected.push("reply Ok".into());
+    assert_eq!(render(&events), expected);
+    assert_eq!(crate::support::replies(&events), [request]);
+    for handle in kids.iter().chain([&parent]) {
+        w.app.deallocate(*handle).expect("deallocate");
+    }
+    assert!(w.host.leaks().is_empty(), "T5");
+}
