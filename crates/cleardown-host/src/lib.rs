@@ -133,23 +133,27 @@ impl Host {
     /// (SPEC L1, L3). Several providers, and several instances of one
     /// library with different configurations, may be loaded at once.
     pub fn load(&self, path: &Path, config: &str) -> Result<ProviderId, LoadError> {
-        let library = Library::open(path)?;
         let label = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        self.open(library, label, Some(path.to_path_buf()), config)
+        self.open(
+            Library::open(path)?,
+            label,
+            Some(path.to_path_buf()),
+            config,
+        )
     }
 
     /// Loads a bundled provider by name (`pbx-sim`), or a library by path
     /// when `name_or_path` looks like one.
     pub fn load_named(&self, name_or_path: &str, config: &str) -> Result<ProviderId, LoadError> {
-        let path = if locate::looks_like_path(name_or_path) {
-            PathBuf::from(name_or_path)
-        } else {
-            locate::bundled(name_or_path)?
-        };
-        self.load(&path, config)
+        if locate::looks_like_path(name_or_path) {
+            return self.load(Path::new(name_or_path), config);
+        }
+        let path = locate::bundled(name_or_path)?;
+        let library = Library::open(&path)?;
+        self.open(library, name_or_path.to_owned(), Some(path), config)
     }
 
     /// Opens a provider linked into this process (its crate's

@@ -11,7 +11,7 @@ use cleardown_host::{Host, LoadError, ProviderDescription, locate};
 
 /// Prove that telephony providers drop and terminate calls as the contract says.
 #[derive(Debug, Parser)]
-#[command(name = "cleardown", version, about, propagate_version = true)]
+#[command(name = "cleardown", version, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
