@@ -108,7 +108,7 @@ fn l1_load_errors_exit_2_with_one_line() {
     );
     check_refused(
         &["inspect", "pbx-sim", "--config", "uui=500"],
-        "refused its configuration",
+        "pbx-sim: refused its configuration \"uui=500\"",
     );
 }
 
