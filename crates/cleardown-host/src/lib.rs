@@ -177,10 +177,7 @@ impl Host {
     ) -> Result<ProviderId, LoadError> {
         let mut state = self.shared.lock();
         let id = ProviderId(state.providers.len() as u32);
-        let sink = HostSink {
-            inbox: self.shared.inbox.clone(),
-            provider: id,
-        };
+        let (sink, live) = HostSink::new(self.shared.inbox.clone(), id);
         let sink = EventSink_TO::from_ptr(RArc::new(sink), TD_Opaque);
         let open = library.module.open();
         let provider = match open(config.into(), library.negotiated, sink) {
@@ -220,6 +217,8 @@ impl Host {
             fault: None,
             open_lines: Default::default(),
         });
+        // Only now may its reports reach apps (see `HostSink`).
+        live.store(true, std::sync::atomic::Ordering::Release);
         Ok(id)
     }
 

@@ -3,7 +3,10 @@
 //! next takes its state lock (`HostState::pump`), so a provider reporting from
 //! inside a host call can never deadlock on the host.
 
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{
+    Arc, Condvar, Mutex, PoisonError,
+    atomic::{AtomicBool, Ordering},
+};
 
 use cleardown_contract::{AddressId, CallId, RequestId, abi::EventSink};
 
@@ -83,36 +86,56 @@ impl Inbox {
 }
 
 /// The sink handed to one provider: it stamps each report with the provider.
+///
+/// It is live only once the host has registered the provider: a provider
+/// whose open failed never gets a slot, and what it (or a thread it left
+/// behind) reports must not reach the provider that takes its number next.
 #[derive(Debug, Clone)]
 pub(crate) struct HostSink {
-    pub(crate) inbox: Arc<Inbox>,
-    pub(crate) provider: ProviderId,
+    inbox: Arc<Inbox>,
+    provider: ProviderId,
+    live: Arc<AtomicBool>,
+}
+
+impl HostSink {
+    /// A sink for the provider about to be registered as `provider`, and
+    /// the switch that makes it live.
+    pub(crate) fn new(inbox: Arc<Inbox>, provider: ProviderId) -> (HostSink, Arc<AtomicBool>) {
+        let live = Arc::new(AtomicBool::new(false));
+        (
+            HostSink {
+                inbox,
+                provider,
+                live: live.clone(),
+            },
+            live,
+        )
+    }
+
+    fn push(&self, raw: Raw) {
+        if self.live.load(Ordering::Acquire) {
+            self.inbox.push(self.provider, raw);
+        }
+    }
 }
 
 impl EventSink for HostSink {
     fn new_call(&self, call: CallId, address: AddressId, request: RequestId) {
-        self.inbox.push(
-            self.provider,
-            Raw::NewCall {
-                call,
-                address,
-                request,
-            },
-        );
+        self.push(Raw::NewCall {
+            call,
+            address,
+            request,
+        });
     }
     fn call_state(&self, call: CallId, state: u32, mode: u32, parent: CallId) {
-        self.inbox.push(
-            self.provider,
-            Raw::State {
-                call,
-                state,
-                mode,
-                parent,
-            },
-        );
+        self.push(Raw::State {
+            call,
+            state,
+            mode,
+            parent,
+        });
     }
     fn complete(&self, request: RequestId, result: u32) {
-        self.inbox
-            .push(self.provider, Raw::Complete { request, result });
+        self.push(Raw::Complete { request, result });
     }
 }

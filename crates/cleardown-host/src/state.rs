@@ -80,7 +80,10 @@ impl HostState {
         inbox.drain_into(&mut batch);
         let routed = !batch.is_empty();
         for (provider, raw) in batch.drain(..) {
-            if self.providers[provider.0 as usize].fault.is_some() {
+            if self
+                .slot(provider)
+                .map_or(true, |slot| slot.fault.is_some())
+            {
                 continue;
             }
             match raw {

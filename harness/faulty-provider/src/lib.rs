@@ -15,6 +15,8 @@
 //! - `report=bad-address`: an offered call is reported on an address the
 //!   provider never declared (garbage);
 //! - `panic=destroy`: the provider panics when the host drops it;
+//! - `open=report-then-fail`: opening reports a call and a completion, then
+//!   fails (the reports must reach nobody);
 //! - empty: behaves.
 
 use std::collections::HashMap;
@@ -53,6 +55,12 @@ impl Provider for Faulty {
             "panic=drop" => Fault::PanicDrop,
             "panic=info" => Fault::PanicInfo,
             "panic=open" => panic!("deliberate panic while opening"),
+            "open=report-then-fail" => {
+                events.new_call(CallId(1), AddressId(0), None);
+                events.state(CallId(1), CallStatus::Offering);
+                events.complete(RequestId(1), Ok(()));
+                return Err("deliberately failing after reporting".into());
+            }
             "complete=twice" => Fault::CompleteTwice,
             "complete=stray" => Fault::CompleteStray,
             "complete=error" => Fault::CompleteError,

@@ -411,3 +411,26 @@ fn d10_a_waiting_app_gets_events_another_thread_routed_for_it() {
         })
     );
 }
+
+#[test]
+fn x2_reports_from_a_provider_that_failed_to_open_reach_nobody() {
+    let host = Host::new();
+    let refused = host
+        .load(&plugin("faulty-provider"), "open=report-then-fail")
+        .expect_err("open fails");
+    assert!(matches!(refused, LoadError::Config { .. }), "{refused}");
+    // pbx-sim now takes the number the failed provider would have had.
+    let pbx = host.load(&plugin("pbx-sim"), "").expect("pbx-sim loads");
+    let app = host.app("app");
+    app.open_line(pbx, EXT_100, Privilege::Owner).expect("open");
+    assert!(app.events().is_empty(), "no stray call reached the app");
+    assert_eq!(
+        host.fault(pbx),
+        None,
+        "pbx-sim is not blamed for the stray reports"
+    );
+    let (request, _) = app
+        .make_call(pbx, EXT_100, "alice")
+        .expect("pbx-sim serves");
+    assert_eq!(crate::support::replies(&app.events()), [request]);
+}
