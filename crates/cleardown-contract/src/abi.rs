@@ -25,7 +25,7 @@
 use abi_stable::{
     StableAbi, declare_root_module_statics,
     library::RootModule,
-    package_version_strings, sabi_trait,
+    sabi_trait,
     sabi_types::VersionStrings,
     std_types::{RArc, RBox, ROption, RResult, RSlice, RStr, RString, RVec},
 };
@@ -299,10 +299,6 @@ impl RootModule for ProviderModule_Ref {
     // contract major rather than following the crate version.
     const VERSION_STRINGS: VersionStrings = VersionStrings::new("1.0.0");
 }
-
-// The crate version is still useful in diagnostics.
-#[doc(hidden)]
-pub const CRATE_VERSION_STRINGS: VersionStrings = package_version_strings!();
 
 /// Something a provider sent across the boundary that is not a value the
 /// contract defines (SPEC X2: "returns garbage").

@@ -334,37 +334,35 @@ impl HostState {
     }
 
     /// Calls into a provider. A faulted provider is not called; a panic or an
-    /// undefined error code faults it (X2). The caller must already have
-    /// removed any request of its own, so the fault's replies skip it.
+    /// undefined error code faults it (X2).
     fn call<T>(
         &mut self,
         provider: ProviderId,
         f: impl FnOnce(&mut ProviderBox) -> ProviderResult<T>,
     ) -> LineResult<T> {
-        let slot = self
-            .providers
-            .get_mut(provider.0 as usize)
-            .ok_or(LineError::InvalPointer)?;
-        if slot.fault.is_some() {
+        let outcome = f(live(&mut self.providers, provider)?);
+        self.settle(provider, outcome)
+    }
+
+    /// Turns what a provider returned into the app's result, faulting the
+    /// provider for a panic or an undefined error code (X2). Any request of
+    /// the caller's own must already be withdrawn, so the fault's replies
+    /// skip it.
+    fn settle<T>(&mut self, provider: ProviderId, outcome: ProviderResult<T>) -> LineResult<T> {
+        let error = match outcome {
+            RResult::ROk(value) => return Ok(value),
+            RResult::RErr(error) => error,
+        };
+        if let ROption::RSome(message) = error.panic {
+            self.fault(provider, format!("panicked: {message}"));
             return Err(LineError::OperationFailed);
         }
-        match f(&mut slot.provider) {
-            RResult::ROk(value) => Ok(value),
-            RResult::RErr(error) => {
-                if let ROption::RSome(message) = error.panic {
-                    self.fault(provider, format!("panicked: {message}"));
-                    return Err(LineError::OperationFailed);
-                }
-                LineError::from_code(error.code).map_or_else(
-                    || {
-                        self.fault(
-                            provider,
-                            format!("returned undefined error code {:#x}", error.code),
-                        );
-                        Err(LineError::OperationFailed)
-                    },
-                    Err,
-                )
+        match LineError::from_code(error.code) {
+            Some(error) => Err(error),
+            None => {
+                let reason = format!("returned undefined error code {:#x}", error.code);
+                self.fault(provider, reason);
+                Err(LineError::OperationFailed)
             }
         }
     }
@@ -392,25 +390,18 @@ impl HostState {
         provider: ProviderId,
         f: impl FnOnce(&mut ProviderBox, RequestId) -> ProviderResult<T>,
     ) -> LineResult<(RequestId, T)> {
+        let target = live(&mut self.providers, provider)?;
         self.next_request += 1;
         let request = RequestId(self.next_request);
         self.requests.insert(request, Pending { app, provider });
-        let slot = self
-            .providers
-            .get_mut(provider.0 as usize)
-            .ok_or(LineError::InvalPointer)?;
-        if slot.fault.is_some() {
-            self.requests.remove(&request);
-            return Err(LineError::OperationFailed);
-        }
-        let outcome = f(&mut slot.provider, request);
+        let outcome = f(target, request);
         if let RResult::RErr(_) = &outcome {
             // Refused: the request never existed for the app. Withdraw it
             // before anything is routed, so neither a fault nor a stray
             // completion can reply to it.
             self.requests.remove(&request);
         }
-        let outcome = self.call(provider, |_| outcome);
+        let outcome = self.settle(provider, outcome);
         self.pump(inbox);
         outcome.map(|value| (request, value))
     }
@@ -513,5 +504,17 @@ impl HostState {
             uui_received: info.uui_received,
             uui_sent: info.uui_sent,
         })
+    }
+}
+
+/// The provider `id` if it exists and is not faulted: faulted providers are
+/// never called again (X2).
+fn live(providers: &mut [Slot], id: ProviderId) -> LineResult<&mut ProviderBox> {
+    let slot = providers
+        .get_mut(id.0 as usize)
+        .ok_or(LineError::InvalPointer)?;
+    match slot.fault {
+        Some(_) => Err(LineError::OperationFailed),
+        None => Ok(&mut slot.provider),
     }
 }
