@@ -3,7 +3,7 @@
 
 use cleardown_host::{CallStatus, LineError, Privilege, Relation, RemoteState, SignalKind};
 
-use crate::support::{EXT_100, EXT_200, World, check, render};
+use crate::support::{EXT_100, EXT_200, World, cascade_transcript, check, render};
 
 #[test]
 fn c1_conf_drop_cascades_with_a_state_event_per_call() {
@@ -11,22 +11,7 @@ fn c1_conf_drop_cascades_with_a_state_event_per_call() {
     let (parent, kids) = w.conference(EXT_100, &["a", "b", "c"]);
     assert!(w.host.describe(w.pbx).expect("d").capabilities.addresses[0].conf_drop);
     w.app.drop(parent, b"\x04conf over").expect("drop parent");
-    check(
-        &w.app,
-        &[
-            ("p", parent),
-            ("a", kids[0]),
-            ("b", kids[1]),
-            ("c", kids[2]),
-        ],
-        &[
-            "{a} Idle Owner",
-            "{b} Idle Owner",
-            "{c} Idle Owner",
-            "{p} Idle Owner",
-            "reply Ok",
-        ],
-    );
+    assert_eq!(render(&w.app.events()), cascade_transcript(parent, &kids));
     for name in ["a", "b", "c"] {
         let party = w.party(name);
         assert_eq!(party.state, RemoteState::Released, "{name}");
@@ -62,22 +47,7 @@ fn c2_without_conf_drop_parties_stay_connected_to_each_other() {
     let (parent, kids) = w.conference(EXT_200, &["a", "b", "c"]);
     assert!(!w.host.describe(w.pbx).expect("d").capabilities.addresses[1].conf_drop);
     w.app.drop(parent, &[]).expect("drop parent");
-    check(
-        &w.app,
-        &[
-            ("p", parent),
-            ("a", kids[0]),
-            ("b", kids[1]),
-            ("c", kids[2]),
-        ],
-        &[
-            "{a} Idle Owner",
-            "{b} Idle Owner",
-            "{c} Idle Owner",
-            "{p} Idle Owner",
-            "reply Ok",
-        ],
-    );
+    assert_eq!(render(&w.app.events()), cascade_transcript(parent, &kids));
     for (name, others) in [("a", ["b", "c"]), ("b", ["a", "c"]), ("c", ["a", "b"])] {
         let party = w.party(name);
         assert_eq!(
@@ -309,10 +279,7 @@ fn c1_d4_large_cascade_one_event_per_call_reply_last() {
         PARTIES + 2,
         "C1: one state event per call, then the reply"
     );
-    let mut expected: Vec<String> = kids.iter().map(|k| format!("{k} Idle Owner")).collect();
-    expected.push(format!("{parent} Idle Owner"));
-    expected.push("reply Ok".into());
-    assert_eq!(render(&events), expected);
+    assert_eq!(render(&events), cascade_transcript(parent, &kids));
     assert_eq!(crate::support::replies(&events), [request]);
     for handle in kids.iter().chain([&parent]) {
         w.app.deallocate(*handle).expect("deallocate");

@@ -182,6 +182,17 @@ pub fn check(app: &App, names: &[(&str, CallHandle)], expected: &[&str]) {
     assert_eq!(render(&app.events()), expected);
 }
 
+/// What one drop of a conference parent shows its owner (SPEC C1, C2, D4):
+/// every party Idle in join order, then the parent, then the one Reply.
+pub fn cascade_transcript(parent: CallHandle, parties: &[CallHandle]) -> Vec<String> {
+    parties
+        .iter()
+        .chain([&parent])
+        .map(|handle| format!("{handle} Idle Owner"))
+        .chain(["reply Ok".to_owned()])
+        .collect()
+}
+
 /// The request id of every Reply in `events`, in order.
 pub fn replies(events: &[Event]) -> Vec<RequestId> {
     events
