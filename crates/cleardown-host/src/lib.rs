@@ -9,8 +9,9 @@
 //! asynchronous: it returns a [`RequestId`] at once and the app later reads
 //! a [`Event::Reply`], after every [`Event::CallState`] the request caused.
 //!
-//! The host validates what it can before a provider sees a request (SPEC
-//! D1, D2, U2, R2, R3), isolates a provider that panics or reports garbage
+//! The host refuses what the app got wrong before a provider sees a request
+//! (SPEC D1, D2, R3, T2) and leaves what a capability allows (U2, R2) to the
+//! provider, whose answer the conformance suite checks. It isolates a provider that panics or reports garbage
 //! (X2), delivers each app's events in the order its providers reported them
 //! (D10), and reports handles left undeallocated ([`Host::leaks`], T5).
 //!
@@ -651,9 +652,10 @@ impl App {
     }
 
     /// Drops a call (`lineDrop`, SPEC §2), sending `uui` to the far end if the
-    /// provider supports it (§4). Checked at once: Owner (D1), not Idle (D2),
-    /// UUI size (U2, U4), `reject_by_drop` for an offered call (R2). Returns
-    /// the request id; the Reply follows the state events (D3, D4).
+    /// provider supports it (§4). The host checks Owner (D1) and not Idle
+    /// (D2); the provider refuses oversize UUI (U2, U4) and, without
+    /// `reject_by_drop`, an offered call (R2). Returns the request id; the
+    /// Reply follows the state events (D3, D4).
     pub fn drop(&self, handle: CallHandle, uui: &[u8]) -> LineResult<RequestId> {
         self.with(|state, inbox| {
             let entry = state.owned(self.id, handle)?;

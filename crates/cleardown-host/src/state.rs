@@ -406,7 +406,8 @@ impl HostState {
         outcome.map(|value| (request, value))
     }
 
-    /// Validates and starts a drop (D1, D2, U2, U4, R2, R3).
+    /// Validates what the app got wrong (D2, R3) and starts a drop; the
+    /// provider refuses what its capabilities do not allow (U2, U4, R2).
     pub(crate) fn drop_call(
         &mut self,
         inbox: &Inbox,
@@ -421,16 +422,13 @@ impl HostState {
         if status.is_idle() {
             return Err(LineError::InvalCallState);
         }
-        let caps = &self.slot(entry.provider)?.info.capabilities;
-        if uui.len() > caps.uui_drop_size as usize {
-            return Err(LineError::UserUserInfoTooBig);
-        }
         if matches!(code, DisconnectCode::Rejected | DisconnectCode::Busy) && !state.is_offered() {
             return Err(LineError::InvalCallState);
         }
-        if state.is_offered() && !caps.reject_by_drop {
-            return Err(LineError::OperationUnavail);
-        }
+        // What a capability allows (UUI size U2/U4, reject by drop R2) is the
+        // provider's to refuse, as in TAPI where the service provider returns
+        // LINEERR_USERUSERINFOTOOBIG: checking it here would hide a provider
+        // that ignores its own declaration from the conformance suite.
         let call = entry.call;
         self.request(inbox, app, entry.provider, |p, request| {
             p.drop_call(request, call, code.code(), uui.into())
