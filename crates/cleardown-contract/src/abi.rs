@@ -41,7 +41,18 @@ use crate::{
 
 /// A contract version: `major` changes break plugins, `minor` ones add.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, StableAbi, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    StableAbi,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct ContractVersion {
     /// The major version: plugins of another major are refused.
     pub major: u32,

@@ -39,7 +39,7 @@ pub use cleardown_contract::{
     AddressCaps, AddressId, CONTRACT_VERSION, CallHandle, CallId, CallInfo, CallState, CallStatus,
     Capabilities, ConnectedMode, ContractVersion, DisconnectCode, DisconnectMode, Disconnected,
     Event, LineClosed, LineError, LineResult, Privilege, ProviderInfo, Related, Relation,
-    RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing, SignalKind,
+    RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing, SignalKind, hex_bytes,
 };
 pub use load::LoadError;
 use serde::Serialize;
@@ -66,7 +66,7 @@ pub struct Leak {
 }
 
 /// A loaded provider as `cleardown inspect` shows it (SPEC L2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ProviderDescription {
     pub name: String,
     pub version: String,

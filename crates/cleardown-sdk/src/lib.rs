@@ -533,16 +533,31 @@ pub mod __private {
     pub use cleardown_contract::abi::{ContractStamp, ProviderModule_Ref};
 }
 
-/// Exports `$provider` (a type implementing [`Provider`]) as this library's
-/// cleardown provider: the contract stamp the host checks first (SPEC L1) and
-/// the abi_stable root module. Use it once, at the crate root of a `cdylib`.
+/// Exports only the contract stamp, the plain static the host reads before
+/// any layout check (SPEC L1), under the symbol
+/// `CLEARDOWN_CONTRACT_STAMP`. [`export_provider!`] uses it; call it
+/// yourself only in a library that exports its own abi_stable root module
+/// instead of implementing [`Provider`] (a test decorator that wraps another
+/// provider at the ABI level does). Use it once, at the crate root of a
+/// `cdylib`.
 #[macro_export]
-macro_rules! export_provider {
-    ($provider:ty) => {
+macro_rules! export_contract_stamp {
+    () => {
         /// The contract version this plugin was built against (SPEC L1).
         #[unsafe(no_mangle)]
         pub static CLEARDOWN_CONTRACT_STAMP: $crate::__private::ContractStamp =
             $crate::__private::ContractStamp::CURRENT;
+    };
+}
+
+/// Exports `$provider` (a type implementing [`Provider`]) as this library's
+/// cleardown provider: the contract stamp the host checks first (SPEC L1,
+/// [`export_contract_stamp!`]) and the abi_stable root module. Use it once,
+/// at the crate root of a `cdylib`.
+#[macro_export]
+macro_rules! export_provider {
+    ($provider:ty) => {
+        $crate::export_contract_stamp!();
 
         /// The abi_stable root module of this plugin.
         #[::abi_stable::export_root_module]

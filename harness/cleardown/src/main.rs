@@ -1,12 +1,23 @@
 //! `cleardown`: the command provider authors run.
 //!
-//! A thin shell over `cleardown-host`: parse arguments, call the library,
-//! print. Exit status: 0 success, 2 a usage or load error (one line on
-//! stderr saying why).
+//! A thin shell over `cleardown-host` and `cleardown-conformance`: parse
+//! arguments, call the libraries, print. Exit status: 0 success, 1 a
+//! conformance failure, 2 a usage or load error (one line on stderr saying
+//! why).
 
-use std::process::ExitCode;
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Duration,
+};
 
-use clap::{Parser, Subcommand, error::ErrorKind};
+use clap::{Parser, Subcommand, ValueEnum, error::ErrorKind};
+use cleardown_conformance::{
+    fixture, render, replay,
+    run::{self, RunOptions, Target},
+    snapshot,
+    suite::{self, Suite},
+};
 use cleardown_host::{Host, LoadError, ProviderDescription, locate};
 
 /// Prove that telephony providers drop and terminate calls as the contract says.
@@ -37,6 +48,84 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the conformance suite. Without `--plugin`: every bundled provider
+    /// in each of its configuration variants. Exit 0 all pass, 1 any
+    /// failure, 2 a usage or load error.
+    Conformance {
+        /// A provider to test: a bundled name or a library path (repeatable).
+        #[arg(long = "plugin", value_name = "NAME|PATH")]
+        plugins: Vec<String>,
+        /// A configuration string to open each `--plugin` with (repeatable:
+        /// one run per string; default: the provider's default).
+        #[arg(long = "config", value_name = "STR", requires = "plugins")]
+        configs: Vec<String>,
+        /// A directory of your own fixtures (snapshots in DIR/snapshots),
+        /// run with the bundled ones (repeatable).
+        #[arg(long = "fixtures", value_name = "DIR")]
+        fixture_dirs: Vec<PathBuf>,
+        /// Run only the fixtures of `--fixtures`, not the bundled suite.
+        #[arg(long, requires = "fixture_dirs")]
+        no_bundled: bool,
+        /// Run only fixtures whose name contains this text.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Output format on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Per-fixture timeout in seconds; past it the provider's process
+        /// is killed and the fixture fails.
+        #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+        timeout: f64,
+        /// How long to wait for a request's Reply before it counts as
+        /// never sent (SPEC D3), in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 1000)]
+        settle_ms: u64,
+        /// How many providers run at once (default: the number of CPUs).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Do not write `.snap.new` files for your fixtures whose snapshot
+        /// is missing or differs.
+        #[arg(long)]
+        no_pending: bool,
+    },
+    /// Replay one fixture against a provider and print its transcript: how a
+    /// new fixture is written. If a snapshot of it exists in the fixture's
+    /// `snapshots/` directory, the transcript is compared with it.
+    Replay {
+        /// The fixture file.
+        file: PathBuf,
+        /// The provider: a bundled name or a library path.
+        #[arg(long, value_name = "NAME|PATH")]
+        plugin: String,
+        /// The provider's configuration string.
+        #[arg(long, default_value = "")]
+        config: String,
+        /// How long to wait for Replies, in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 1000)]
+        settle_ms: u64,
+    },
+    /// The conformance worker (internal): runs fixtures sent on stdin.
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        #[arg(long)]
+        plugin: String,
+        #[arg(long, default_value = "")]
+        config: String,
+        #[arg(long, default_value_t = 1000)]
+        settle_ms: u64,
+    },
+}
+
+/// How `cleardown conformance` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// For people.
+    Text,
+    /// The `cleardown-report` schema (see README).
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -45,20 +134,199 @@ fn main() -> ExitCode {
         Err(error) => return usage_error(&error),
     };
     let outcome = match cli.command {
-        Command::Providers { json } => providers(json),
+        Command::Providers { json } => providers(json).map(|()| 0).map_err(|e| e.to_string()),
         Command::Inspect {
             provider,
             config,
             json,
-        } => inspect(&provider, &config, json),
+        } => inspect(&provider, &config, json)
+            .map(|()| 0)
+            .map_err(|e| e.to_string()),
+        Command::Conformance {
+            plugins,
+            configs,
+            fixture_dirs,
+            no_bundled,
+            filter,
+            format,
+            junit,
+            timeout,
+            settle_ms,
+            jobs,
+            no_pending,
+        } => conformance(Conformance {
+            plugins,
+            configs,
+            fixture_dirs,
+            no_bundled,
+            filter,
+            format,
+            junit,
+            timeout,
+            settle: Duration::from_millis(settle_ms),
+            jobs,
+            write_pending: !no_pending,
+        }),
+        Command::Replay {
+            file,
+            plugin,
+            config,
+            settle_ms,
+        } => replay_one(&file, &plugin, &config, Duration::from_millis(settle_ms)),
+        Command::Worker {
+            plugin,
+            config,
+            settle_ms,
+        } => Ok(run::worker(
+            &Target {
+                provider: plugin,
+                config,
+            },
+            Duration::from_millis(settle_ms),
+        )),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("cleardown: {error}");
             ExitCode::from(2)
         }
     }
+}
+
+struct Conformance {
+    plugins: Vec<String>,
+    configs: Vec<String>,
+    fixture_dirs: Vec<PathBuf>,
+    no_bundled: bool,
+    filter: Option<String>,
+    format: Format,
+    junit: Option<PathBuf>,
+    timeout: f64,
+    settle: Duration,
+    jobs: Option<usize>,
+    write_pending: bool,
+}
+
+fn conformance(args: Conformance) -> Result<u8, String> {
+    let mut suite = if args.no_bundled {
+        Suite::empty()
+    } else {
+        Suite::bundled().map_err(|e| e.to_string())?
+    };
+    for dir in &args.fixture_dirs {
+        suite.add_dir(dir).map_err(|e| e.to_string())?;
+    }
+    if let Some(filter) = &args.filter {
+        suite.entries.retain(|e| e.fixture.name.contains(filter));
+        if suite.entries.is_empty() {
+            return Err(format!("no fixture name contains `{filter}`"));
+        }
+    }
+    let targets: Vec<Target> = if args.plugins.is_empty() {
+        run::bundled_targets()
+    } else {
+        let configs = if args.configs.is_empty() {
+            vec![String::new()]
+        } else {
+            args.configs.clone()
+        };
+        args.plugins
+            .iter()
+            .flat_map(|plugin| {
+                configs.iter().map(move |config| Target {
+                    provider: plugin.clone(),
+                    config: config.clone(),
+                })
+            })
+            .collect()
+    };
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(format!(
+            "--timeout must be a positive number of seconds, not {}",
+            args.timeout
+        ));
+    }
+    let options = RunOptions {
+        worker: std::env::current_exe()
+            .map_err(|e| format!("cannot find the cleardown executable: {e}"))?,
+        timeout: Duration::from_secs_f64(args.timeout),
+        settle: args.settle,
+        jobs: args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        }),
+        write_pending: args.write_pending,
+    };
+    let report = run::run(&suite, &targets, &options);
+    match args.format {
+        Format::Text => print!("{}", render::text(&report)),
+        Format::Json => println!("{}", to_json(&report)),
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, render::junit(&report))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    for run in &report.runs {
+        if let Some(error) = &run.load_error {
+            eprintln!("cleardown: {error}");
+        }
+    }
+    Ok(report.exit_code())
+}
+
+fn replay_one(file: &Path, plugin: &str, config: &str, settle: Duration) -> Result<u8, String> {
+    let source = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let fixture =
+        fixture::parse(&file.display().to_string(), &source).map_err(|e| e.to_string())?;
+    let host = Host::new();
+    let provider = host.load_named(plugin, config).map_err(|e| e.to_string())?;
+    let caps = host
+        .describe(provider)
+        .map_err(|e| e.description().to_owned())?
+        .capabilities;
+    let binding = match replay::gate(&fixture, &caps) {
+        replay::Gate::Skip(reason) => {
+            println!("skipped: {reason}");
+            return Ok(1);
+        }
+        replay::Gate::Run(binding) => binding,
+    };
+    let outcome = replay::replay(
+        &host,
+        provider,
+        &caps,
+        &fixture,
+        &binding,
+        replay::Options { settle },
+    );
+    print!("{}", outcome.transcript);
+    let name = replay::snapshot_name(&fixture, &binding);
+    let mut code = 0;
+    for leak in &outcome.leaks {
+        eprintln!("leak (T5): {leak}");
+        code = 1;
+    }
+    if let Some(fault) = &outcome.fault {
+        eprintln!("provider faulted (X2): {fault}");
+        code = 1;
+    }
+    let dir = suite::snapshot_dir(file.parent().unwrap_or(Path::new(".")));
+    match std::fs::read_to_string(dir.join(format!("{name}.snap"))) {
+        Ok(text) if snapshot::matches(snapshot::body(&text), &outcome.transcript) => {
+            eprintln!("matches snapshot {name}");
+        }
+        Ok(text) => {
+            eprintln!("differs from snapshot {name}:");
+            eprint!(
+                "{}",
+                snapshot::diff(snapshot::body(&text), &outcome.transcript)
+            );
+            code = 1;
+        }
+        Err(_) => eprintln!("no snapshot {name} in {}", dir.display()),
+    }
+    Ok(code)
 }
 
 /// Help and version go out as clap prints them; a usage mistake becomes one

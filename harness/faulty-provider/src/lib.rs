@@ -15,9 +15,17 @@
 //! - `report=bad-address`: an offered call is reported on an address the
 //!   provider never declared (garbage);
 //! - `panic=destroy`: the provider panics when the host drops it;
+//! - `abort=drop`: `drop_call` aborts the process (`std::process::abort`);
+//! - `segfault=drop`: `drop_call` dies of SIGSEGV (a write through a null
+//!   pointer);
+//! - `hang=drop`: `drop_call` never returns;
 //! - `open=report-then-fail`: opening reports a call and a completion, then
 //!   fails (the reports must reach nobody);
 //! - empty: behaves.
+//!
+//! The last three kill or stall the whole process, which no guard in the
+//! process can survive: they are for tests that run the host in a child
+//! process.
 
 use std::collections::HashMap;
 
@@ -37,6 +45,9 @@ enum Fault {
     ReportFromThread,
     ReportBadAddress,
     PanicDestroy,
+    AbortDrop,
+    SegfaultDrop,
+    HangDrop,
 }
 
 /// The misbehaving provider.
@@ -67,6 +78,9 @@ impl Provider for Faulty {
             "report=thread" => Fault::ReportFromThread,
             "report=bad-address" => Fault::ReportBadAddress,
             "panic=destroy" => Fault::PanicDestroy,
+            "abort=drop" => Fault::AbortDrop,
+            "segfault=drop" => Fault::SegfaultDrop,
+            "hang=drop" => Fault::HangDrop,
             other => return Err(format!("unknown fault `{other}`")),
         };
         Ok(Faulty {
@@ -116,8 +130,14 @@ impl Provider for Faulty {
         _: DisconnectCode,
         _: &[u8],
     ) -> LineResult<()> {
-        if self.fault == Fault::PanicDrop {
-            panic!("deliberate panic in drop_call");
+        match self.fault {
+            Fault::PanicDrop => panic!("deliberate panic in drop_call"),
+            Fault::AbortDrop => std::process::abort(),
+            Fault::SegfaultDrop => segfault(),
+            Fault::HangDrop => loop {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            },
+            _ => {}
         }
         let status = self.calls.get_mut(&call).ok_or(LineError::InvalPointer)?;
         if self.fault == Fault::CompleteError {
@@ -194,6 +214,18 @@ impl Provider for Faulty {
     fn remote_hang_up(&mut self, _: CallId, _: u32, _: &[u8]) -> LineResult<()> {
         Err(LineError::OperationUnavail)
     }
+}
+
+/// Dies of SIGSEGV, as a provider with a memory bug would.
+fn segfault() -> ! {
+    // SAFETY: none: this is deliberately undefined behaviour, the point of
+    // `segfault=drop`. A volatile write through the null pointer cannot be
+    // optimised away, and on every platform cleardown runs on, page 0 is
+    // unmapped, so it raises SIGSEGV (an access violation on Windows) and
+    // the process dies before anything else happens.
+    unsafe { std::ptr::null_mut::<u8>().write_volatile(0) };
+    // Not reached; if the write somehow did not fault, still never return.
+    std::process::abort()
 }
 
 impl Drop for Faulty {

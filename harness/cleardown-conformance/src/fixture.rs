@@ -1,0 +1,1037 @@
+//! The fixture format: one scenario per TOML file.
+//!
+//! ```toml
+//! title = "Dropping a conference parent drops every party"
+//! rules = ["C1", "D4"]
+//! requires = ["uui_drop_size >= 4"]     # gates: skipped unless all hold
+//! profile = ["conf.conf_drop"]          # one snapshot per value
+//! lines = { conf = [] }                 # line aliases and their conditions
+//! steps = [
+//!   { do = "open", line = "conf" },
+//!   { do = "make_call", call = "a", line = "conf", to = "alice" },
+//!   { do = "far_answer", call = "a" },
+//!   { do = "drop", call = "a", uui = "04 68 69" },
+//!   { do = "deallocate", call = "a" },
+//! ]
+//! ```
+//!
+//! Parsing checks everything that can be checked without a provider: the
+//! syntax, every step's name and fields, the conditions, and that every call
+//! alias is defined before it is used. Errors name the file, the line and
+//! what was expected.
+
+use std::{collections::HashSet, fmt, ops::Range};
+
+use cleardown_host::{Capabilities, DisconnectCode, Privilege, Sharing};
+use serde::Deserialize;
+
+/// A fixture that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct FixtureError {
+    /// The fixture's file, as given.
+    pub file: String,
+    /// 1-based line of the offending text.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// A parsed, checked fixture.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// The file stem: the fixture's name in reports and snapshot names.
+    pub name: String,
+    /// The file, as given (for messages).
+    pub file: String,
+    /// One line saying what the scenario shows.
+    pub title: String,
+    /// The SPEC rules it covers.
+    pub rules: Vec<String>,
+    /// Provider-level gates.
+    pub requires: Vec<Condition>,
+    /// The capabilities whose values select the snapshot.
+    pub profile: Vec<ProfileKey>,
+    /// Line aliases, in order, with the conditions their address must meet.
+    pub lines: Vec<(String, Vec<LineCondition>)>,
+    /// The steps, each with its 1-based source line.
+    pub steps: Vec<(usize, Step)>,
+}
+
+/// A provider-level gate: `reject_by_drop`, `!close_drop`, `uui_drop_size >= 4`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// A boolean capability is (or, negated, is not) declared.
+    Flag { name: Flag, declared: bool },
+    /// `uui_drop_size` compared with a number.
+    UuiSize { op: Op, value: u32 },
+}
+
+/// The boolean provider capabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    /// SPEC R1.
+    RejectByDrop,
+    /// SPEC B5.
+    CloseDrop,
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Ge,
+    Le,
+    Gt,
+    Lt,
+}
+
+/// What an address must offer to be bound to a line alias.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineCondition {
+    /// `conf_drop` / `!conf_drop`.
+    ConfDrop(bool),
+    /// `sharing == X` / `sharing != X`.
+    Sharing { equal: bool, sharing: Sharing },
+}
+
+/// A capability that selects the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileKey {
+    /// A provider-level flag.
+    Flag(Flag),
+    /// `uui_drop_size`.
+    UuiSize,
+    /// `LINE.conf_drop`.
+    ConfDrop(String),
+    /// `LINE.sharing`.
+    Sharing(String),
+}
+
+/// A UUI payload in a step: hex bytes, or sized from the declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Uui {
+    /// Literal bytes.
+    Bytes(Vec<u8>),
+    /// `max`: exactly `uui_drop_size` bytes of the test pattern.
+    Max,
+    /// `max+1`: one byte more than declared.
+    OverMax,
+}
+
+/// One step of a scenario. App-side steps act as `app` ("app" unless
+/// named); far-end steps (`far_*`, `station`, `advance`) play the other side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Open {
+        app: String,
+        line: String,
+        privilege: Privilege,
+    },
+    Close {
+        app: String,
+        line: String,
+    },
+    MakeCall {
+        app: String,
+        call: String,
+        line: String,
+        to: String,
+    },
+    /// answer, accept, hold, unhold.
+    Simple {
+        app: String,
+        op: SimpleOp,
+        call: String,
+    },
+    /// setup_conference or setup_transfer.
+    Setup {
+        app: String,
+        transfer: bool,
+        call: String,
+        consult: String,
+        to: String,
+    },
+    AddToConference {
+        app: String,
+        call: String,
+        consult: String,
+        conference: Option<String>,
+    },
+    CompleteTransfer {
+        app: String,
+        call: String,
+        consult: String,
+    },
+    Drop {
+        app: String,
+        call: String,
+        uui: Uui,
+    },
+    Disconnect {
+        app: String,
+        call: String,
+        code: DisconnectCode,
+    },
+    Deallocate {
+        app: String,
+        call: String,
+    },
+    Info {
+        app: String,
+        call: String,
+    },
+    Leaks,
+    FarOffer {
+        call: String,
+        line: String,
+        from: String,
+        uui: Uui,
+    },
+    FarAlert {
+        call: String,
+    },
+    FarAnswer {
+        call: String,
+    },
+    FarHangUp {
+        call: String,
+        cause: u32,
+        uui: Uui,
+    },
+    Station {
+        line: String,
+        off_hook: bool,
+        call: Option<String>,
+    },
+    Advance {
+        ms: u64,
+    },
+    FarEnd,
+    /// Stop reading events after steps until `resume_events` (D10, T4: what
+    /// an app that frees a handle before reading its queue sees).
+    PauseEvents,
+    /// Read every app's events now and after every later step again.
+    ResumeEvents,
+    Wait {
+        app: String,
+        call: String,
+        state: String,
+        timeout_ms: u64,
+    },
+}
+
+/// The app operations that take a call and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimpleOp {
+    Answer,
+    Accept,
+    Hold,
+    Unhold,
+}
+
+impl fmt::Display for SimpleOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SimpleOp::Answer => "answer",
+            SimpleOp::Accept => "accept",
+            SimpleOp::Hold => "hold",
+            SimpleOp::Unhold => "unhold",
+        })
+    }
+}
+
+/// `deallocate`'s `call` for every handle the app holds that the fixture
+/// has seen: the usual last step.
+pub const ALL_CALLS: &str = "*";
+
+/// The default app's name.
+pub const DEFAULT_APP: &str = "app";
+/// How long a `wait` step waits unless it says.
+pub const DEFAULT_WAIT_MS: u64 = 5_000;
+
+// ---- the TOML shape ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFixture {
+    title: toml::Spanned<String>,
+    rules: toml::Spanned<Vec<toml::Spanned<String>>>,
+    #[serde(default)]
+    requires: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    profile: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    lines: Option<toml::Spanned<toml::Table>>,
+    steps: toml::Spanned<Vec<toml::Spanned<RawStep>>>,
+}
+
+fn default_app() -> String {
+    DEFAULT_APP.to_owned()
+}
+
+fn default_cause() -> u32 {
+    16
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+enum RawStep {
+    Open {
+        line: String,
+        #[serde(default = "default_app")]
+        app: String,
+        #[serde(default)]
+        privilege: Option<String>,
+    },
+    Close {
+        line: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    MakeCall {
+        call: String,
+        line: String,
+        to: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    Answer {
+        call: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    Accept {
+        call: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    Hold {
+        call: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    Unhold {
+        call: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    SetupConference {
+        call: String,
+        consult: String,
+        to: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    SetupTransfer {
+        call: String,
+        consult: String,
+        to: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    AddToConference {
+        call: String,
+        consult: String,
+        #[serde(default)]
+        conference: Option<String>,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    CompleteTransfer {
+        call: String,
+        consult: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    Drop {
+        call: String,
+        #[serde(default)]
+        uui: Option<String>,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    Disconnect {
+        call: String,
+        code: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    Deallocate {
+        call: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    Info {
+        call: String,
+        #[serde(default = "default_app")]
+        app: String,
+    },
+    Leaks {},
+    FarOffer {
+        call: String,
+        line: String,
+        from: String,
+        #[serde(default)]
+        uui: Option<String>,
+    },
+    FarAlert {
+        call: String,
+    },
+    FarAnswer {
+        call: String,
+    },
+    FarHangUp {
+        call: String,
+        #[serde(default = "default_cause")]
+        cause: u32,
+        #[serde(default)]
+        uui: Option<String>,
+    },
+    Station {
+        line: String,
+        hook: String,
+        #[serde(default)]
+        call: Option<String>,
+    },
+    Advance {
+        ms: u64,
+    },
+    FarEnd {},
+    PauseEvents {},
+    ResumeEvents {},
+    Wait {
+        call: String,
+        state: String,
+        #[serde(default = "default_app")]
+        app: String,
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
+}
+
+/// Every step name, for error messages.
+pub const STEP_NAMES: &str = "open, close, make_call, answer, accept, hold, unhold, \
+     setup_conference, setup_transfer, add_to_conference, complete_transfer, drop, \
+     disconnect, deallocate, info, leaks, far_offer, far_alert, far_answer, far_hang_up, \
+     station, advance, far_end, pause_events, resume_events, wait";
+
+/// Parses and checks a fixture. `file` is used in messages and its stem
+/// names the fixture.
+pub fn parse(file: &str, source: &str) -> Result<Fixture, FixtureError> {
+    let at = |span: Option<Range<usize>>, message: String| {
+        let (line, column) = span.map_or((1, 1), |s| line_col(source, s.start));
+        FixtureError {
+            file: file.to_owned(),
+            line,
+            column,
+            message,
+        }
+    };
+    let raw: RawFixture =
+        toml::from_str(source).map_err(|e| at(e.span(), clean_toml_message(e.message())))?;
+    let name = std::path::Path::new(file)
+        .file_stem()
+        .map_or_else(|| file.to_owned(), |s| s.to_string_lossy().into_owned());
+
+    let mut rules = Vec::new();
+    for rule in raw.rules.get_ref() {
+        if !is_rule_id(rule.get_ref()) {
+            return Err(at(
+                Some(rule.span()),
+                format!(
+                    "`{}` is not a SPEC rule id; expected a letter and a number, e.g. `D3`",
+                    rule.get_ref()
+                ),
+            ));
+        }
+        rules.push(rule.get_ref().clone());
+    }
+    if rules.is_empty() {
+        return Err(at(
+            Some(raw.rules.span()),
+            "`rules` is empty; name the SPEC rules this fixture covers".to_owned(),
+        ));
+    }
+
+    let requires = raw
+        .requires
+        .iter()
+        .map(|c| parse_condition(c.get_ref()).map_err(|m| at(Some(c.span()), m)))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut lines = Vec::new();
+    match &raw.lines {
+        None => lines.push(("main".to_owned(), Vec::new())),
+        Some(table) => {
+            for (alias, conditions) in table.get_ref() {
+                let span = Some(table.span());
+                let Some(list) = conditions.as_array() else {
+                    return Err(at(
+                        span,
+                        format!(
+                            "line `{alias}` must be a list of conditions, e.g. `{alias} = [\"conf_drop\"]`"
+                        ),
+                    ));
+                };
+                let mut parsed = Vec::new();
+                for condition in list {
+                    let Some(text) = condition.as_str() else {
+                        return Err(at(span, format!("line `{alias}`: conditions are strings")));
+                    };
+                    parsed.push(
+                        parse_line_condition(text)
+                            .map_err(|m| at(span.clone(), format!("line `{alias}`: {m}")))?,
+                    );
+                }
+                lines.push((alias.clone(), parsed));
+            }
+        }
+    }
+    let line_names: HashSet<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
+
+    let profile = raw
+        .profile
+        .iter()
+        .map(|key| {
+            parse_profile_key(key.get_ref(), &line_names).map_err(|m| at(Some(key.span()), m))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut steps = Vec::new();
+    let mut calls: HashSet<String> = HashSet::new();
+    for raw_step in raw.steps.get_ref() {
+        let span = raw_step.span();
+        let line = line_col(source, span.start).0;
+        let step = convert(raw_step.get_ref()).map_err(|m| at(Some(span.clone()), m))?;
+        check_names(&step, &line_names, &mut calls).map_err(|m| at(Some(span.clone()), m))?;
+        steps.push((line, step));
+    }
+    if steps.is_empty() {
+        return Err(at(
+            Some(raw.steps.span()),
+            "`steps` is empty; a fixture needs at least one step".to_owned(),
+        ));
+    }
+    Ok(Fixture {
+        name,
+        file: file.to_owned(),
+        title: raw.title.into_inner(),
+        rules,
+        requires,
+        profile,
+        lines,
+        steps,
+    })
+}
+
+fn clean_toml_message(message: &str) -> String {
+    let message = message.trim().replace("`do`", "`do` (the step name)");
+    if message.starts_with("unknown variant") {
+        format!("{message}; step names are: {STEP_NAMES}")
+    } else {
+        message
+    }
+}
+
+fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |n| before.len() - n - 1)
+        + 1;
+    (line, column)
+}
+
+/// `D3`, `B5`, `X2`: an upper-case letter and a number.
+pub fn is_rule_id(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && !chars.as_str().is_empty()
+        && chars.all(|c| c.is_ascii_digit())
+}
+
+fn parse_flag(name: &str) -> Option<Flag> {
+    match name {
+        "reject_by_drop" => Some(Flag::RejectByDrop),
+        "close_drop" => Some(Flag::CloseDrop),
+        _ => None,
+    }
+}
+
+fn split_op(text: &str) -> Option<(&str, Op, &str)> {
+    for (symbol, op) in [
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("==", Op::Eq),
+        ("!=", Op::Ne),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+    ] {
+        if let Some((left, right)) = text.split_once(symbol) {
+            return Some((left.trim(), op, right.trim()));
+        }
+    }
+    None
+}
+
+const CONDITIONS: &str = "`reject_by_drop`, `!reject_by_drop`, `close_drop`, `!close_drop`, \
+     or `uui_drop_size OP N` with OP one of == != >= <= > <";
+
+fn parse_condition(text: &str) -> Result<Condition, String> {
+    let text = text.trim();
+    if let Some((left, op, right)) = split_op(text) {
+        if left != "uui_drop_size" {
+            return Err(format!(
+                "unknown capability `{left}` in `{text}`; expected {CONDITIONS}"
+            ));
+        }
+        let value = right
+            .parse()
+            .map_err(|_| format!("`{right}` in `{text}` is not a number of bytes"))?;
+        return Ok(Condition::UuiSize { op, value });
+    }
+    let (declared, name) = match text.strip_prefix('!') {
+        Some(rest) => (false, rest.trim()),
+        None => (true, text),
+    };
+    parse_flag(name)
+        .map(|name| Condition::Flag { name, declared })
+        .ok_or_else(|| format!("unknown capability `{text}`; expected {CONDITIONS}"))
+}
+
+fn parse_sharing(text: &str) -> Result<Sharing, String> {
+    Sharing::ALL
+        .iter()
+        .copied()
+        .find(|s| s.name() == text)
+    .ok_or_else(|| {
+        format!(
+            "unknown sharing `{text}`; expected Private, BridgedExclusive, BridgedNew, BridgedShared or Monitored"
+        )
+    })
+}
+
+fn parse_line_condition(text: &str) -> Result<LineCondition, String> {
+    let text = text.trim();
+    if let Some((left, op, right)) = split_op(text) {
+        if left != "sharing" || !matches!(op, Op::Eq | Op::Ne) {
+            return Err(format!(
+                "unknown line condition `{text}`; expected `conf_drop`, `!conf_drop`, `sharing == X` or `sharing != X`"
+            ));
+        }
+        return Ok(LineCondition::Sharing {
+            equal: op == Op::Eq,
+            sharing: parse_sharing(right)?,
+        });
+    }
+    match text {
+        "conf_drop" => Ok(LineCondition::ConfDrop(true)),
+        "!conf_drop" => Ok(LineCondition::ConfDrop(false)),
+        _ => Err(format!(
+            "unknown line condition `{text}`; expected `conf_drop`, `!conf_drop`, `sharing == X` or `sharing != X`"
+        )),
+    }
+}
+
+fn parse_profile_key(text: &str, lines: &HashSet<&str>) -> Result<ProfileKey, String> {
+    if let Some((line, key)) = text.split_once('.') {
+        if !lines.contains(line) {
+            return Err(format!(
+                "profile key `{text}` names line `{line}`, which `lines` does not define"
+            ));
+        }
+        return match key {
+            "conf_drop" => Ok(ProfileKey::ConfDrop(line.to_owned())),
+            "sharing" => Ok(ProfileKey::Sharing(line.to_owned())),
+            _ => Err(format!(
+                "unknown line capability `{key}` in profile key `{text}`; expected `conf_drop` or `sharing`"
+            )),
+        };
+    }
+    if text == "uui_drop_size" {
+        return Ok(ProfileKey::UuiSize);
+    }
+    parse_flag(text).map(ProfileKey::Flag).ok_or_else(|| {
+        format!(
+            "unknown profile key `{text}`; expected reject_by_drop, close_drop, uui_drop_size, LINE.conf_drop or LINE.sharing"
+        )
+    })
+}
+
+fn parse_uui(text: Option<&str>) -> Result<Uui, String> {
+    let Some(text) = text else {
+        return Ok(Uui::Bytes(Vec::new()));
+    };
+    match text.trim() {
+        "max" => Ok(Uui::Max),
+        "max+1" => Ok(Uui::OverMax),
+        hex => {
+            let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
+            cleardown_host::hex_bytes::decode(&digits)
+                .map(Uui::Bytes)
+                .map_err(|e| {
+                    format!("uui: {e}; expected hex bytes like \"04 68 69\", \"max\" or \"max+1\"")
+                })
+        }
+    }
+}
+
+fn parse_privilege(text: Option<&str>) -> Result<Privilege, String> {
+    match text {
+        None | Some("Owner") => Ok(Privilege::Owner),
+        Some("Monitor") => Ok(Privilege::Monitor),
+        Some(other) => Err(format!(
+            "unknown privilege `{other}`; expected Owner or Monitor"
+        )),
+    }
+}
+
+fn parse_code(text: &str) -> Result<DisconnectCode, String> {
+    DisconnectCode::ALL
+        .iter()
+        .copied()
+        .find(|c| c.name() == text)
+        .ok_or_else(|| {
+            format!("unknown disconnect code `{text}`; expected Normal, NoAnswer, Rejected or Busy")
+        })
+}
+
+/// The state names a `wait` step may wait for.
+pub fn is_state_name(text: &str) -> bool {
+    cleardown_host::CallState::ALL
+        .iter()
+        .any(|s| s.name() == text)
+}
+
+fn convert(raw: &RawStep) -> Result<Step, String> {
+    let simple = |op, call: &String, app: &String| Step::Simple {
+        app: app.clone(),
+        op,
+        call: call.clone(),
+    };
+    Ok(match raw {
+        RawStep::Open {
+            line,
+            app,
+            privilege,
+        } => Step::Open {
+            app: app.clone(),
+            line: line.clone(),
+            privilege: parse_privilege(privilege.as_deref())?,
+        },
+        RawStep::Close { line, app } => Step::Close {
+            app: app.clone(),
+            line: line.clone(),
+        },
+        RawStep::MakeCall {
+            call,
+            line,
+            to,
+            app,
+        } => Step::MakeCall {
+            app: app.clone(),
+            call: call.clone(),
+            line: line.clone(),
+            to: to.clone(),
+        },
+        RawStep::Answer { call, app } => simple(SimpleOp::Answer, call, app),
+        RawStep::Accept { call, app } => simple(SimpleOp::Accept, call, app),
+        RawStep::Hold { call, app } => simple(SimpleOp::Hold, call, app),
+        RawStep::Unhold { call, app } => simple(SimpleOp::Unhold, call, app),
+        RawStep::SetupConference {
+            call,
+            consult,
+            to,
+            app,
+        }
+        | RawStep::SetupTransfer {
+            call,
+            consult,
+            to,
+            app,
+        } => Step::Setup {
+            app: app.clone(),
+            transfer: matches!(raw, RawStep::SetupTransfer { .. }),
+            call: call.clone(),
+            consult: consult.clone(),
+            to: to.clone(),
+        },
+        RawStep::AddToConference {
+            call,
+            consult,
+            conference,
+            app,
+        } => Step::AddToConference {
+            app: app.clone(),
+            call: call.clone(),
+            consult: consult.clone(),
+            conference: conference.clone(),
+        },
+        RawStep::CompleteTransfer { call, consult, app } => Step::CompleteTransfer {
+            app: app.clone(),
+            call: call.clone(),
+            consult: consult.clone(),
+        },
+        RawStep::Drop { call, uui, app } => Step::Drop {
+            app: app.clone(),
+            call: call.clone(),
+            uui: parse_uui(uui.as_deref())?,
+        },
+        RawStep::Disconnect { call, code, app } => Step::Disconnect {
+            app: app.clone(),
+            call: call.clone(),
+            code: parse_code(code)?,
+        },
+        RawStep::Deallocate { call, app } => Step::Deallocate {
+            app: app.clone(),
+            call: call.clone(),
+        },
+        RawStep::Info { call, app } => Step::Info {
+            app: app.clone(),
+            call: call.clone(),
+        },
+        RawStep::Leaks {} => Step::Leaks,
+        RawStep::FarOffer {
+            call,
+            line,
+            from,
+            uui,
+        } => Step::FarOffer {
+            call: call.clone(),
+            line: line.clone(),
+            from: from.clone(),
+            uui: parse_uui(uui.as_deref())?,
+        },
+        RawStep::FarAlert { call } => Step::FarAlert { call: call.clone() },
+        RawStep::FarAnswer { call } => Step::FarAnswer { call: call.clone() },
+        RawStep::FarHangUp { call, cause, uui } => Step::FarHangUp {
+            call: call.clone(),
+            cause: *cause,
+            uui: parse_uui(uui.as_deref())?,
+        },
+        RawStep::Station { line, hook, call } => Step::Station {
+            line: line.clone(),
+            off_hook: match hook.as_str() {
+                "off" => true,
+                "on" => false,
+                other => {
+                    return Err(format!(
+                        "unknown hook `{other}`; expected \"off\" or \"on\""
+                    ));
+                }
+            },
+            call: call.clone(),
+        },
+        RawStep::Advance { ms } => Step::Advance { ms: *ms },
+        RawStep::FarEnd {} => Step::FarEnd,
+        RawStep::PauseEvents {} => Step::PauseEvents,
+        RawStep::ResumeEvents {} => Step::ResumeEvents,
+        RawStep::Wait {
+            call,
+            state,
+            app,
+            timeout_ms,
+        } => {
+            if !is_state_name(state) {
+                return Err(format!(
+                    "unknown call state `{state}`; expected a TAPI state name such as Offering, Connected, Disconnected or Idle"
+                ));
+            }
+            Step::Wait {
+                app: app.clone(),
+                call: call.clone(),
+                state: state.clone(),
+                timeout_ms: timeout_ms.unwrap_or(DEFAULT_WAIT_MS),
+            }
+        }
+    })
+}
+
+/// Checks that every line alias is declared and every call alias is defined
+/// before use; records the aliases a step defines.
+fn check_names(
+    step: &Step,
+    lines: &HashSet<&str>,
+    calls: &mut HashSet<String>,
+) -> Result<(), String> {
+    let line = |name: &str| {
+        if lines.contains(name) {
+            Ok(())
+        } else {
+            let mut known: Vec<&&str> = lines.iter().collect();
+            known.sort();
+            Err(format!(
+                "line `{name}` is not declared; `lines` declares {}",
+                known
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
+    };
+    let used = |calls: &HashSet<String>, name: &str| {
+        if calls.contains(name) {
+            Ok(())
+        } else {
+            Err(format!(
+                "call `{name}` is used before it is defined; a call alias is defined by make_call, far_offer, setup_conference/setup_transfer (consult), add_to_conference (conference), station (call) or wait"
+            ))
+        }
+    };
+    let define = |calls: &mut HashSet<String>, name: &str| {
+        if calls.insert(name.to_owned()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "call `{name}` is already defined; pick a new alias"
+            ))
+        }
+    };
+    match step {
+        Step::Open { line: l, .. } | Step::Close { line: l, .. } => line(l),
+        Step::MakeCall { call, line: l, .. } | Step::FarOffer { call, line: l, .. } => {
+            line(l)?;
+            define(calls, call)
+        }
+        Step::Setup { call, consult, .. } => {
+            used(calls, call)?;
+            define(calls, consult)
+        }
+        Step::AddToConference {
+            call,
+            consult,
+            conference,
+            ..
+        } => {
+            used(calls, call)?;
+            used(calls, consult)?;
+            match conference {
+                Some(name) if !calls.contains(name) => define(calls, name),
+                _ => Ok(()),
+            }
+        }
+        Step::CompleteTransfer { call, consult, .. } => {
+            used(calls, call)?;
+            used(calls, consult)
+        }
+        Step::Deallocate { call, .. } if call == ALL_CALLS => Ok(()),
+        Step::Simple { call, .. }
+        | Step::Drop { call, .. }
+        | Step::Disconnect { call, .. }
+        | Step::Deallocate { call, .. }
+        | Step::Info { call, .. }
+        | Step::FarAlert { call }
+        | Step::FarAnswer { call }
+        | Step::FarHangUp { call, .. } => used(calls, call),
+        Step::Station { line: l, call, .. } => {
+            line(l)?;
+            match call {
+                Some(name) => define(calls, name),
+                None => Ok(()),
+            }
+        }
+        Step::Wait { call, .. } => {
+            // A wait may name a call that appears on its own (an inbound
+            // call on a real network): the first new call to reach the state.
+            calls.insert(call.clone());
+            Ok(())
+        }
+        Step::Leaks
+        | Step::Advance { .. }
+        | Step::FarEnd
+        | Step::PauseEvents
+        | Step::ResumeEvents => Ok(()),
+    }
+}
+
+impl Condition {
+    /// Whether `caps` meets the condition.
+    pub fn holds(&self, caps: &Capabilities) -> bool {
+        match *self {
+            Condition::Flag { name, declared } => flag(caps, name) == declared,
+            Condition::UuiSize { op, value } => op.apply(caps.uui_drop_size, value),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Condition::Flag { name, declared } => {
+                write!(f, "{}{name}", if *declared { "" } else { "!" })
+            }
+            Condition::UuiSize { op, value } => write!(f, "uui_drop_size {op} {value}"),
+        }
+    }
+}
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Flag::RejectByDrop => "reject_by_drop",
+            Flag::CloseDrop => "close_drop",
+        })
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Eq => "==",
+            Op::Ne => "!=",
+            Op::Ge => ">=",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Lt => "<",
+        })
+    }
+}
+
+impl Op {
+    fn apply(self, left: u32, right: u32) -> bool {
+        match self {
+            Op::Eq => left == right,
+            Op::Ne => left != right,
+            Op::Ge => left >= right,
+            Op::Le => left <= right,
+            Op::Gt => left > right,
+            Op::Lt => left < right,
+        }
+    }
+}
+
+impl fmt::Display for LineCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineCondition::ConfDrop(true) => f.write_str("conf_drop"),
+            LineCondition::ConfDrop(false) => f.write_str("!conf_drop"),
+            LineCondition::Sharing { equal, sharing } => {
+                write!(f, "sharing {} {sharing}", if *equal { "==" } else { "!=" })
+            }
+        }
+    }
+}
+
+impl LineCondition {
+    /// Whether an address with these capabilities meets the condition.
+    pub fn holds(&self, address: &cleardown_host::AddressCaps) -> bool {
+        match *self {
+            LineCondition::ConfDrop(wanted) => address.conf_drop == wanted,
+            LineCondition::Sharing { equal, sharing } => (address.sharing == sharing) == equal,
+        }
+    }
+}
+
+/// The value of a boolean capability.
+pub fn flag(caps: &Capabilities, flag: Flag) -> bool {
+    match flag {
+        Flag::RejectByDrop => caps.reject_by_drop,
+        Flag::CloseDrop => caps.close_drop,
+    }
+}

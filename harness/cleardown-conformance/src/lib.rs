@@ -1,0 +1,22 @@
+//! The cleardown conformance suite: proves a provider honours SPEC.md.
+//!
+//! A [`fixture`] is one scenario in TOML: app-side actions and far-end
+//! stimuli on calls named by aliases, the SPEC rules it covers, and the
+//! capabilities it needs ([`replay::gate`]). [`replay`] runs it through a
+//! provider loaded by the host and writes a normalized transcript, which is
+//! compared with a [`snapshot`] keyed by the fixture and the capability
+//! profile that matters to it, so every provider with that profile must
+//! produce the same transcript. [`run`] does this for every fixture of a
+//! [`suite::Suite`] and every target, each target in a child process so a
+//! crashing or hanging provider fails fixtures instead of the run, and
+//! builds the [`cleardown_report::Report`]. [`render`] prints it for people
+//! and JUnit.
+
+pub mod fixture;
+pub mod render;
+pub mod replay;
+pub mod run;
+pub mod snapshot;
+pub mod suite;
+
+pub use cleardown_report as report;

@@ -1,0 +1,209 @@
+//! The report for people (text) and for CI (JUnit XML).
+
+use std::fmt::Write as _;
+
+use cleardown_report::{Report, RuleStatus, Run, Status};
+
+fn label(run: &Run) -> String {
+    if run.config.is_empty() {
+        format!("{} (default config)", run.target)
+    } else {
+        format!("{} (config \"{}\")", run.target, run.config)
+    }
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines().map(|l| format!("{by}{l}\n")).collect()
+}
+
+/// The text report: per target, one line per fixture (failures with their
+/// messages and diffs), then one line per SPEC rule, then the totals.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    for run in &report.runs {
+        let _ = write!(out, "{}", label(run));
+        if let Some(p) = &run.provider {
+            let _ = write!(out, ": {} {}, contract {}", p.name, p.version, p.contract);
+        }
+        out.push('\n');
+        if let Some(error) = &run.load_error {
+            let _ = writeln!(out, "  LOAD ERROR  {error}");
+            continue;
+        }
+        for fixture in &run.fixtures {
+            let rules = fixture.rules.join(" ");
+            match fixture.status {
+                Status::Pass => {
+                    let _ = writeln!(out, "  PASS  {} [{rules}]", fixture.name);
+                }
+                Status::Skip => {
+                    let _ = writeln!(
+                        out,
+                        "  SKIP  {} [{rules}]: {}",
+                        fixture.name,
+                        fixture.skip_reason.as_deref().unwrap_or("")
+                    );
+                }
+                Status::Fail => {
+                    let _ = writeln!(
+                        out,
+                        "  FAIL  {} [{rules}]  ({})",
+                        fixture.name, fixture.file
+                    );
+                    for failure in &fixture.failures {
+                        out.push_str(&indent(&failure.message, "        "));
+                        if let Some(diff) = &failure.diff {
+                            out.push_str("        --- snapshot\n        +++ transcript\n");
+                            out.push_str(&indent(diff, "        "));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.push_str("\nSPEC rules\n");
+    for rule in &report.rules {
+        let status = match rule.status {
+            RuleStatus::Pass => "pass",
+            RuleStatus::Fail => "FAIL",
+            RuleStatus::Skip => "skip",
+            RuleStatus::Uncovered => "UNCOVERED",
+        };
+        let detail = match rule.status {
+            RuleStatus::Fail => format!("failed in {}", rule.failed_in.join("; ")),
+            RuleStatus::Skip => rule.skip_reasons.first().cloned().unwrap_or_default(),
+            RuleStatus::Uncovered => "no fixture covers it".to_owned(),
+            RuleStatus::Pass => format!("{} fixture(s)", rule.fixtures.len()),
+        };
+        let _ = writeln!(out, "  {:<4} {status:<9} {detail}", rule.id);
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n{} target(s): {} passed, {} failed, {} skipped{} in {:.2} s",
+        s.runs,
+        s.passed,
+        s.failed,
+        s.skipped,
+        if s.load_errors > 0 {
+            format!(", {} could not be loaded", s.load_errors)
+        } else {
+            String::new()
+        },
+        s.duration_ms as f64 / 1000.0
+    );
+    out
+}
+
+/// Escapes text for an XML attribute or element.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: one `<testsuite>` per target, one `<testcase>` per fixture
+/// (`classname` the target, `name` the fixture), `<failure>` with the
+/// messages and diff, `<skipped>` with the reason, and the SPEC rules as a
+/// `rules` property.
+pub fn junit(report: &Report) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"cleardown conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{}\" time=\"{:.3}\">",
+        s.passed + s.failed + s.skipped,
+        s.failed,
+        s.skipped,
+        s.load_errors,
+        s.duration_ms as f64 / 1000.0
+    );
+    for run in &report.runs {
+        let name = xml_escape(&label(run));
+        let count = |status| run.fixtures.iter().filter(|f| f.status == status).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{}\" time=\"{:.3}\">",
+            run.fixtures.len(),
+            count(Status::Fail),
+            count(Status::Skip),
+            usize::from(run.load_error.is_some()),
+            run.duration_ms as f64 / 1000.0
+        );
+        if let Some(error) = &run.load_error {
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{name}\" name=\"load\"><error message=\"{}\"/></testcase>",
+                xml_escape(error)
+            );
+        }
+        for fixture in &run.fixtures {
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{name}\" name=\"{}\" file=\"{}\" time=\"{:.3}\">",
+                xml_escape(&fixture.name),
+                xml_escape(&fixture.file),
+                fixture.duration_ms as f64 / 1000.0
+            );
+            let _ = writeln!(
+                out,
+                "      <properties><property name=\"rules\" value=\"{}\"/></properties>",
+                xml_escape(&fixture.rules.join(" "))
+            );
+            match fixture.status {
+                Status::Pass => {}
+                Status::Skip => {
+                    let _ = writeln!(
+                        out,
+                        "      <skipped message=\"{}\"/>",
+                        xml_escape(fixture.skip_reason.as_deref().unwrap_or(""))
+                    );
+                }
+                Status::Fail => {
+                    let first = fixture
+                        .failures
+                        .first()
+                        .map(|f| f.message.lines().next().unwrap_or_default())
+                        .unwrap_or_default();
+                    let mut body = String::new();
+                    for failure in &fixture.failures {
+                        body.push_str(&failure.message);
+                        body.push('\n');
+                        if let Some(diff) = &failure.diff {
+                            body.push_str(diff);
+                        }
+                    }
+                    let kind = fixture
+                        .failures
+                        .first()
+                        .map(|f| format!("{:?}", f.kind))
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                        xml_escape(first),
+                        xml_escape(&kind),
+                        xml_escape(&body)
+                    );
+                }
+            }
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

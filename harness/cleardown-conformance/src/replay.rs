@@ -1,0 +1,965 @@
+//! Replaying a fixture through a loaded provider into a normalized
+//! transcript: aliases instead of handles, `r1`, `r2`… instead of request
+//! ids, every event, result and error in order.
+
+use std::{
+    collections::{HashMap, HashSet},
+    fmt::Write as _,
+    time::{Duration, Instant},
+};
+
+use cleardown_host::{
+    AddressId, App, CallHandle, CallId, CallStatus, Capabilities, Disconnected, Event, Host,
+    LineResult, ProviderId, RequestId,
+};
+
+use crate::fixture::{ALL_CALLS, Condition, Fixture, ProfileKey, SimpleOp, Step, Uui, flag};
+
+/// How a fixture's lines are bound to a provider's addresses, and the
+/// profile that names its snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// Line alias → address, in the fixture's order.
+    pub lines: Vec<(String, AddressId)>,
+    /// `key=value,…` of the fixture's profile keys; empty if it has none.
+    pub profile: String,
+}
+
+/// Whether a fixture runs against a provider's capabilities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// It runs, bound so.
+    Run(Binding),
+    /// It is skipped; the reason names the capability.
+    Skip(String),
+}
+
+/// Decides whether `fixture` runs against `caps` and binds its lines
+/// (SPEC L2: every rule the declaration implies runs; the rest skip).
+pub fn gate(fixture: &Fixture, caps: &Capabilities) -> Gate {
+    for condition in &fixture.requires {
+        if !condition.holds(caps) {
+            return Gate::Skip(match condition {
+                Condition::Flag {
+                    name,
+                    declared: true,
+                } => format!("needs `{name}`, which the provider does not declare"),
+                Condition::Flag {
+                    name,
+                    declared: false,
+                } => format!("checks the absence of `{name}`, which the provider declares"),
+                Condition::UuiSize { .. } => format!(
+                    "needs `{condition}`; the provider declares uui_drop_size {}",
+                    caps.uui_drop_size
+                ),
+            });
+        }
+    }
+    let mut taken = HashSet::new();
+    let mut lines = Vec::new();
+    for (alias, conditions) in &fixture.lines {
+        let found =
+            caps.addresses.iter().enumerate().find(|(i, address)| {
+                !taken.contains(i) && conditions.iter().all(|c| c.holds(address))
+            });
+        let Some((index, _)) = found else {
+            let wanted: Vec<String> = conditions.iter().map(ToString::to_string).collect();
+            return Gate::Skip(format!(
+                "needs a free address for line `{alias}`{}; the provider declares {} address(es)",
+                if wanted.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", wanted.join(" and "))
+                },
+                caps.addresses.len()
+            ));
+        };
+        taken.insert(index);
+        lines.push((alias.clone(), AddressId(index as u32)));
+    }
+    let address = |line: &str| {
+        lines
+            .iter()
+            .find(|(alias, _)| alias == line)
+            .and_then(|(_, a)| caps.address(*a))
+    };
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    let profile: Vec<String> = fixture
+        .profile
+        .iter()
+        .map(|key| match key {
+            ProfileKey::Flag(name) => format!("{name}={}", on_off(flag(caps, *name))),
+            ProfileKey::UuiSize => format!("uui_drop_size={}", caps.uui_drop_size),
+            ProfileKey::ConfDrop(line) => format!(
+                "{line}.conf_drop={}",
+                on_off(address(line).is_some_and(|a| a.conf_drop))
+            ),
+            ProfileKey::Sharing(line) => format!(
+                "{line}.sharing={}",
+                address(line).map_or("?", |a| a.sharing.name())
+            ),
+        })
+        .collect();
+    Gate::Run(Binding {
+        lines,
+        profile: profile.join(","),
+    })
+}
+
+/// The snapshot a fixture's transcript is compared with under `binding`.
+pub fn snapshot_name(fixture: &Fixture, binding: &Binding) -> String {
+    if binding.profile.is_empty() {
+        fixture.name.clone()
+    } else {
+        format!("{}@{}", fixture.name, binding.profile)
+    }
+}
+
+/// The test pattern `max` and `max+1` UUI is made of: the IA5 protocol
+/// discriminator, then bytes that make truncation and reordering visible.
+pub fn uui_pattern(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| if i == 0 { 0x04 } else { (i * 37 + 11) as u8 })
+        .collect()
+}
+
+/// Replay knobs.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// How long to wait for outstanding Replies after a step before a
+    /// request counts as never answered (D3). Waited at most once per
+    /// fixture: after the first timeout the fixture has failed anyway.
+    pub settle: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            settle: Duration::from_millis(1_000),
+        }
+    }
+}
+
+/// What replaying one fixture produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Outcome {
+    /// The normalized transcript compared with the snapshot.
+    pub transcript: String,
+    /// Requests that never got their Reply (D3), by their `rN` names.
+    pub missing_replies: Vec<String>,
+    /// Handles left Idle and undeallocated at the end (T5): `app: alias`.
+    pub leaks: Vec<String>,
+    /// Why the host faulted the provider during the fixture (X2).
+    pub fault: Option<String>,
+}
+
+/// Replays `fixture` against `provider` of `host`, bound by `binding`.
+pub fn replay(
+    host: &Host,
+    provider: ProviderId,
+    caps: &Capabilities,
+    fixture: &Fixture,
+    binding: &Binding,
+    options: Options,
+) -> Outcome {
+    let mut replayer = Replayer {
+        host,
+        provider,
+        uui_size: caps.uui_drop_size as usize,
+        lines: binding.lines.clone(),
+        options,
+        apps: Vec::new(),
+        calls: HashMap::new(),
+        call_names: HashMap::new(),
+        auto_names: 0,
+        handles: HashMap::new(),
+        handle_names: HashMap::new(),
+        handle_apps: HashMap::new(),
+        freed: HashSet::new(),
+        requests: HashMap::new(),
+        pending: Vec::new(),
+        gave_up: false,
+        paused: false,
+        bind_next: None,
+        out: String::new(),
+    };
+    for (_, step) in &fixture.steps {
+        replayer.step(step);
+    }
+    replayer.paused = false;
+    replayer.settle();
+    let missing: Vec<String> = replayer
+        .pending
+        .iter()
+        .map(|(request, _)| replayer.requests[request].clone())
+        .collect();
+    for name in &missing {
+        let _ = writeln!(replayer.out, "!! no Reply to {name} (D3)");
+    }
+    let leaks = host
+        .leaks()
+        .into_iter()
+        .flat_map(|leak| {
+            let names: Vec<String> = leak
+                .handles
+                .iter()
+                .map(|h| replayer.handle_name(*h))
+                .collect();
+            names
+                .into_iter()
+                .map(move |name| format!("{}: {name}", leak.app))
+        })
+        .collect();
+    Outcome {
+        transcript: replayer.out,
+        missing_replies: missing,
+        leaks,
+        fault: host.fault(provider),
+    }
+}
+
+struct Replayer<'h> {
+    host: &'h Host,
+    provider: ProviderId,
+    uui_size: usize,
+    lines: Vec<(String, AddressId)>,
+    options: Options,
+    apps: Vec<(String, App)>,
+    calls: HashMap<String, CallId>,
+    call_names: HashMap<CallId, String>,
+    auto_names: usize,
+    /// Each app's last known handle per alias; kept after deallocate so a
+    /// fixture can show that a freed handle is refused (T2).
+    handles: HashMap<(usize, String), CallHandle>,
+    handle_names: HashMap<CallHandle, String>,
+    /// Which app each handle seen in an event belongs to (for `deallocate *`).
+    handle_apps: HashMap<CallHandle, usize>,
+    freed: HashSet<CallHandle>,
+    requests: HashMap<RequestId, String>,
+    /// Requests without a Reply yet, with the index of the app that made them.
+    pending: Vec<(RequestId, usize)>,
+    gave_up: bool,
+    /// Between `pause_events` and `resume_events`.
+    paused: bool,
+    /// A `station` step's alias, for the next new call seen on its address.
+    bind_next: Option<(String, AddressId)>,
+    out: String,
+}
+
+/// What a step returned, as the transcript shows it.
+enum Answer {
+    Done,
+    Request(RequestId),
+    Text(String),
+}
+
+impl Replayer<'_> {
+    fn app(&mut self, name: &str) -> usize {
+        if let Some(index) = self.apps.iter().position(|(n, _)| n == name) {
+            return index;
+        }
+        self.apps.push((name.to_owned(), self.host.app(name)));
+        self.apps.len() - 1
+    }
+
+    fn address(&self, line: &str) -> AddressId {
+        self.lines
+            .iter()
+            .find(|(alias, _)| alias == line)
+            .map(|(_, a)| *a)
+            // Lines were checked at parse time and bound by the gate.
+            .unwrap_or(AddressId(u32::MAX))
+    }
+
+    fn line_name(&self, address: AddressId) -> String {
+        self.lines.iter().find(|(_, a)| *a == address).map_or_else(
+            || format!("address {}", address.0),
+            |(alias, _)| alias.clone(),
+        )
+    }
+
+    fn bind(&mut self, alias: &str, call: CallId) {
+        self.calls.insert(alias.to_owned(), call);
+        self.call_names.insert(call, alias.to_owned());
+    }
+
+    fn bind_handle(&mut self, app: usize, alias: &str, handle: CallHandle) {
+        if let Some((_, call)) = self.host.call_of(handle) {
+            if !self.call_names.contains_key(&call) {
+                self.bind(alias, call);
+            }
+        }
+        self.handles.insert((app, alias.to_owned()), handle);
+        self.handle_names
+            .entry(handle)
+            .or_insert_with(|| alias.to_owned());
+    }
+
+    fn call_name(&mut self, call: CallId) -> String {
+        if let Some(name) = self.call_names.get(&call) {
+            return name.clone();
+        }
+        self.auto_names += 1;
+        let name = format!("~{}", self.auto_names);
+        self.bind(&name, call);
+        name
+    }
+
+    fn handle_name(&mut self, handle: CallHandle) -> String {
+        if let Some(name) = self.handle_names.get(&handle) {
+            return name.clone();
+        }
+        let Some((_, call)) = self.host.call_of(handle) else {
+            return format!("?{handle}");
+        };
+        if !self.call_names.contains_key(&call) {
+            if let Some((alias, address)) = self.bind_next.clone() {
+                let on_line = self.apps.iter().any(|(_, app)| {
+                    app.call_info(handle)
+                        .is_ok_and(|info| info.address == address)
+                });
+                if on_line {
+                    self.bind_next = None;
+                    self.bind(&alias, call);
+                }
+            }
+        }
+        let name = self.call_name(call);
+        self.handle_names.insert(handle, name.clone());
+        name
+    }
+
+    /// The app's handle to the call named `alias`.
+    fn handle(&mut self, app: usize, alias: &str) -> Result<CallHandle, String> {
+        if let Some(handle) = self.handles.get(&(app, alias.to_owned())) {
+            return Ok(*handle);
+        }
+        let call = self.calls.get(alias).copied();
+        let handle = call.and_then(|call| self.apps[app].1.handle_of(self.provider, call));
+        match handle {
+            Some(handle) => {
+                self.handles.insert((app, alias.to_owned()), handle);
+                self.handle_names.insert(handle, alias.to_owned());
+                Ok(handle)
+            }
+            None => Err(format!(
+                "no handle: {} holds none for {alias}",
+                self.apps[app].0
+            )),
+        }
+    }
+
+    fn call(&self, alias: &str) -> Result<CallId, String> {
+        self.calls
+            .get(alias)
+            .copied()
+            .ok_or_else(|| format!("no call: {alias} has not appeared"))
+    }
+
+    fn uui(&self, uui: &Uui) -> Vec<u8> {
+        match uui {
+            Uui::Bytes(bytes) => bytes.clone(),
+            Uui::Max => uui_pattern(self.uui_size),
+            Uui::OverMax => uui_pattern(self.uui_size + 1),
+        }
+    }
+
+    /// Bytes as the transcript shows them: `-`, `<max>` for exactly the
+    /// declared size of the test pattern, `<pattern N>` for another length
+    /// of it (a truncation shows up so), else hex.
+    fn show_uui(&self, bytes: &[u8]) -> String {
+        if bytes.is_empty() {
+            "-".to_owned()
+        } else if bytes == uui_pattern(bytes.len()) && bytes.len() > 4 {
+            if bytes.len() == self.uui_size {
+                "<max>".to_owned()
+            } else if bytes.len() == self.uui_size + 1 {
+                "<max+1>".to_owned()
+            } else {
+                format!("<pattern {}>", bytes.len())
+            }
+        } else {
+            cleardown_host::hex_bytes::encode(bytes)
+        }
+    }
+
+    fn request(&mut self, app: usize, request: RequestId) -> String {
+        let name = format!("r{}", self.requests.len() + 1);
+        self.requests.insert(request, name.clone());
+        self.pending.push((request, app));
+        name
+    }
+
+    fn step(&mut self, step: &Step) {
+        let echo = self.echo(step);
+        let _ = writeln!(self.out, "{echo}");
+        let answer = self.run(step);
+        let line = match answer {
+            Ok(Answer::Done) => "ok".to_owned(),
+            Ok(Answer::Request(request)) => {
+                let app = self.pending_owner(step);
+                self.request(app, request)
+            }
+            Ok(Answer::Text(text)) => text,
+            Err(text) => text,
+        };
+        if !line.is_empty() {
+            for (i, part) in line.lines().enumerate() {
+                let _ = writeln!(self.out, "  {}{part}", if i == 0 { "-> " } else { "   " });
+            }
+        }
+        self.settle();
+    }
+
+    fn pending_owner(&mut self, step: &Step) -> usize {
+        let name = match step {
+            Step::Open { app, .. }
+            | Step::Close { app, .. }
+            | Step::MakeCall { app, .. }
+            | Step::Simple { app, .. }
+            | Step::Setup { app, .. }
+            | Step::AddToConference { app, .. }
+            | Step::CompleteTransfer { app, .. }
+            | Step::Drop { app, .. }
+            | Step::Disconnect { app, .. }
+            | Step::Deallocate { app, .. }
+            | Step::Info { app, .. }
+            | Step::Wait { app, .. } => app.as_str(),
+            _ => crate::fixture::DEFAULT_APP,
+        };
+        self.app(name)
+    }
+
+    fn echo(&self, step: &Step) -> String {
+        let uui = |uui: &Uui| match uui {
+            Uui::Bytes(b) if b.is_empty() => String::new(),
+            Uui::Bytes(b) => format!(" uui={}", cleardown_host::hex_bytes::encode(b)),
+            Uui::Max => " uui=max".to_owned(),
+            Uui::OverMax => " uui=max+1".to_owned(),
+        };
+        match step {
+            Step::Open {
+                app,
+                line,
+                privilege,
+            } => format!("{app}: open {line} as {privilege}"),
+            Step::Close { app, line } => format!("{app}: close {line}"),
+            Step::MakeCall {
+                app,
+                call,
+                line,
+                to,
+            } => format!("{app}: make_call {call} on {line} to {to}"),
+            Step::Simple { app, op, call } => format!("{app}: {op} {call}"),
+            Step::Setup {
+                app,
+                transfer,
+                call,
+                consult,
+                to,
+            } => format!(
+                "{app}: setup_{} {call} consult {consult} to {to}",
+                if *transfer { "transfer" } else { "conference" }
+            ),
+            Step::AddToConference {
+                app, call, consult, ..
+            } => format!("{app}: add_to_conference {call} + {consult}"),
+            Step::CompleteTransfer { app, call, consult } => {
+                format!("{app}: complete_transfer {call} to {consult}")
+            }
+            Step::Drop { app, call, uui: u } => format!("{app}: drop {call}{}", uui(u)),
+            Step::Disconnect { app, call, code } => format!("{app}: disconnect {call} {code}"),
+            Step::Deallocate { app, call } => format!("{app}: deallocate {call}"),
+            Step::Info { app, call } => format!("{app}: info {call}"),
+            Step::Leaks => "leaks".to_owned(),
+            Step::FarOffer {
+                call,
+                line,
+                from,
+                uui: u,
+            } => format!("far: offer {call} on {line} from {from}{}", uui(u)),
+            Step::FarAlert { call } => format!("far: alert {call}"),
+            Step::FarAnswer { call } => format!("far: answer {call}"),
+            Step::FarHangUp {
+                call,
+                cause,
+                uui: u,
+            } => format!("far: hang_up {call} cause {cause}{}", uui(u)),
+            Step::Station { line, off_hook, .. } => format!(
+                "far: station {line} {}",
+                if *off_hook { "off-hook" } else { "on-hook" }
+            ),
+            Step::Advance { ms } => format!("far: advance {ms} ms"),
+            Step::FarEnd => "far_end".to_owned(),
+            Step::PauseEvents => "pause_events".to_owned(),
+            Step::ResumeEvents => "resume_events".to_owned(),
+            Step::Wait {
+                app, call, state, ..
+            } => format!("{app}: wait {call} {state}"),
+        }
+    }
+
+    fn run(&mut self, step: &Step) -> Result<Answer, String> {
+        let err = |e: cleardown_host::LineError| format!("Err({e})");
+        let request = |r: LineResult<RequestId>| r.map(Answer::Request).map_err(err);
+        match step {
+            Step::Open {
+                app,
+                line,
+                privilege,
+            } => {
+                let app = self.app(app);
+                let address = self.address(line);
+                self.apps[app]
+                    .1
+                    .open_line(self.provider, address, *privilege)
+                    .map(|()| Answer::Done)
+                    .map_err(err)
+            }
+            Step::Close { app, line } => {
+                let app = self.app(app);
+                let address = self.address(line);
+                let closed = self.apps[app]
+                    .1
+                    .close_line(self.provider, address)
+                    .map_err(err)?;
+                let dropped: Vec<String> = closed
+                    .dropped
+                    .iter()
+                    .map(|h| self.handle_name(*h))
+                    .collect();
+                let active: Vec<String> = closed
+                    .still_active
+                    .iter()
+                    .map(|h| self.handle_name(*h))
+                    .collect();
+                Ok(Answer::Text(format!(
+                    "dropped [{}] still_active [{}]",
+                    dropped.join(", "),
+                    active.join(", ")
+                )))
+            }
+            Step::MakeCall {
+                app,
+                call,
+                line,
+                to,
+            } => {
+                let index = self.app(app);
+                let address = self.address(line);
+                let (request, handle) = self.apps[index]
+                    .1
+                    .make_call(self.provider, address, to)
+                    .map_err(err)?;
+                self.bind_handle(index, call, handle);
+                Ok(Answer::Request(request))
+            }
+            Step::Simple { app, op, call } => {
+                let index = self.app(app);
+                let handle = self.handle(index, call)?;
+                let app = &self.apps[index].1;
+                request(match op {
+                    SimpleOp::Answer => app.answer(handle),
+                    SimpleOp::Accept => app.accept(handle),
+                    SimpleOp::Hold => app.hold(handle),
+                    SimpleOp::Unhold => app.unhold(handle),
+                })
+            }
+            Step::Setup {
+                app,
+                transfer,
+                call,
+                consult,
+                to,
+            } => {
+                let index = self.app(app);
+                let handle = self.handle(index, call)?;
+                let app = &self.apps[index].1;
+                let (request, created) = if *transfer {
+                    app.setup_transfer(handle, to)
+                } else {
+                    app.setup_conference(handle, to)
+                }
+                .map_err(err)?;
+                self.bind_handle(index, consult, created);
+                Ok(Answer::Request(request))
+            }
+            Step::AddToConference {
+                app,
+                call,
+                consult,
+                conference,
+            } => {
+                let index = self.app(app);
+                let handle = self.handle(index, call)?;
+                let other = self.handle(index, consult)?;
+                let (request, parent) = self.apps[index]
+                    .1
+                    .add_to_conference(handle, other)
+                    .map_err(err)?;
+                if let Some(alias) = conference {
+                    self.bind_handle(index, alias, parent);
+                }
+                let name = self.handle_name(parent);
+                let request = self.request(index, request);
+                Ok(Answer::Text(format!("{request}, conference {name}")))
+            }
+            Step::CompleteTransfer { app, call, consult } => {
+                let index = self.app(app);
+                let handle = self.handle(index, call)?;
+                let other = self.handle(index, consult)?;
+                request(self.apps[index].1.complete_transfer(handle, other))
+            }
+            Step::Drop { app, call, uui } => {
+                let index = self.app(app);
+                let handle = self.handle(index, call)?;
+                let bytes = self.uui(uui);
+                request(self.apps[index].1.drop(handle, &bytes))
+            }
+            Step::Disconnect { app, call, code } => {
+                let index = self.app(app);
+                let handle = self.handle(index, call)?;
+                match self.apps[index].1.disconnect(handle, *code).map_err(err)? {
+                    Disconnected::AlreadyIdle => Ok(Answer::Text("already idle".to_owned())),
+                    Disconnected::Requested(request) => {
+                        let name = self.request(index, request);
+                        Ok(Answer::Text(format!("requested {name}")))
+                    }
+                }
+            }
+            Step::Deallocate { app, call } if call == ALL_CALLS => {
+                let index = self.app(app);
+                let mut mine: Vec<CallHandle> = self
+                    .handles
+                    .iter()
+                    .filter(|((a, _), _)| *a == index)
+                    .map(|(_, h)| *h)
+                    .chain(
+                        self.handle_apps
+                            .iter()
+                            .filter(|(_, a)| **a == index)
+                            .map(|(h, _)| *h),
+                    )
+                    .filter(|h| !self.freed.contains(h))
+                    .collect();
+                mine.sort();
+                mine.dedup();
+                let mut lines = Vec::new();
+                for handle in mine {
+                    let name = self.handle_name(handle);
+                    self.freed.insert(handle);
+                    lines.push(match self.apps[index].1.deallocate(handle) {
+                        Ok(()) => name,
+                        Err(e) => format!("{name} Err({e})"),
+                    });
+                }
+                Ok(Answer::Text(format!("deallocated [{}]", lines.join(", "))))
+            }
+            Step::Deallocate { app, call } => {
+                let index = self.app(app);
+                let handle = self.handle(index, call)?;
+                self.freed.insert(handle);
+                self.apps[index]
+                    .1
+                    .deallocate(handle)
+                    .map(|()| Answer::Done)
+                    .map_err(err)
+            }
+            Step::Info { app, call } => {
+                let index = self.app(app);
+                let handle = self.handle(index, call)?;
+                let app = self.apps[index].1.clone();
+                let info = app.call_info(handle).map_err(err)?;
+                let privilege = app
+                    .privilege(handle)
+                    .map_or_else(|e| format!("Err({e})"), |p| p.to_string());
+                let status = self.show_status(info.status);
+                let related: Vec<String> = info
+                    .related
+                    .iter()
+                    .map(|r| {
+                        let name = r
+                            .call
+                            .map_or_else(|| "?".to_owned(), |h| self.handle_name(h));
+                        format!("{} {name}", r.relation)
+                    })
+                    .collect();
+                Ok(Answer::Text(format!(
+                    "{status} {privilege} on {}\nremote {}\nrelated [{}]\ndisconnect_mode {}\nuui_received {}\nuui_sent {}",
+                    self.line_name(info.address),
+                    if info.remote.is_empty() {
+                        "-"
+                    } else {
+                        &info.remote
+                    },
+                    related.join(", "),
+                    info.disconnect_mode
+                        .map_or_else(|| "-".to_owned(), |m| m.to_string()),
+                    self.show_uui(&info.uui_received),
+                    self.show_uui(&info.uui_sent),
+                )))
+            }
+            Step::Leaks => {
+                let leaks = self.host.leaks();
+                if leaks.is_empty() {
+                    return Ok(Answer::Text("none".to_owned()));
+                }
+                let lines: Vec<String> = leaks
+                    .iter()
+                    .map(|leak| {
+                        let names: Vec<String> =
+                            leak.handles.iter().map(|h| self.handle_name(*h)).collect();
+                        format!("{}: {}", leak.app, names.join(", "))
+                    })
+                    .collect();
+                Ok(Answer::Text(lines.join("\n")))
+            }
+            Step::FarOffer {
+                call,
+                line,
+                from,
+                uui,
+            } => {
+                let address = self.address(line);
+                let bytes = self.uui(uui);
+                let id = self
+                    .host
+                    .remote_offer(self.provider, address, from, &bytes)
+                    .map_err(err)?;
+                self.bind(call, id);
+                Ok(Answer::Done)
+            }
+            Step::FarAlert { call } => {
+                let id = self.call(call)?;
+                self.host
+                    .remote_alert(self.provider, id)
+                    .map(|()| Answer::Done)
+                    .map_err(err)
+            }
+            Step::FarAnswer { call } => {
+                let id = self.call(call)?;
+                self.host
+                    .remote_answer(self.provider, id)
+                    .map(|()| Answer::Done)
+                    .map_err(err)
+            }
+            Step::FarHangUp { call, cause, uui } => {
+                let id = self.call(call)?;
+                let bytes = self.uui(uui);
+                self.host
+                    .remote_hang_up(self.provider, id, *cause, &bytes)
+                    .map(|()| Answer::Done)
+                    .map_err(err)
+            }
+            Step::Station {
+                line,
+                off_hook,
+                call,
+            } => {
+                let address = self.address(line);
+                if let Some(alias) = call {
+                    self.bind_next = Some((alias.clone(), address));
+                }
+                self.host
+                    .station_hook(self.provider, address, *off_hook)
+                    .map(|()| Answer::Done)
+                    .map_err(err)
+            }
+            Step::Advance { ms } => self
+                .host
+                .advance_time(self.provider, *ms)
+                .map(|()| Answer::Done)
+                .map_err(err),
+            Step::FarEnd => {
+                let mut parties = self.host.far_end(self.provider).map_err(err)?;
+                if parties.is_empty() {
+                    return Ok(Answer::Text("nobody".to_owned()));
+                }
+                // Providers list parties in their own order; names are the
+                // fixture's, so sorting by them keeps transcripts neutral.
+                parties.sort_by(|a, b| a.name.cmp(&b.name));
+                let lines: Vec<String> = parties
+                    .iter()
+                    .map(|party| {
+                        let received: Vec<String> = party
+                            .received
+                            .iter()
+                            .map(|s| {
+                                format!(
+                                    "{} cause {} uui {}",
+                                    s.kind,
+                                    s.cause,
+                                    self.show_uui(&s.uui)
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "{}: {}, connected to [{}], received [{}]",
+                            party.name,
+                            party.state,
+                            party.connected_to.join(", "),
+                            received.join("; ")
+                        )
+                    })
+                    .collect();
+                Ok(Answer::Text(lines.join("\n")))
+            }
+            Step::PauseEvents => {
+                self.paused = true;
+                Ok(Answer::Text(String::new()))
+            }
+            Step::ResumeEvents => {
+                self.paused = false;
+                Ok(Answer::Text(String::new()))
+            }
+            Step::Wait {
+                app,
+                call,
+                state,
+                timeout_ms,
+            } => {
+                let index = self.app(app);
+                self.wait(index, call, state, Duration::from_millis(*timeout_ms))
+            }
+        }
+    }
+
+    fn show_status(&mut self, status: CallStatus<Option<CallHandle>>) -> String {
+        status
+            .map_parent(|p| p.map_or_else(|| "?".to_owned(), |h| self.handle_name(h)))
+            .to_string()
+    }
+
+    fn show_event(&mut self, app: usize, event: &Event) -> String {
+        let app_name = self.apps[app].0.clone();
+        match event {
+            Event::CallState {
+                handle,
+                status,
+                privilege,
+            } => {
+                let name = self.handle_name(*handle);
+                let status = self.show_status(*status);
+                format!("{app_name}: {name} {status} {privilege}")
+            }
+            Event::Reply { request, result } => {
+                let name = self
+                    .requests
+                    .get(request)
+                    .cloned()
+                    .unwrap_or_else(|| format!("?{request}"));
+                let result = match result {
+                    Ok(()) => "Ok".to_owned(),
+                    Err(e) => format!("Err({e})"),
+                };
+                format!("{app_name}: reply {name} {result}")
+            }
+        }
+    }
+
+    fn note_reply(&mut self, event: &Event) {
+        if let Event::Reply { request, .. } = event {
+            self.pending.retain(|(r, _)| r != request);
+        }
+    }
+
+    /// Writes `app`'s events. Consecutive state events of one call collapse
+    /// to the last of them, because providers may pass through different
+    /// transient states on the way (SPEC S2: Dialtone, Dialing, Proceeding…)
+    /// and transcripts must be provider-neutral; an Idle is never collapsed
+    /// away, so a call that leaves Idle (S1) still shows.
+    fn write_events(&mut self, app: usize, events: &[Event]) {
+        for (index, event) in events.iter().enumerate() {
+            if let (
+                Event::CallState { handle, status, .. },
+                Some(Event::CallState { handle: next, .. }),
+            ) = (event, events.get(index + 1))
+            {
+                if handle == next && !status.is_idle() {
+                    continue;
+                }
+            }
+            if let Event::CallState { handle, .. } = event {
+                self.handle_apps.insert(*handle, app);
+            }
+            let line = self.show_event(app, event);
+            let _ = writeln!(self.out, "  {line}");
+        }
+    }
+
+    /// Collects every app's events until no request is outstanding (or the
+    /// settle time runs out, once per fixture), then writes them app by app.
+    fn settle(&mut self) {
+        if self.paused {
+            return;
+        }
+        let deadline = Instant::now() + self.options.settle;
+        let mut seen: Vec<Vec<Event>> = vec![Vec::new(); self.apps.len()];
+        loop {
+            for (index, (_, app)) in self.apps.iter().enumerate() {
+                seen[index].extend(app.events());
+            }
+            for event in seen.iter().flatten() {
+                if let Event::Reply { request, .. } = event {
+                    self.pending.retain(|(r, _)| r != request);
+                }
+            }
+            let Some(&(_, owner)) = self.pending.first() else {
+                break;
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if self.gave_up || left.is_zero() {
+                self.gave_up = true;
+                break;
+            }
+            if let Some(event) = self.apps[owner].1.next_event(left) {
+                self.note_reply(&event);
+                seen[owner].push(event);
+            }
+        }
+        for (index, events) in seen.iter().enumerate() {
+            self.write_events(index, events);
+        }
+    }
+
+    fn wait(
+        &mut self,
+        app: usize,
+        call: &str,
+        state: &str,
+        timeout: Duration,
+    ) -> Result<Answer, String> {
+        let deadline = Instant::now() + timeout;
+        let mut seen = Vec::new();
+        let mut found = false;
+        while !found {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(event) = self.apps[app].1.next_event(left) else {
+                break;
+            };
+            self.note_reply(&event);
+            if let Event::CallState { handle, status, .. } = &event {
+                if status.state().name() == state {
+                    let unnamed = self
+                        .host
+                        .call_of(*handle)
+                        .is_some_and(|(_, c)| !self.call_names.contains_key(&c));
+                    if !self.calls.contains_key(call) && unnamed {
+                        self.bind_handle(app, call, *handle);
+                    }
+                    found = self.handle_name(*handle) == call;
+                }
+            }
+            seen.push(event);
+        }
+        self.write_events(app, &seen);
+        if found {
+            Ok(Answer::Text(String::new()))
+        } else {
+            Ok(Answer::Text(format!(
+                "timed out after {} ms waiting for {call} {state}",
+                timeout.as_millis()
+            )))
+        }
+    }
+}

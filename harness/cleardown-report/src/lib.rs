@@ -1,0 +1,250 @@
+//! The machine-readable report of `cleardown conformance --format json`.
+//!
+//! This crate is the schema and nothing else, so CI tooling can depend on it
+//! without pulling in the host. The schema is versioned by [`SCHEMA`]:
+//! within one version fields are only ever added, never renamed, removed or
+//! retyped, and readers should ignore fields they do not know.
+//!
+//! ```json
+//! {
+//!   "schema": "cleardown-conformance/1",
+//!   "cleardown": "0.1.0",
+//!   "contract": "1.0",
+//!   "summary": { "runs": 2, "passed": 80, "failed": 0, "skipped": 12, "load_errors": 0, "duration_ms": 950 },
+//!   "runs": [ { "target": "pbx-sim", "config": "", "provider": { … }, "load_error": null,
+//!               "fixtures": [ { "name": "c1-…", "status": "pass", "rules": ["C1"], … } ] } ],
+//!   "rules": [ { "id": "C1", "summary": "…", "status": "pass", "fixtures": ["c1-…"], "failed_in": [] } ]
+//! }
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// The schema identifier written in every report.
+pub const SCHEMA: &str = "cleardown-conformance/1";
+
+/// A whole conformance run: every provider target, every fixture, every rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// The version of the `cleardown` command that wrote the report.
+    pub cleardown: String,
+    /// The contract version the host speaks, `major.minor`.
+    pub contract: String,
+    /// Totals over every run.
+    pub summary: Summary,
+    /// One run per provider target (a library and a configuration string).
+    pub runs: Vec<Run>,
+    /// Every SPEC rule, with the fixtures that cover it and its outcome.
+    pub rules: Vec<RuleResult>,
+}
+
+/// Totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Provider targets run.
+    pub runs: usize,
+    /// Fixture runs that passed.
+    pub passed: usize,
+    /// Fixture runs that failed.
+    pub failed: usize,
+    /// Fixture runs skipped because a capability is not declared.
+    pub skipped: usize,
+    /// Targets that could not be loaded at all.
+    pub load_errors: usize,
+    /// Wall-clock time of the whole run.
+    pub duration_ms: u64,
+}
+
+/// One provider target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Run {
+    /// The bundled provider name or library path, as given.
+    pub target: String,
+    /// The configuration string it was opened with.
+    pub config: String,
+    /// What the provider declared; `None` if it could not be loaded.
+    pub provider: Option<ProviderRecord>,
+    /// Why it could not be loaded, if it could not.
+    pub load_error: Option<String>,
+    /// Every fixture, in suite order.
+    pub fixtures: Vec<FixtureResult>,
+    /// Wall-clock time of this target's run.
+    pub duration_ms: u64,
+}
+
+/// A provider's declaration (SPEC L2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderRecord {
+    /// Its declared name.
+    pub name: String,
+    /// Its declared version.
+    pub version: String,
+    /// The contract version it was built against.
+    pub contract: String,
+    /// The library file, if loaded from one.
+    pub path: Option<String>,
+    /// Its capabilities.
+    pub capabilities: Capabilities,
+}
+
+/// Declared capabilities (SPEC L2), as plain data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// SPEC U1.
+    pub uui_drop_size: u32,
+    /// SPEC R1.
+    pub reject_by_drop: bool,
+    /// SPEC B5.
+    pub close_drop: bool,
+    /// Per address, in address order.
+    pub addresses: Vec<Address>,
+}
+
+/// One address's capabilities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// The provider's name for it.
+    pub name: String,
+    /// SPEC C1/C2.
+    pub conf_drop: bool,
+    /// SPEC §6: `Private`, `BridgedExclusive`, `BridgedNew`, `BridgedShared` or `Monitored`.
+    pub sharing: String,
+}
+
+/// The outcome of one fixture against one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Everything matched.
+    Pass,
+    /// At least one [`Failure`].
+    Fail,
+    /// Not run: a capability it needs is not declared (or one whose absence
+    /// it checks is); see `skip_reason`.
+    Skip,
+}
+
+/// One fixture against one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixtureResult {
+    /// The fixture's name (its file stem).
+    pub name: String,
+    /// Its file (bundled fixtures: `fixtures/NAME.toml`).
+    pub file: String,
+    /// What it shows.
+    pub title: String,
+    /// The SPEC rules it covers.
+    pub rules: Vec<String>,
+    /// Pass, fail or skip.
+    pub status: Status,
+    /// The snapshot it was compared with (`NAME` or `NAME@PROFILE`).
+    pub snapshot: Option<String>,
+    /// Why it was skipped.
+    pub skip_reason: Option<String>,
+    /// Why it failed; empty unless `status` is `fail`.
+    pub failures: Vec<Failure>,
+    /// The transcript it produced, if it ran to the end.
+    pub transcript: Option<String>,
+    /// Wall-clock time.
+    pub duration_ms: u64,
+}
+
+/// What kind of failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The transcript differs from the snapshot; `diff` shows how.
+    Transcript,
+    /// No snapshot exists for this fixture and profile.
+    MissingSnapshot,
+    /// A request never got its Reply (SPEC D3).
+    NoReply,
+    /// Handles were left Idle and undeallocated (SPEC T5).
+    Leak,
+    /// The host faulted the provider: a panic or garbage (SPEC X2).
+    Fault,
+    /// The provider's process died (abort, segfault…); the signal is named.
+    Crash,
+    /// The fixture ran past the per-fixture timeout.
+    Timeout,
+    /// The harness could not run the fixture (e.g. reloading the provider failed).
+    Error,
+}
+
+/// One reason a fixture failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// What kind.
+    pub kind: FailureKind,
+    /// One line a person can act on.
+    pub message: String,
+    /// The SPEC rules this failure counts against.
+    pub rules: Vec<String>,
+    /// For `transcript`: a unified diff, `-` snapshot, `+` actual.
+    pub diff: Option<String>,
+}
+
+/// A SPEC rule's outcome over the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleStatus {
+    /// Some fixture covering it passed and none failed.
+    Pass,
+    /// Some failure counts against it.
+    Fail,
+    /// Every fixture covering it was skipped.
+    Skip,
+    /// No fixture covers it.
+    Uncovered,
+}
+
+/// One SPEC rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleResult {
+    /// `D3`, `C1`, …
+    pub id: String,
+    /// The rule's text, shortened to its first sentence.
+    pub summary: String,
+    /// Its outcome.
+    pub status: RuleStatus,
+    /// The fixtures that cite it.
+    pub fixtures: Vec<String>,
+    /// `TARGET [CONFIG] FIXTURE` for every failure that counts against it.
+    pub failed_in: Vec<String>,
+    /// Why it was skipped, when every fixture covering it was.
+    pub skip_reasons: Vec<String>,
+}
+
+impl Report {
+    /// The exit code `cleardown conformance` gives this report: 0 when
+    /// everything passed, 1 when any fixture failed, 2 when a target could
+    /// not be loaded.
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.load_errors > 0 {
+            2
+        } else if self.summary.failed > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_are_the_documented_ones() {
+        let names: Vec<String> = [Status::Pass, Status::Fail, Status::Skip]
+            .iter()
+            .map(|s| serde_json::to_string(s).expect("serializes"))
+            .collect();
+        assert_eq!(names, ["\"pass\"", "\"fail\"", "\"skip\""]);
+        assert_eq!(
+            serde_json::to_string(&FailureKind::MissingSnapshot).expect("serializes"),
+            "\"missing_snapshot\""
+        );
+    }
+}
