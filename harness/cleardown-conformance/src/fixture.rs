@@ -266,7 +266,9 @@ struct RawFixture {
     profile: Vec<toml::Spanned<String>>,
     #[serde(default)]
     lines: Option<toml::Spanned<toml::Table>>,
-    steps: toml::Spanned<Vec<toml::Spanned<RawStep>>>,
+    // Each step is read as a table first, so an error inside one is
+    // reported at that step's line, not at the start of the list.
+    steps: toml::Spanned<Vec<toml::Spanned<toml::Table>>>,
 }
 
 fn default_app() -> String {
@@ -413,12 +415,6 @@ enum RawStep {
     },
 }
 
-/// Every step name, for error messages.
-pub const STEP_NAMES: &str = "open, close, make_call, answer, accept, hold, unhold, \
-     setup_conference, setup_transfer, add_to_conference, complete_transfer, drop, \
-     disconnect, deallocate, info, leaks, far_offer, far_alert, far_answer, far_hang_up, \
-     station, advance, far_end, pause_events, resume_events, wait";
-
 /// Parses and checks a fixture. `file` is used in messages and its stem
 /// names the fixture.
 pub fn parse(file: &str, source: &str) -> Result<Fixture, FixtureError> {
@@ -506,7 +502,15 @@ pub fn parse(file: &str, source: &str) -> Result<Fixture, FixtureError> {
     for raw_step in raw.steps.get_ref() {
         let span = raw_step.span();
         let line = line_col(source, span.start).0;
-        let step = convert(raw_step.get_ref()).map_err(|m| at(Some(span.clone()), m))?;
+        let raw: RawStep =
+            raw_step
+                .get_ref()
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    at(Some(span.clone()), clean_toml_message(e.message()))
+                })?;
+        let step = convert(&raw).map_err(|m| at(Some(span.clone()), m))?;
         check_names(&step, &line_names, &mut calls).map_err(|m| at(Some(span.clone()), m))?;
         steps.push((line, step));
     }
@@ -529,12 +533,11 @@ pub fn parse(file: &str, source: &str) -> Result<Fixture, FixtureError> {
 }
 
 fn clean_toml_message(message: &str) -> String {
-    let message = message.trim().replace("`do`", "`do` (the step name)");
-    if message.starts_with("unknown variant") {
-        format!("{message}; step names are: {STEP_NAMES}")
-    } else {
-        message
-    }
+    // serde calls a step name a variant; say what it is to a fixture author.
+    message
+        .trim()
+        .replace("unknown variant", "unknown step")
+        .replace("missing field `do`", "missing field `do` (the step's name)")
 }
 
 fn line_col(source: &str, offset: usize) -> (usize, usize) {

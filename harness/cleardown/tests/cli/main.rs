@@ -1,5 +1,10 @@
 //! The `cleardown` command as a provider author runs it: exit status, output,
-//! and one-line errors (SPEC L1, L2).
+//! and one-line errors (SPEC L1, L2); the conformance suite end to end, its
+//! isolation of crashing providers, and the mutation proof.
+
+mod conformance;
+mod isolation;
+mod mutants;
 
 use std::process::{Command, Output};
 

@@ -1,0 +1,258 @@
+//! `cleardown conformance` and `cleardown replay` as a provider author uses
+//! them: the bundled run, the JSON report and JUnit file, their own
+//! fixtures with pending snapshots.
+
+use cleardown_report::{FailureKind, Report, RuleStatus, SCHEMA, Status};
+
+use crate::{cleardown, scratch, stderr, stdout};
+
+pub(crate) fn report_of(output: &std::process::Output) -> Report {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the JSON report parses: {e}\nstdout: {}\nstderr: {}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+#[test]
+fn l2_conformance_without_arguments_passes_every_bundled_variant() {
+    let output = cleardown(&["conformance", "--format", "json"]);
+    let report = report_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(report.schema, SCHEMA);
+    assert_eq!(report.summary.failed, 0);
+    assert_eq!(report.summary.load_errors, 0);
+    assert_eq!(report.runs.len(), 3, "pbx-sim in its three variants");
+    for run in &report.runs {
+        let provider = run.provider.as_ref().expect("loaded");
+        assert_eq!(provider.name, "pbx-sim");
+        assert!(run.fixtures.len() >= 40, "{} fixtures", run.fixtures.len());
+        for fixture in &run.fixtures {
+            match fixture.status {
+                Status::Pass => assert!(fixture.transcript.is_some()),
+                Status::Skip => assert!(fixture.skip_reason.is_some()),
+                Status::Fail => panic!("{} failed: {:?}", fixture.name, fixture.failures),
+            }
+        }
+    }
+    // The negative paths run too: the minimal variant skips what needs a
+    // capability and runs what checks its absence (SPEC L2).
+    let minimal = &report.runs[1];
+    let status = |name: &str| {
+        minimal
+            .fixtures
+            .iter()
+            .find(|f| f.name.starts_with(name))
+            .map(|f| f.status)
+    };
+    assert_eq!(status("c1-conference-drop-cascades"), Some(Status::Skip));
+    for rule in &report.rules {
+        assert_ne!(rule.status, RuleStatus::Fail, "{}", rule.id);
+        assert_ne!(rule.status, RuleStatus::Uncovered, "{}", rule.id);
+        if rule.status == RuleStatus::Skip {
+            assert!(
+                rule.id.starts_with('B'),
+                "only bridged-line rules may skip: {}",
+                rule.id
+            );
+        }
+    }
+}
+
+#[test]
+fn text_report_names_fixtures_rules_and_totals() {
+    let output = cleardown(&["conformance", "--filter", "c1-conference-drop"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(text.contains("pbx-sim (default config): pbx-sim"), "{text}");
+    assert!(
+        text.contains("  PASS  c1-conference-drop-cascades [C1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  SKIP  c1-conference-drop-cascades [C1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("needs a free address for line `conf` with conf_drop"),
+        "{text}"
+    );
+    assert!(text.contains("SPEC rules"), "{text}");
+    assert!(text.contains("  C1   pass"), "{text}");
+    assert!(text.contains("  D1   UNCOVERED"), "{text}");
+    assert!(
+        text.contains("3 target(s): 2 passed, 0 failed, 1 skipped"),
+        "{text}"
+    );
+}
+
+#[test]
+fn junit_file_has_a_case_per_fixture_and_the_skip_reason() {
+    let dir = scratch("junit");
+    let file = dir.join("report.xml");
+    let output = cleardown(&[
+        "conformance",
+        "--filter",
+        "c1-conference-drop",
+        "--junit",
+        file.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let xml = std::fs::read_to_string(&file).expect("junit written");
+    assert!(xml.starts_with("<?xml version=\"1.0\""), "{xml}");
+    assert!(
+        xml.contains(
+            "<testsuites name=\"cleardown conformance\" tests=\"3\" failures=\"0\" skipped=\"1\""
+        ),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
+    assert!(
+        xml.contains("<skipped message=\"needs a free address for line `conf` with conf_drop"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<property name=\"rules\" value=\"C1 D4 D5 U3\"/>"),
+        "{xml}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+const OWN_FIXTURE: &str = r#"title = "An author's own fixture: a plain drop"
+rules = ["D5"]
+steps = [
+  { do = "open", line = "main" },
+  { do = "make_call", call = "a", line = "main", to = "alice" },
+  { do = "far_answer", call = "a" },
+  { do = "drop", call = "a" },
+  { do = "deallocate", call = "*" },
+]
+"#;
+
+#[test]
+fn own_fixtures_get_a_pending_snapshot_then_pass() {
+    let dir = scratch("own");
+    std::fs::write(dir.join("my-drop.toml"), OWN_FIXTURE).expect("write fixture");
+    let run = |dir: &std::path::Path| {
+        cleardown(&[
+            "conformance",
+            "--plugin",
+            "pbx-sim",
+            "--fixtures",
+            dir.to_str().expect("utf-8"),
+            "--no-bundled",
+            "--format",
+            "json",
+        ])
+    };
+    let first = run(&dir);
+    assert_eq!(first.status.code(), Some(1), "{}", stdout(&first));
+    let report = report_of(&first);
+    let failure = &report.runs[0].fixtures[0].failures[0];
+    assert_eq!(failure.kind, FailureKind::MissingSnapshot);
+    assert!(
+        failure.message.contains("no snapshot `my-drop`"),
+        "{}",
+        failure.message
+    );
+    let pending = dir.join("snapshots/my-drop.snap.new");
+    let written = std::fs::read_to_string(&pending).expect(".snap.new written");
+    assert!(written.starts_with("---\n"), "insta's format: {written}");
+    assert!(
+        written.contains("app: drop a\n  -> r2\n  app: a Idle Owner\n  app: reply r2 Ok"),
+        "{written}"
+    );
+    // The author reviews it and accepts it.
+    std::fs::rename(&pending, dir.join("snapshots/my-drop.snap")).expect("accept");
+    let second = run(&dir);
+    assert_eq!(second.status.code(), Some(0), "{}", stdout(&second));
+    // A changed expectation fails with a diff.
+    let snap = dir.join("snapshots/my-drop.snap");
+    let text = std::fs::read_to_string(&snap).expect("read");
+    std::fs::write(
+        &snap,
+        text.replace("app: a Idle Owner", "app: a Disconnected/Normal Owner"),
+    )
+    .expect("write");
+    let third = run(&dir);
+    assert_eq!(third.status.code(), Some(1));
+    let report = report_of(&third);
+    let failure = &report.runs[0].fixtures[0].failures[0];
+    assert_eq!(failure.kind, FailureKind::Transcript);
+    let diff = failure.diff.as_deref().expect("a diff");
+    assert!(
+        diff.contains("- app: a Disconnected/Normal Owner"),
+        "{diff}"
+    );
+    assert!(diff.contains("+ app: a Idle Owner"), "{diff}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn replay_prints_the_transcript_and_compares_with_a_snapshot_beside_it() {
+    let dir = scratch("replay");
+    let file = dir.join("my-drop.toml");
+    std::fs::write(&file, OWN_FIXTURE).expect("write fixture");
+    let output = cleardown(&[
+        "replay",
+        file.to_str().expect("utf-8"),
+        "--plugin",
+        "pbx-sim",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let transcript = stdout(&output);
+    assert!(
+        transcript.starts_with("app: open main as Owner\n  -> ok\n"),
+        "{transcript}"
+    );
+    assert!(
+        stderr(&output).contains("no snapshot my-drop"),
+        "{}",
+        stderr(&output)
+    );
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, OWN_FIXTURE.replace("\"drop\"", "\"dorp\"")).expect("write");
+    let output = cleardown(&[
+        "replay",
+        bad.to_str().expect("utf-8"),
+        "--plugin",
+        "pbx-sim",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("bad.toml:7:3: unknown step `dorp`"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn load_errors_exit_2() {
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        "/no/such/libprovider.so",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let report = report_of(&output);
+    assert!(
+        report.runs[0]
+            .load_error
+            .as_deref()
+            .is_some_and(|e| e.contains("/no/such/libprovider.so"))
+    );
+    assert!(stderr(&output).contains("/no/such/libprovider.so"));
+    let output = cleardown(&["conformance", "--plugin", "pbx-sim", "--config", "bogus=1"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unknown key `bogus`"),
+        "{}",
+        stderr(&output)
+    );
+    let output = cleardown(&["conformance", "--filter", "no-such-fixture"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no fixture name contains"));
+}
