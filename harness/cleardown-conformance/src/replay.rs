@@ -167,6 +167,7 @@ pub fn replay(
         provider,
         uui_size: caps.uui_drop_size as usize,
         lines: binding.lines.clone(),
+        address_names: caps.addresses.iter().map(|a| a.name.clone()).collect(),
         options,
         apps: Vec::new(),
         calls: HashMap::new(),
@@ -223,6 +224,8 @@ struct Replayer<'h> {
     provider: ProviderId,
     uui_size: usize,
     lines: Vec<(String, AddressId)>,
+    /// The provider's address names, by address id.
+    address_names: Vec<String>,
     options: Options,
     apps: Vec<(String, App)>,
     calls: HashMap<String, CallId>,
@@ -346,6 +349,16 @@ impl Replayer<'_> {
                 "no handle: {} holds none for {alias}",
                 self.apps[app].0
             )),
+        }
+    }
+
+    /// A far-end name as the transcript shows it: a station (address)
+    /// name becomes its line alias, or `station N` if the fixture did not
+    /// bind that address; a remote party's name is the fixture's already.
+    fn station_name(&self, name: &str) -> String {
+        match self.address_names.iter().position(|a| a == name) {
+            Some(index) => self.line_name(AddressId(index as u32)),
+            None => name.to_owned(),
         }
     }
 
@@ -793,11 +806,18 @@ impl Replayer<'_> {
                                 )
                             })
                             .collect();
+                        // A party may be connected to one of the provider's
+                        // stations: name it by the fixture's line alias.
+                        let connected: Vec<String> = party
+                            .connected_to
+                            .iter()
+                            .map(|name| self.station_name(name))
+                            .collect();
                         format!(
                             "{}: {}, connected to [{}], received [{}]",
                             party.name,
                             party.state,
-                            party.connected_to.join(", "),
+                            connected.join(", "),
                             received.join("; ")
                         )
                     })

@@ -76,7 +76,7 @@ fn text_report_names_fixtures_rules_and_totals() {
         "{text}"
     );
     assert!(
-        text.contains("needs a free address for line `conf` with conf_drop"),
+        text.contains("needs `uui_drop_size >= 4`; the provider declares uui_drop_size 0"),
         "{text}"
     );
     assert!(text.contains("SPEC rules"), "{text}");
@@ -111,7 +111,7 @@ fn junit_file_has_a_case_per_fixture_and_the_skip_reason() {
     assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
     assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
     assert!(
-        xml.contains("<skipped message=\"needs a free address for line `conf` with conf_drop"),
+        xml.contains("<skipped message=\"needs `uui_drop_size &gt;= 4`; the provider declares uui_drop_size 0\"/>"),
         "{xml}"
     );
     assert!(
@@ -184,10 +184,10 @@ fn own_fixtures_get_a_pending_snapshot_then_pass() {
     assert_eq!(failure.kind, FailureKind::Transcript);
     let diff = failure.diff.as_deref().expect("a diff");
     assert!(
-        diff.contains("- app: a Disconnected/Normal Owner"),
+        diff.contains("-   app: a Disconnected/Normal Owner"),
         "{diff}"
     );
-    assert!(diff.contains("+ app: a Idle Owner"), "{diff}");
+    assert!(diff.contains("+   app: a Idle Owner"), "{diff}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
