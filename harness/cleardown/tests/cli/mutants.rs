@@ -3,19 +3,25 @@
 //! while the unbroken control passes. A suite a broken provider can pass
 //! proves nothing.
 
-use std::collections::BTreeSet;
-
-use cleardown_report::Run;
+use cleardown_report::{FailureKind, Run, Status};
 
 use crate::{cleardown, conformance::report_of, stdout};
 
-/// Every rule some failure of `run` counts against.
-fn failed_rules(run: &Run) -> BTreeSet<String> {
+/// What a mutant must cause: a failure of `kind` counted against `rule`, in
+/// a fixture whose name starts with `fixture` (the fixture written for that
+/// rule, so the suite fails the mutant where it should, not by accident).
+struct Expect {
+    kind: FailureKind,
+    rule: &'static str,
+    fixture: &'static str,
+}
+
+fn caught(run: &Run, expect: &Expect) -> bool {
     run.fixtures
         .iter()
+        .filter(|f| f.status == Status::Fail && f.name.starts_with(expect.fixture))
         .flat_map(|f| f.failures.iter())
-        .flat_map(|f| f.rules.iter().cloned())
-        .collect()
+        .any(|f| f.kind == expect.kind && f.rules.iter().any(|r| r == expect.rule))
 }
 
 #[test]
@@ -23,17 +29,24 @@ fn each_mutant_fails_on_the_rule_it_breaks_and_the_control_passes() {
     let mutant = cleardown_host::locate::find("mutant-provider").expect("mutant-provider builds");
     let pbx = cleardown_host::locate::find("pbx-sim").expect("pbx-sim builds");
     let inner = pbx.to_str().expect("utf-8");
-    // (mutant and its extra configuration, the rule it must fail)
+    let expect = |kind, rule, fixture| {
+        Some(Expect {
+            kind,
+            rule,
+            fixture,
+        })
+    };
+    use FailureKind::{Fault, Leak, NoReply, Transcript};
     let cases = [
         ("none", None),
-        ("skip_child_event", Some("C1")),
-        ("skip_child_event", Some("D4")),
-        ("truncate_uui;uui=16", Some("U2")),
-        ("reject_undeclared", Some("R2")),
-        ("no_reply", Some("D3")),
-        ("idle_on_hang_up", Some("S3")),
-        ("leak_handle", Some("T5")),
-        ("panic_mid_drop", Some("X2")),
+        ("skip_child_event", expect(Transcript, "C1", "c1-")),
+        ("skip_child_event", expect(Transcript, "D4", "c1-")),
+        ("truncate_uui;uui=16", expect(Transcript, "U2", "u2-")),
+        ("reject_undeclared", expect(Transcript, "R2", "r2-")),
+        ("no_reply", expect(NoReply, "D3", "d3-")),
+        ("idle_on_hang_up", expect(Transcript, "S3", "s3-")),
+        ("leak_handle", expect(Leak, "T5", "d5-")),
+        ("panic_mid_drop", expect(Fault, "X2", "d5-")),
     ];
     let configs: Vec<String> = cases
         .iter()
@@ -59,14 +72,24 @@ fn each_mutant_fails_on_the_rule_it_breaks_and_the_control_passes() {
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let report = report_of(&output);
     assert_eq!(report.runs.len(), cases.len());
-    for ((name, rule), run) in cases.iter().zip(&report.runs) {
+    for ((name, expected), run) in cases.iter().zip(&report.runs) {
         assert!(run.load_error.is_none(), "{name}: {:?}", run.load_error);
-        let failed = failed_rules(run);
-        match rule {
-            None => assert!(failed.is_empty(), "the control fails {failed:?}"),
-            Some(rule) => assert!(
-                failed.contains(*rule),
-                "mutant {name} should fail {rule}; it fails {failed:?}"
+        match expected {
+            None => assert!(
+                run.fixtures.iter().all(|f| f.status != Status::Fail),
+                "the control fails: {:?}",
+                run.fixtures
+                    .iter()
+                    .filter(|f| f.status == Status::Fail)
+                    .map(|f| &f.name)
+                    .collect::<Vec<_>>()
+            ),
+            Some(expect) => assert!(
+                caught(run, expect),
+                "mutant {name} should fail {} with a {:?} failure in {}*",
+                expect.rule,
+                expect.kind,
+                expect.fixture
             ),
         }
     }
