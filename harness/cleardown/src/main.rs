@@ -51,46 +51,7 @@ enum Command {
     /// Run the conformance suite. Without `--plugin`: every bundled provider
     /// in each of its configuration variants. Exit 0 all pass, 1 any
     /// failure, 2 a usage or load error.
-    Conformance {
-        /// A provider to test: a bundled name or a library path (repeatable).
-        #[arg(long = "plugin", value_name = "NAME|PATH")]
-        plugins: Vec<String>,
-        /// A configuration string to open each `--plugin` with (repeatable:
-        /// one run per string; default: the provider's default).
-        #[arg(long = "config", value_name = "STR", requires = "plugins")]
-        configs: Vec<String>,
-        /// A directory of your own fixtures (snapshots in DIR/snapshots),
-        /// run with the bundled ones (repeatable).
-        #[arg(long = "fixtures", value_name = "DIR")]
-        fixture_dirs: Vec<PathBuf>,
-        /// Run only the fixtures of `--fixtures`, not the bundled suite.
-        #[arg(long, requires = "fixture_dirs")]
-        no_bundled: bool,
-        /// Run only fixtures whose name contains this text.
-        #[arg(long, value_name = "TEXT")]
-        filter: Option<String>,
-        /// Output format on stdout.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Also write a JUnit XML report to FILE.
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-        /// Per-fixture timeout in seconds; past it the provider's process
-        /// is killed and the fixture fails.
-        #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-        timeout: f64,
-        /// How long to wait for a request's Reply before it counts as
-        /// never sent (SPEC D3), in milliseconds.
-        #[arg(long, value_name = "MS", default_value_t = 1000)]
-        settle_ms: u64,
-        /// How many providers run at once (default: the number of CPUs).
-        #[arg(long, value_name = "N")]
-        jobs: Option<usize>,
-        /// Do not write `.snap.new` files for your fixtures whose snapshot
-        /// is missing or differs.
-        #[arg(long)]
-        no_pending: bool,
-    },
+    Conformance(ConformanceArgs),
     /// Replay one fixture against a provider and print its transcript: how a
     /// new fixture is written. If a snapshot of it exists in the fixture's
     /// `snapshots/` directory, the transcript is compared with it.
@@ -119,6 +80,49 @@ enum Command {
     },
 }
 
+/// The arguments of `cleardown conformance`.
+#[derive(Debug, clap::Args)]
+struct ConformanceArgs {
+    /// A provider to test: a bundled name or a library path (repeatable).
+    #[arg(long = "plugin", value_name = "NAME|PATH")]
+    plugins: Vec<String>,
+    /// A configuration string to open each `--plugin` with (repeatable:
+    /// one run per string; default: the provider's default).
+    #[arg(long = "config", value_name = "STR", requires = "plugins")]
+    configs: Vec<String>,
+    /// A directory of your own fixtures (snapshots in DIR/snapshots),
+    /// run with the bundled ones (repeatable).
+    #[arg(long = "fixtures", value_name = "DIR")]
+    fixture_dirs: Vec<PathBuf>,
+    /// Run only the fixtures of `--fixtures`, not the bundled suite.
+    #[arg(long, requires = "fixture_dirs")]
+    no_bundled: bool,
+    /// Run only fixtures whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Per-fixture timeout in seconds; past it the provider's process
+    /// is killed and the fixture fails.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// How long to wait for a request's Reply before it counts as
+    /// never sent (SPEC D3), in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    settle_ms: u64,
+    /// How many providers run at once (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Do not write `.snap.new` files for your fixtures whose snapshot
+    /// is missing or differs.
+    #[arg(long)]
+    no_pending: bool,
+}
+
 /// How `cleardown conformance` prints its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -142,31 +146,7 @@ fn main() -> ExitCode {
         } => inspect(&provider, &config, json)
             .map(|()| 0)
             .map_err(|e| e.to_string()),
-        Command::Conformance {
-            plugins,
-            configs,
-            fixture_dirs,
-            no_bundled,
-            filter,
-            format,
-            junit,
-            timeout,
-            settle_ms,
-            jobs,
-            no_pending,
-        } => conformance(Conformance {
-            plugins,
-            configs,
-            fixture_dirs,
-            no_bundled,
-            filter,
-            format,
-            junit,
-            timeout,
-            settle: Duration::from_millis(settle_ms),
-            jobs,
-            write_pending: !no_pending,
-        }),
+        Command::Conformance(args) => conformance(args),
         Command::Replay {
             file,
             plugin,
@@ -194,21 +174,7 @@ fn main() -> ExitCode {
     }
 }
 
-struct Conformance {
-    plugins: Vec<String>,
-    configs: Vec<String>,
-    fixture_dirs: Vec<PathBuf>,
-    no_bundled: bool,
-    filter: Option<String>,
-    format: Format,
-    junit: Option<PathBuf>,
-    timeout: f64,
-    settle: Duration,
-    jobs: Option<usize>,
-    write_pending: bool,
-}
-
-fn conformance(args: Conformance) -> Result<u8, String> {
+fn conformance(args: ConformanceArgs) -> Result<u8, String> {
     let mut suite = if args.no_bundled {
         Suite::empty()
     } else {
@@ -251,11 +217,11 @@ fn conformance(args: Conformance) -> Result<u8, String> {
         worker: std::env::current_exe()
             .map_err(|e| format!("cannot find the cleardown executable: {e}"))?,
         timeout: Duration::from_secs_f64(args.timeout),
-        settle: args.settle,
+        settle: Duration::from_millis(args.settle_ms),
         jobs: args.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         }),
-        write_pending: args.write_pending,
+        write_pending: !args.no_pending,
     };
     let report = run::run(&suite, &targets, &options);
     match args.format {

@@ -37,3 +37,22 @@ fn fixtures_cite_only_rules_of_spec_md() {
         }
     }
 }
+
+/// The repository's SPEC.md is a copy of the shared contract; where the
+/// shared copy is checked out beside the repository, the two must agree.
+#[test]
+fn embedded_spec_is_the_shared_contract() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/SPEC.md");
+    match std::fs::read_to_string(&shared) {
+        Ok(text) => assert_eq!(
+            suite::rules_of(&text),
+            suite::rules(),
+            "SPEC.md differs from {}; copy it again",
+            shared.display()
+        ),
+        Err(_) => eprintln!(
+            "no shared SPEC.md at {}; nothing to compare",
+            shared.display()
+        ),
+    }
+}
