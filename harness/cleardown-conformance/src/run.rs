@@ -434,6 +434,19 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
         fixtures: Vec::new(),
         duration_ms: 0,
     };
+    // Resolve a bundled name once, here: under cargo that builds the plugin,
+    // which every worker would otherwise do again (and at once).
+    let mut target = target.clone();
+    if !cleardown_host::locate::looks_like_path(&target.provider) {
+        match cleardown_host::locate::bundled(&target.provider) {
+            Ok(path) => target.provider = path.display().to_string(),
+            Err(error) => {
+                run.load_error = Some(error.to_string());
+                return run;
+            }
+        }
+    }
+    let target = &target;
     let mut worker: Option<Worker> = None;
     for entry in &suite.entries {
         let mut result = result_for(entry);
