@@ -256,3 +256,31 @@ fn load_errors_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("no fixture name contains"));
 }
+
+/// An installed `cleardown` carries the suite: with no checkout, no cargo
+/// and a working directory of its own, the bundled run passes.
+#[test]
+fn an_installed_cleardown_runs_the_suite_without_a_checkout() {
+    let dir = scratch("installed-suite");
+    let exe = dir.join("cleardown");
+    std::fs::copy(env!("CARGO_BIN_EXE_cleardown"), &exe).expect("copy binary");
+    crate::pbx_sim_in(&dir);
+    let output = std::process::Command::new(&exe)
+        .args(["conformance", "--format", "json"])
+        .current_dir(&dir)
+        .env_remove("CARGO")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env_remove(cleardown_host::locate::PLUGIN_DIR_VAR)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = report_of(&output);
+    assert!(report.summary.passed >= 100, "{:?}", report.summary);
+    let path = report.runs[0]
+        .provider
+        .as_ref()
+        .and_then(|p| p.path.clone())
+        .expect("a library path");
+    assert!(path.starts_with(dir.to_str().expect("utf-8")), "{path}");
+    let _ = std::fs::remove_dir_all(dir);
+}
