@@ -495,7 +495,10 @@ fn d8_drop_conference_consult() {
         "state call#1 Connected/Active",
         "complete request#3 Ok",
     ]);
-    assert_eq!((s.related(1), s.related(2)), (vec![], vec![]));
+    assert_eq!(
+        (s.related(1), s.related(2)),
+        (vec![], vec![(Relation::Primary, 1)])
+    );
     s.check_far_end(&[
         "bob Connected [ext-100]",
         "carol Released [] release cause 16 normal clearing (cancel):",
@@ -546,7 +549,10 @@ fn complete_transfer_bridges_far_ends() {
         "complete request#2 Ok",
     ]);
     s.check_far_end(&["bob Connected [carol]", "carol Connected [bob]"]);
-    assert_eq!((s.related(1), s.related(2)), (vec![], vec![]));
+    assert_eq!(
+        (s.related(1), s.related(2)),
+        (vec![(Relation::Consult, 2)], vec![(Relation::Primary, 1)])
+    );
 }
 
 /// Conference through a consultation call, then a party added to the
@@ -680,7 +686,8 @@ fn c3_drop_one_child() {
     assert_eq!(s.drop_call(1, 2, NORMAL, &[0x03]), Ok(()));
     s.check(&["state call#2 Idle", "complete request#1 Ok"]);
     assert_eq!(s.related(4), [(Relation::Child, 1), (Relation::Child, 3)]);
-    assert_eq!(s.related(2), []);
+    // Q1: an Idle call keeps the relations it had when it went Idle.
+    assert_eq!(s.related(2), [(Relation::Parent, 4)]);
     s.check_far_end(&[
         "bob Connected [ext-100,dave]",
         "carol Released [] release cause 16 normal clearing:03",
@@ -703,7 +710,10 @@ fn c4_last_party_left() {
         "state call#3 Idle",
         "complete request#1 Ok",
     ]);
-    assert_eq!((s.related(2), s.related(3)), (vec![], vec![]));
+    assert_eq!(
+        (s.related(2), s.related(3)),
+        (vec![], vec![(Relation::Child, 2)])
+    );
     s.check_far_end(&[
         "bob Released [] release cause 16 normal clearing:",
         "carol Connected [ext-100]",

@@ -67,9 +67,23 @@ struct Call {
     uui_received: Vec<u8>,
     uui_sent: Vec<u8>,
     direction: Direction,
+    /// The related calls as they were when the call went Idle: what call
+    /// info shows from then on (SPEC Q1), whatever happens to the others.
+    related_at_idle: Option<Vec<Related<CallId>>>,
 }
 
 impl Call {
+    /// Its related calls now: parent, children in join order, consultation
+    /// call, primary call.
+    fn related(&self) -> Vec<Related<CallId>> {
+        let link = |relation| move |call| Related { relation, call };
+        (self.parent.map(link(Relation::Parent)).into_iter())
+            .chain(self.children.iter().copied().map(link(Relation::Child)))
+            .chain(self.consult.map(link(Relation::Consult)))
+            .chain(self.primary.map(link(Relation::Primary)))
+            .collect()
+    }
+
     fn new(address: AddressId, direction: Direction) -> Self {
         Call {
             address,
@@ -84,6 +98,7 @@ impl Call {
             disconnect_mode: None,
             uui_received: Vec::new(),
             uui_sent: Vec::new(),
+            related_at_idle: None,
             direction,
         }
     }
@@ -195,9 +210,22 @@ impl World {
 
     /// Records and reports `status` for `id`.
     fn set(&mut self, id: CallId, status: CallStatus<CallId>) {
+        if status.is_idle() {
+            self.freeze_related(id);
+        }
         if let Some(call) = self.calls.get_mut(&id) {
             call.status = status;
             self.reporter.state(id, status);
+        }
+    }
+
+    /// Keeps `id`'s related calls as they are now for call info after Idle
+    /// (SPEC Q1); the first freeze wins.
+    fn freeze_related(&mut self, id: CallId) {
+        if let Some(call) = self.calls.get_mut(&id) {
+            if call.related_at_idle.is_none() {
+                call.related_at_idle = Some(call.related());
+            }
         }
     }
 
@@ -299,6 +327,8 @@ impl World {
         let (remaining, outer) = match self.calls.get_mut(&parent) {
             Some(call) if call.is_up() => match *call.children.as_slice() {
                 [remaining] => {
+                    // The parent goes Idle below, after its links are gone.
+                    call.related_at_idle = Some(call.related());
                     call.children.clear();
                     (remaining, call.parent.take())
                 }
@@ -759,12 +789,15 @@ impl World {
 
     pub(crate) fn call_info(&self, id: CallId) -> LineResult<CallInfo<CallId>> {
         let call = self.call(id)?;
-        let link = |relation| move |call| Related { relation, call };
-        let related = (call.parent.map(link(Relation::Parent)).into_iter())
-            .chain(call.children.iter().copied().map(link(Relation::Child)))
-            .chain(call.consult.map(link(Relation::Consult)))
-            .chain(call.primary.map(link(Relation::Primary)))
-            .collect();
+        let related = match &call.related_at_idle {
+            // Calls forgotten since (their last handle went, T3) drop out.
+            Some(frozen) => frozen
+                .iter()
+                .filter(|r| self.calls.contains_key(&r.call))
+                .copied()
+                .collect(),
+            None => call.related(),
+        };
         Ok(CallInfo {
             address: call.address,
             status: call.status,
