@@ -1,7 +1,6 @@
-//! The conformance crate's tests: the bundled fixtures against pbx-sim in
-//! every configuration variant (insta snapshots, so `cargo insta review`
-//! works here), the fixture parser's errors, and SPEC coverage.
+//! The conformance crate's tests: the fixture parser's errors and SPEC
+//! coverage. The bundled fixtures against their snapshots are the test
+//! target `snapshots`, in `fixtures/snapshots.rs` (see there why).
 
 mod bad_fixtures;
 mod coverage;
-mod snapshots;
