@@ -33,8 +33,8 @@ use abi_stable::{
 use crate::{
     error::LineError,
     model::{
-        AddressCaps, AddressId, CallId, CallInfo, Capabilities, ProviderInfo, Related, Relation,
-        RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing, SignalKind,
+        AddressCaps, AddressId, CallFeatures, CallId, CallInfo, Capabilities, ProviderInfo,
+        Related, Relation, RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing, SignalKind,
     },
     state::{CallState, CallStatus, DisconnectMode},
 };
@@ -67,7 +67,13 @@ impl std::fmt::Display for ContractVersion {
 }
 
 /// The contract version this crate defines.
-pub const CONTRACT_VERSION: ContractVersion = ContractVersion { major: 1, minor: 0 };
+///
+/// - 1.0: the drop contract.
+/// - 1.1: [`FfiProvider::call_features`], per-address call features.
+pub const CONTRACT_VERSION: ContractVersion = ContractVersion { major: 1, minor: 1 };
+
+/// The first version whose providers answer [`FfiProvider::call_features`].
+pub const CALL_FEATURES_SINCE: ContractVersion = ContractVersion { major: 1, minor: 1 };
 
 /// Why a plugin's contract version cannot be used by this host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -273,6 +279,11 @@ pub trait FfiProvider: Send {
     /// (timers, tone detection). Providers on real time ignore it.
     #[sabi(last_prefix_field)]
     fn advance_time(&mut self, millis: u64) -> ProviderResult<()>;
+    /// Since contract 1.1: the TAPI `LINECALLFEATURE_*` bits calls on
+    /// `address` support ([`crate::CallFeatures`]). The host calls it only
+    /// when the negotiated version is at least [`CALL_FEATURES_SINCE`]; a 1.0
+    /// plugin does not have it.
+    fn call_features(&self, address: AddressId) -> ProviderResult<u32>;
 }
 
 /// A provider instance behind the boundary.
@@ -388,6 +399,9 @@ impl FfiProviderInfo {
                     name: a.name.to_string(),
                     conf_drop: a.conf_drop,
                     sharing: decode_code("sharing", a.sharing, Sharing::from_code)?,
+                    // Not in the 1.0 struct: the host asks `call_features`
+                    // where the negotiated version has it.
+                    features: CallFeatures::ALL,
                 })
             })
             .collect::<Result<_, Garbage>>()?;

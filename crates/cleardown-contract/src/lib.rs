@@ -30,7 +30,8 @@ pub use abi::{CONTRACT_VERSION, ContractVersion};
 pub use app::{CallHandle, Disconnected, Event, LineClosed};
 pub use error::{LineError, LineResult};
 pub use model::{
-    AddressCaps, AddressId, CallId, CallInfo, Capabilities, Privilege, ProviderInfo, Related,
-    Relation, RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing, SignalKind, hex_bytes,
+    AddressCaps, AddressId, CallFeatures, CallId, CallInfo, Capabilities, Privilege, ProviderInfo,
+    Related, Relation, RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing, SignalKind,
+    hex_bytes,
 };
 pub use state::{CallState, CallStatus, ConnectedMode, DisconnectCode, DisconnectMode};

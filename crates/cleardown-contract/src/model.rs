@@ -111,6 +111,90 @@ pub struct AddressCaps {
     pub conf_drop: bool,
     /// How the address is shared between stations (SPEC §6).
     pub sharing: Sharing,
+    /// The operations calls on this address support (TAPI
+    /// `LINEADDRESSCAPS.dwCallFeatures`). A provider must still refuse an
+    /// operation it does not support with `OperationUnavail`; the
+    /// conformance suite uses this to skip scenarios that need it.
+    #[serde(default = "CallFeatures::all")]
+    pub features: CallFeatures,
+}
+
+/// Operations a call supports: TAPI `LINECALLFEATURE_*` bits, with TAPI's
+/// values. Crosses the boundary as a `u32` (contract 1.1); a provider built
+/// against 1.0 cannot say, and is taken to support [`CallFeatures::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CallFeatures(pub u32);
+
+impl CallFeatures {
+    /// `lineAccept`.
+    pub const ACCEPT: CallFeatures = CallFeatures(0x1);
+    /// `lineAddToConference`.
+    pub const ADD_TO_CONFERENCE: CallFeatures = CallFeatures(0x2);
+    /// `lineAnswer`.
+    pub const ANSWER: CallFeatures = CallFeatures(0x4);
+    /// `lineCompleteTransfer`.
+    pub const COMPLETE_TRANSFER: CallFeatures = CallFeatures(0x20);
+    /// `lineDrop`.
+    pub const DROP: CallFeatures = CallFeatures(0x80);
+    /// `lineHold`.
+    pub const HOLD: CallFeatures = CallFeatures(0x800);
+    /// `lineSetupConference`.
+    pub const SETUP_CONFERENCE: CallFeatures = CallFeatures(0x0100_0000);
+    /// `lineSetupTransfer`.
+    pub const SETUP_TRANSFER: CallFeatures = CallFeatures(0x0200_0000);
+    /// `lineUnhold`.
+    pub const UNHOLD: CallFeatures = CallFeatures(0x0800_0000);
+    /// Every operation of the contract.
+    pub const ALL: CallFeatures = CallFeatures(
+        Self::ACCEPT.0
+            | Self::ADD_TO_CONFERENCE.0
+            | Self::ANSWER.0
+            | Self::COMPLETE_TRANSFER.0
+            | Self::DROP.0
+            | Self::HOLD.0
+            | Self::SETUP_CONFERENCE.0
+            | Self::SETUP_TRANSFER.0
+            | Self::UNHOLD.0,
+    );
+    /// Each feature with the name `inspect` and the conformance suite use.
+    pub const NAMED: &'static [(CallFeatures, &'static str)] = &[
+        (Self::ACCEPT, "accept"),
+        (Self::ANSWER, "answer"),
+        (Self::DROP, "drop"),
+        (Self::HOLD, "hold"),
+        (Self::UNHOLD, "unhold"),
+        (Self::SETUP_CONFERENCE, "setup_conference"),
+        (Self::ADD_TO_CONFERENCE, "add_to_conference"),
+        (Self::SETUP_TRANSFER, "setup_transfer"),
+        (Self::COMPLETE_TRANSFER, "complete_transfer"),
+    ];
+
+    /// [`CallFeatures::ALL`], for serde defaults.
+    pub const fn all() -> CallFeatures {
+        Self::ALL
+    }
+
+    /// Whether every feature of `other` is in `self`.
+    pub const fn contains(self, other: CallFeatures) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The names of the features in `self`, in [`CallFeatures::NAMED`] order.
+    pub fn names(self) -> Vec<&'static str> {
+        Self::NAMED
+            .iter()
+            .filter(|(f, _)| self.contains(*f))
+            .map(|(_, name)| *name)
+            .collect()
+    }
+}
+
+impl std::ops::BitOr for CallFeatures {
+    type Output = CallFeatures;
+    fn bitor(self, other: CallFeatures) -> CallFeatures {
+        CallFeatures(self.0 | other.0)
+    }
 }
 
 /// What a provider declares it can do (SPEC L2). The conformance suite runs

@@ -36,10 +36,11 @@ use abi_stable::{
 };
 use cleardown_contract::abi::{EventSink_TO, ProviderModule_Ref};
 pub use cleardown_contract::{
-    AddressCaps, AddressId, CONTRACT_VERSION, CallHandle, CallId, CallInfo, CallState, CallStatus,
-    Capabilities, ConnectedMode, ContractVersion, DisconnectCode, DisconnectMode, Disconnected,
-    Event, LineClosed, LineError, LineResult, Privilege, ProviderInfo, Related, Relation,
-    RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing, SignalKind, hex_bytes,
+    AddressCaps, AddressId, CONTRACT_VERSION, CallFeatures, CallHandle, CallId, CallInfo,
+    CallState, CallStatus, Capabilities, ConnectedMode, ContractVersion, DisconnectCode,
+    DisconnectMode, Disconnected, Event, LineClosed, LineError, LineResult, Privilege,
+    ProviderInfo, Related, Relation, RemoteParty, RemoteSignal, RemoteState, RequestId, Sharing,
+    SignalKind, hex_bytes,
 };
 pub use load::LoadError;
 use serde::Serialize;
@@ -195,7 +196,7 @@ impl Host {
             provider: label.clone(),
             reason,
         };
-        let info = match provider.info() {
+        let mut info = match provider.info() {
             RResult::ROk(info) => info.decode().map_err(|g| faulty(g.0))?,
             RResult::RErr(error) => {
                 return Err(faulty(match error.panic {
@@ -208,6 +209,21 @@ impl Host {
                 }));
             }
         };
+        // Contract 1.1: call features per address; a 1.0 plugin cannot say
+        // and is taken to support everything (its info decoded so).
+        if library.negotiated >= cleardown_contract::abi::CALL_FEATURES_SINCE {
+            for (index, address) in info.capabilities.addresses.iter_mut().enumerate() {
+                match provider.call_features(AddressId(index as u32)) {
+                    RResult::ROk(bits) => address.features = CallFeatures(bits),
+                    RResult::RErr(error) => {
+                        return Err(faulty(format!(
+                            "call_features of address {index} failed with code {:#x}",
+                            error.code
+                        )));
+                    }
+                }
+            }
+        }
         state.providers.push(Slot {
             label,
             config: config.to_owned(),

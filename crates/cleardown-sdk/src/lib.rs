@@ -45,6 +45,8 @@
 //!                     name: "line".into(),
 //!                     conf_drop: false,
 //!                     sharing: Sharing::Private,
+//!                     // Refuse the rest with OperationUnavail, as declared.
+//!                     features: CallFeatures::ANSWER | CallFeatures::DROP,
 //!                 }],
 //!             },
 //!         }
@@ -489,6 +491,16 @@ impl<P: Provider> FfiProvider for Guarded<P> {
     }
     fn advance_time(&mut self, millis: u64) -> ProviderResult<()> {
         self.guard(|p| p.advance_time(millis))
+    }
+    fn call_features(&self, address: AddressId) -> ProviderResult<u32> {
+        // Declared once, in `info`, so the two answers cannot disagree.
+        self.guard_ref(|p| {
+            p.info()
+                .capabilities
+                .address(address)
+                .map(|a| a.features.0)
+                .ok_or(LineError::InvalPointer)
+        })
     }
 }
 

@@ -22,7 +22,7 @@
 
 use std::{collections::HashSet, fmt, ops::Range};
 
-use cleardown_host::{Capabilities, DisconnectCode, Privilege, Sharing};
+use cleardown_host::{CallFeatures, Capabilities, DisconnectCode, Privilege, Sharing};
 use serde::Deserialize;
 
 /// A fixture that cannot be used, with where and why.
@@ -96,7 +96,32 @@ pub enum LineCondition {
     ConfDrop(bool),
     /// `sharing == X` / `sharing != X`.
     Sharing { equal: bool, sharing: Sharing },
+    /// `hold`, `conference`, `transfer`, `accept`, `answer` (or negated):
+    /// calls on the address support the operations (contract 1.1).
+    Features {
+        name: &'static str,
+        features: CallFeatures,
+        wanted: bool,
+    },
 }
+
+/// The call-feature conditions a line may name, and the features each needs.
+pub const FEATURE_CONDITIONS: &[(&str, CallFeatures)] = &[
+    (
+        "hold",
+        CallFeatures(CallFeatures::HOLD.0 | CallFeatures::UNHOLD.0),
+    ),
+    (
+        "conference",
+        CallFeatures(CallFeatures::SETUP_CONFERENCE.0 | CallFeatures::ADD_TO_CONFERENCE.0),
+    ),
+    (
+        "transfer",
+        CallFeatures(CallFeatures::SETUP_TRANSFER.0 | CallFeatures::COMPLETE_TRANSFER.0),
+    ),
+    ("accept", CallFeatures::ACCEPT),
+    ("answer", CallFeatures::ANSWER),
+];
 
 /// A capability that selects the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -619,12 +644,15 @@ fn parse_sharing(text: &str) -> Result<Sharing, String> {
     })
 }
 
+const LINE_CONDITIONS: &str = "`conf_drop`, `sharing == X`, `sharing != X`, or a call \
+     feature `hold`, `conference`, `transfer`, `accept`, `answer` (each may be negated with `!`)";
+
 fn parse_line_condition(text: &str) -> Result<LineCondition, String> {
     let text = text.trim();
     if let Some((left, op, right)) = split_op(text) {
         if left != "sharing" || !matches!(op, Op::Eq | Op::Ne) {
             return Err(format!(
-                "unknown line condition `{text}`; expected `conf_drop`, `!conf_drop`, `sharing == X` or `sharing != X`"
+                "unknown line condition `{text}`; expected {LINE_CONDITIONS}"
             ));
         }
         return Ok(LineCondition::Sharing {
@@ -632,13 +660,22 @@ fn parse_line_condition(text: &str) -> Result<LineCondition, String> {
             sharing: parse_sharing(right)?,
         });
     }
-    match text {
-        "conf_drop" => Ok(LineCondition::ConfDrop(true)),
-        "!conf_drop" => Ok(LineCondition::ConfDrop(false)),
-        _ => Err(format!(
-            "unknown line condition `{text}`; expected `conf_drop`, `!conf_drop`, `sharing == X` or `sharing != X`"
-        )),
+    let (wanted, name) = match text.strip_prefix('!') {
+        Some(rest) => (false, rest.trim()),
+        None => (true, text),
+    };
+    if name == "conf_drop" {
+        return Ok(LineCondition::ConfDrop(wanted));
     }
+    FEATURE_CONDITIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(name, features)| LineCondition::Features {
+            name,
+            features: *features,
+            wanted,
+        })
+        .ok_or_else(|| format!("unknown line condition `{text}`; expected {LINE_CONDITIONS}"))
 }
 
 fn parse_profile_key(text: &str, lines: &HashSet<&str>) -> Result<ProfileKey, String> {
@@ -1017,6 +1054,9 @@ impl fmt::Display for LineCondition {
             LineCondition::Sharing { equal, sharing } => {
                 write!(f, "sharing {} {sharing}", if *equal { "==" } else { "!=" })
             }
+            LineCondition::Features { name, wanted, .. } => {
+                write!(f, "{}{name}", if *wanted { "" } else { "!" })
+            }
         }
     }
 }
@@ -1027,6 +1067,9 @@ impl LineCondition {
         match *self {
             LineCondition::ConfDrop(wanted) => address.conf_drop == wanted,
             LineCondition::Sharing { equal, sharing } => (address.sharing == sharing) == equal,
+            LineCondition::Features {
+                features, wanted, ..
+            } => address.features.contains(features) == wanted,
         }
     }
 }

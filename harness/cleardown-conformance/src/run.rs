@@ -312,6 +312,7 @@ fn record(description: &ProviderDescription) -> report::ProviderRecord {
                     name: a.name.clone(),
                     conf_drop: a.conf_drop,
                     sharing: a.sharing.name().to_owned(),
+                    features: a.features.names().iter().map(|n| (*n).to_owned()).collect(),
                 })
                 .collect(),
         },

@@ -110,6 +110,10 @@ pub struct Address {
     pub conf_drop: bool,
     /// SPEC §6: `Private`, `BridgedExclusive`, `BridgedNew`, `BridgedShared` or `Monitored`.
     pub sharing: String,
+    /// The operations its calls support (`hold`, `setup_conference`, …);
+    /// added in schema 1 after its first release, so absent in older reports.
+    #[serde(default)]
+    pub features: Vec<String>,
 }
 
 /// The outcome of one fixture against one target.

@@ -376,10 +376,11 @@ fn inspect(provider: &str, config: &str, json: bool) -> Result<(), LoadError> {
     println!("addresses:");
     for (index, address) in caps.addresses.iter().enumerate() {
         println!(
-            "  {index}  {:<12} sharing={:<16} conf_drop={}",
+            "  {index}  {:<12} sharing={:<16} conf_drop={:<3} features={}",
             address.name,
             address.sharing,
-            yes(address.conf_drop)
+            yes(address.conf_drop),
+            address.features.names().join(",")
         );
     }
     Ok(())

@@ -30,8 +30,9 @@
 use std::collections::HashMap;
 
 use cleardown_sdk::{
-    AddressCaps, AddressId, CallId, CallInfo, CallStatus, Capabilities, DisconnectCode, LineError,
-    LineResult, Provider, ProviderInfo, RemoteParty, Reporter, RequestId, Sharing,
+    AddressCaps, AddressId, CallFeatures, CallId, CallInfo, CallStatus, Capabilities,
+    DisconnectCode, LineError, LineResult, Provider, ProviderInfo, RemoteParty, Reporter,
+    RequestId, Sharing,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +107,7 @@ impl Provider for Faulty {
                     name: "line-1".into(),
                     conf_drop: false,
                     sharing: Sharing::Private,
+                    features: CallFeatures::ANSWER | CallFeatures::DROP,
                 }],
             },
         }

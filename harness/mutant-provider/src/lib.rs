@@ -567,6 +567,10 @@ impl FfiProvider for Mutated {
     fn advance_time(&mut self, millis: u64) -> ProviderResult<()> {
         guard(|| self.inner.advance_time(millis))
     }
+
+    fn call_features(&self, address: AddressId) -> ProviderResult<u32> {
+        guard(|| self.inner.call_features(address))
+    }
 }
 
 /// Loads the inner provider's root module. Through the library header per

@@ -7,9 +7,9 @@
 use std::collections::{HashMap, HashSet};
 
 use cleardown_sdk::{
-    AddressCaps, AddressId, CallId, CallInfo, CallState, CallStatus, Capabilities, DisconnectCode,
-    DisconnectMode, LineError, LineResult, ProviderInfo, Related, Relation, RemoteParty,
-    RemoteState, Reporter, RequestId, Sharing,
+    AddressCaps, AddressId, CallFeatures, CallId, CallInfo, CallState, CallStatus, Capabilities,
+    DisconnectCode, DisconnectMode, LineError, LineResult, ProviderInfo, Related, Relation,
+    RemoteParty, RemoteState, Reporter, RequestId, Sharing,
 };
 
 use crate::config::{Config, MAX_UUI};
@@ -173,6 +173,7 @@ impl World {
                 name: address.name.to_owned(),
                 conf_drop: self.conf_drop(address),
                 sharing: Sharing::Private,
+                features: CallFeatures::ALL,
             })
             .collect();
         ProviderInfo {

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use cleardown_host::{
-    AddressId, App, CONTRACT_VERSION, CallHandle, CallStatus, Host, LineError, LoadError,
-    Privilege, ProviderId, Sharing,
+    AddressId, App, CONTRACT_VERSION, CallFeatures, CallHandle, CallStatus, Host, LineError,
+    LoadError, Privilege, ProviderId, Sharing,
 };
 
 use crate::support::{EXT_100, World, check, plugin};
@@ -152,6 +152,34 @@ fn l1_newer_minor_loads_at_the_negotiated_version() {
     let d = host.describe(id).expect("describe");
     assert_eq!((d.contract.major, d.contract.minor), (1, 7));
     assert_eq!(d.negotiated, CONTRACT_VERSION);
+}
+
+/// A plugin of an older minor loads at its version, and the host calls
+/// nothing that minor lacks: a 1.0 plugin is not asked for its call
+/// features (contract 1.1) and is taken to support them all.
+#[test]
+fn l1_older_minor_loads_and_is_not_asked_what_it_lacks() {
+    let host = Host::new();
+    let current = host.load(&plugin("faulty-provider"), "").expect("loads");
+    let current = host.describe(current).expect("describe");
+    assert_eq!(current.negotiated, CONTRACT_VERSION);
+    assert_eq!(
+        current.capabilities.addresses[0].features,
+        CallFeatures::ANSWER | CallFeatures::DROP,
+        "1.1: asked, and it answered from its declaration"
+    );
+    let copy = patched_copy(&plugin("faulty-provider"), "libminor0.so", |b| {
+        restamp(b, 1, 0)
+    });
+    let old = host.load(&copy, "").expect("an older minor loads");
+    let old = host.describe(old).expect("describe");
+    assert_eq!((old.contract.major, old.contract.minor), (1, 0));
+    assert_eq!((old.negotiated.major, old.negotiated.minor), (1, 0));
+    assert_eq!(
+        old.capabilities.addresses[0].features,
+        CallFeatures::ALL,
+        "1.0 cannot say, so it is not asked"
+    );
 }
 
 #[test]

@@ -48,13 +48,13 @@ fn l2_inspect_prints_every_declared_capability() {
     let text = stdout(&output);
     for line in [
         "name:            pbx-sim",
-        "contract:        1.0 (negotiated 1.0)",
+        "contract:        1.1 (negotiated 1.1)",
         "config:          (default)",
         "uui_drop_size:   128",
         "reject_by_drop:  yes",
         "close_drop:      yes",
-        "0  ext-100      sharing=Private          conf_drop=yes",
-        "1  ext-200      sharing=Private          conf_drop=no",
+        "0  ext-100      sharing=Private          conf_drop=yes features=accept,answer,drop,hold,unhold,setup_conference,add_to_conference,setup_transfer,complete_transfer",
+        "1  ext-200      sharing=Private          conf_drop=no  features=accept,",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
@@ -74,7 +74,12 @@ fn l2_l3_inspect_json_with_a_configuration() {
     assert_eq!(json["name"], "pbx-sim");
     assert_eq!(
         json["contract"],
-        serde_json::json!({"major": 1, "minor": 0})
+        serde_json::json!({"major": 1, "minor": 1})
+    );
+    // TAPI LINECALLFEATURE_* bits: everything the contract has.
+    assert_eq!(
+        json["capabilities"]["addresses"][0]["features"],
+        0x0b00_08a7
     );
     assert_eq!(json["capabilities"]["reject_by_drop"], false);
     assert_eq!(json["capabilities"]["uui_drop_size"], 0);
