@@ -308,6 +308,16 @@ impl Host {
         leaks.into_iter().map(|(_, leak)| leak).collect()
     }
 
+    /// How many of `provider`'s calls the host keeps a record of: calls some
+    /// app still holds a handle to, and live calls on addresses no app has
+    /// open. Idle calls nobody holds are closed in the provider and
+    /// forgotten, so this does not grow with the number of calls made.
+    pub fn tracked_calls(&self, provider: ProviderId) -> usize {
+        let mut state = self.shared.lock();
+        state.pump(&self.shared.inbox);
+        state.calls.keys().filter(|(p, _)| *p == provider).count()
+    }
+
     /// The provider and call behind any app's handle (for stimuli).
     pub fn call_of(&self, handle: CallHandle) -> Option<(ProviderId, CallId)> {
         self.shared

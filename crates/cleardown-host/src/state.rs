@@ -65,6 +65,10 @@ pub(crate) struct HostState {
     next_handle: u32,
     next_request: u64,
     scratch: Vec<(ProviderId, Raw)>,
+    /// Calls that went Idle with no handle (on an address no app had open):
+    /// closed in their provider once routing is done, as T3 closes a call
+    /// whose last handle goes, so the provider can forget them.
+    orphans: Vec<(ProviderId, CallId)>,
 }
 
 impl HostState {
@@ -125,6 +129,18 @@ impl HostState {
         if routed {
             inbox.routed();
         }
+        for (provider, call) in std::mem::take(&mut self.orphans) {
+            if self
+                .calls
+                .get(&(provider, call))
+                .is_some_and(|record| record.handles.is_empty())
+            {
+                self.calls.remove(&(provider, call));
+                // Nobody holds it: a provider that fails to close it is its
+                // own problem, and a panic faults it (X2).
+                let _ = self.call_now(inbox, provider, |p| p.close_call(call));
+            }
+        }
     }
 
     fn route_state(&mut self, provider: ProviderId, call: CallId, status: CallStatus<CallId>) {
@@ -134,6 +150,9 @@ impl HostState {
             return;
         };
         record.status = status;
+        if record.handles.is_empty() && status.is_idle() {
+            self.orphans.push((provider, call));
+        }
         let record = &self.calls[&(provider, call)];
         for handle in &record.handles {
             let entry = self.handles[handle];

@@ -685,14 +685,25 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
 /// The configuration variants each bundled provider is run with: every
 /// capability profile it offers (SPEC L3), so both paths of every MAY rule
 /// run. The first is the default configuration.
-pub const BUNDLED_VARIANTS: &[(&str, &[&str])] = &[(
-    "pbx-sim",
-    &[
-        "",
-        "reject_by_drop=off;close_drop=off;uui=0;conf_drop=off",
-        "uui=16",
-    ],
-)];
+pub const BUNDLED_VARIANTS: &[(&str, &[&str])] = &[
+    (
+        "pbx-sim",
+        &[
+            "",
+            "reject_by_drop=off;close_drop=off;uui=0;conf_drop=off",
+            "uui=16",
+        ],
+    ),
+    (
+        "analog-bridge",
+        &[
+            "sharing=shared",
+            "sharing=exclusive",
+            "sharing=new",
+            "sharing=private",
+        ],
+    ),
+];
 
 /// Every bundled provider in each of its variants: what `cleardown
 /// conformance` runs without arguments.

@@ -24,10 +24,28 @@ fn l2_conformance_without_arguments_passes_every_bundled_variant() {
     assert_eq!(report.schema, SCHEMA);
     assert_eq!(report.summary.failed, 0);
     assert_eq!(report.summary.load_errors, 0);
-    assert_eq!(report.runs.len(), 3, "pbx-sim in its three variants");
+    let targets: Vec<(&str, &str)> = report
+        .runs
+        .iter()
+        .map(|r| (r.target.as_str(), r.config.as_str()))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            ("pbx-sim", ""),
+            (
+                "pbx-sim",
+                "reject_by_drop=off;close_drop=off;uui=0;conf_drop=off"
+            ),
+            ("pbx-sim", "uui=16"),
+            ("analog-bridge", "sharing=shared"),
+            ("analog-bridge", "sharing=exclusive"),
+            ("analog-bridge", "sharing=new"),
+            ("analog-bridge", "sharing=private"),
+        ]
+    );
     for run in &report.runs {
-        let provider = run.provider.as_ref().expect("loaded");
-        assert_eq!(provider.name, "pbx-sim");
+        assert!(run.provider.is_some(), "{} loaded", run.target);
         assert!(run.fixtures.len() >= 40, "{} fixtures", run.fixtures.len());
         for fixture in &run.fixtures {
             match fixture.status {
@@ -37,27 +55,35 @@ fn l2_conformance_without_arguments_passes_every_bundled_variant() {
             }
         }
     }
-    // The negative paths run too: the minimal variant skips what needs a
-    // capability and runs what checks its absence (SPEC L2).
-    let minimal = &report.runs[1];
-    let status = |name: &str| {
-        minimal
+    let status = |run: usize, name: &str| {
+        report.runs[run]
             .fixtures
             .iter()
             .find(|f| f.name.starts_with(name))
             .map(|f| f.status)
     };
-    assert_eq!(status("c1-conference-drop-cascades"), Some(Status::Skip));
-    for rule in &report.rules {
-        assert_ne!(rule.status, RuleStatus::Fail, "{}", rule.id);
-        assert_ne!(rule.status, RuleStatus::Uncovered, "{}", rule.id);
-        if rule.status == RuleStatus::Skip {
-            assert!(
-                rule.id.starts_with('B'),
-                "only bridged-line rules may skip: {}",
-                rule.id
-            );
+    // The negative paths run too: a variant skips what needs a capability
+    // it lacks and runs what checks that absence (SPEC L2).
+    assert_eq!(status(1, "c1-conference-drop-cascades"), Some(Status::Skip));
+    assert_eq!(status(1, "r2-"), Some(Status::Pass));
+    // analog-bridge: each sharing mode runs its bridged-line rules (B1-B4),
+    // and the negative paths of an analog line (R2, U4, B5 without close_drop).
+    for (run, fixtures) in [
+        (3, &["b1-", "b2-", "b3-"][..]),
+        (4, &["b4-bridged-exclusive"][..]),
+        (5, &["b4-bridged-new"][..]),
+    ] {
+        for name in fixtures {
+            assert_eq!(status(run, name), Some(Status::Pass), "{run} {name}");
         }
+    }
+    for run in 3..7 {
+        for name in ["r2-", "u4-", "b5-close-line-with-active-call"] {
+            assert_eq!(status(run, name), Some(Status::Pass), "{run} {name}");
+        }
+    }
+    for rule in &report.rules {
+        assert_eq!(rule.status, RuleStatus::Pass, "{}", rule.id);
     }
 }
 
@@ -83,7 +109,7 @@ fn text_report_names_fixtures_rules_and_totals() {
     assert!(text.contains("  C1   pass"), "{text}");
     assert!(text.contains("  D1   UNCOVERED"), "{text}");
     assert!(
-        text.contains("3 target(s): 2 passed, 0 failed, 1 skipped"),
+        text.contains("7 target(s): 2 passed, 0 failed, 5 skipped"),
         "{text}"
     );
 }
@@ -104,12 +130,12 @@ fn junit_file_has_a_case_per_fixture_and_the_skip_reason() {
     assert!(xml.starts_with("<?xml version=\"1.0\""), "{xml}");
     assert!(
         xml.contains(
-            "<testsuites name=\"cleardown conformance\" tests=\"3\" failures=\"0\" skipped=\"1\""
+            "<testsuites name=\"cleardown conformance\" tests=\"7\" failures=\"0\" skipped=\"5\""
         ),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 7, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 7, "{xml}");
     assert!(
         xml.contains("<skipped message=\"needs `uui_drop_size &gt;= 4`; the provider declares uui_drop_size 0\"/>"),
         "{xml}"
@@ -264,7 +290,9 @@ fn an_installed_cleardown_runs_the_suite_without_a_checkout() {
     let dir = scratch("installed-suite");
     let exe = dir.join("cleardown");
     std::fs::copy(env!("CARGO_BIN_EXE_cleardown"), &exe).expect("copy binary");
-    crate::pbx_sim_in(&dir);
+    for name in cleardown_host::locate::BUNDLED {
+        crate::plugin_in(&dir, name);
+    }
     let output = std::process::Command::new(&exe)
         .args(["conformance", "--format", "json"])
         .current_dir(&dir)

@@ -146,8 +146,13 @@ fn scratch(name: &str) -> std::path::PathBuf {
 
 /// A copy of the pbx-sim library in `dir`, returned as its path.
 fn pbx_sim_in(dir: &std::path::Path) -> std::path::PathBuf {
-    let built = cleardown_host::locate::find("pbx-sim").expect("pbx-sim builds");
-    let copy = dir.join(cleardown_host::locate::library_file_name("pbx-sim"));
+    plugin_in(dir, "pbx-sim")
+}
+
+/// A copy of plugin `name`'s library in `dir`, returned as its path.
+fn plugin_in(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let built = cleardown_host::locate::find(name).expect("the plugin builds");
+    let copy = dir.join(cleardown_host::locate::library_file_name(name));
     std::fs::copy(built, &copy).expect("copy plugin");
     copy
 }

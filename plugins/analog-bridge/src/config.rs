@@ -1,0 +1,239 @@
+//! The configuration string (SPEC L3): how many stations the card has, how
+//! they share the loop, and how it notices that the far end hung up.
+
+/// Every key, in the order error messages list them.
+const KEYS: &str = "stations, sharing, supervision, tone_ms";
+
+/// The most stations one card bridges.
+pub(crate) const MAX_STATIONS: u32 = 8;
+
+/// The longest tone-detection delay, in milliseconds.
+pub(crate) const MAX_TONE_MS: u64 = 60_000;
+
+/// How the stations share the loop (SPEC §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// One loop; every station has an appearance of its call and may bridge
+    /// in (BridgedShared: B1, B2, B3).
+    Shared,
+    /// One loop; the call belongs to the station that took it, the others
+    /// cannot barge in (BridgedExclusive: B4).
+    Exclusive,
+    /// One loop; a station going off-hook while it is busy gets a new call
+    /// of its own (BridgedNew: B4).
+    New,
+    /// A loop per station: independent lines (Private).
+    Private,
+}
+
+/// The capability profile a configuration string selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Config {
+    /// Stations `station-1` … `station-N`, addresses 0 … N-1.
+    pub(crate) stations: u32,
+    /// How they share the loop.
+    pub(crate) mode: Mode,
+    /// Disconnect supervision: the far end hanging up drops loop current,
+    /// which the card sees at once (SPEC S3, Disconnected/Normal).
+    pub(crate) supervision: bool,
+    /// Without supervision, how long after the far end hung up the card
+    /// recognises reorder or busy tone (Disconnected/Unknown).
+    pub(crate) tone_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            stations: 3,
+            mode: Mode::Shared,
+            supervision: true,
+            tone_ms: 4000,
+        }
+    }
+}
+
+impl Config {
+    /// Parses `key=value` pairs separated by `;`. Empty pairs are skipped so
+    /// that a trailing `;` or an empty string (the defaults) is accepted;
+    /// anything else that is not understood is an error naming the text.
+    pub(crate) fn parse(text: &str) -> Result<Config, String> {
+        let mut config = Config::default();
+        let mut seen: Vec<&str> = Vec::new();
+        for pair in text
+            .split(';')
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+        {
+            let Some((key, value)) = pair.split_once('=') else {
+                return Err(format!(
+                    "`{pair}` in analog-bridge configuration is not a key=value pair; \
+                     expected e.g. `sharing=exclusive`"
+                ));
+            };
+            let (key, value) = (key.trim(), value.trim());
+            if seen.contains(&key) {
+                return Err(format!(
+                    "duplicate key `{key}` in analog-bridge configuration; \
+                     give each key at most once"
+                ));
+            }
+            match key {
+                "stations" => config.stations = stations(value)?,
+                "sharing" => config.mode = mode(value)?,
+                "supervision" => config.supervision = switch(key, value)?,
+                "tone_ms" => config.tone_ms = tone_ms(value)?,
+                _ => {
+                    return Err(format!(
+                        "unknown key `{key}` in analog-bridge configuration; \
+                         expected one of {KEYS}"
+                    ));
+                }
+            }
+            seen.push(key);
+        }
+        Ok(config)
+    }
+}
+
+fn stations(value: &str) -> Result<u32, String> {
+    match value.parse::<u32>() {
+        Ok(count) if (1..=MAX_STATIONS).contains(&count) => Ok(count),
+        _ => Err(format!(
+            "bad value `{value}` for `stations` in analog-bridge configuration; \
+             expected a station count from 1 to {MAX_STATIONS}"
+        )),
+    }
+}
+
+fn mode(value: &str) -> Result<Mode, String> {
+    match value {
+        "shared" => Ok(Mode::Shared),
+        "exclusive" => Ok(Mode::Exclusive),
+        "new" => Ok(Mode::New),
+        "private" => Ok(Mode::Private),
+        _ => Err(format!(
+            "bad value `{value}` for `sharing` in analog-bridge configuration; \
+             expected shared, exclusive, new or private"
+        )),
+    }
+}
+
+fn switch(key: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!(
+            "bad value `{value}` for `{key}` in analog-bridge configuration; expected on or off"
+        )),
+    }
+}
+
+fn tone_ms(value: &str) -> Result<u64, String> {
+    match value.parse::<u64>() {
+        Ok(ms) if (1..=MAX_TONE_MS).contains(&ms) => Ok(ms),
+        _ => Err(format!(
+            "bad value `{value}` for `tone_ms` in analog-bridge configuration; \
+             expected milliseconds from 1 to {MAX_TONE_MS}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(stations: u32, mode: Mode, supervision: bool, tone_ms: u64) -> Config {
+        Config {
+            stations,
+            mode,
+            supervision,
+            tone_ms,
+        }
+    }
+
+    /// SPEC L3: accepted forms and what they select.
+    #[test]
+    fn l3_good_configurations() {
+        let cases = [
+            ("", Config::default()),
+            ("  ;  ", Config::default()),
+            ("sharing=exclusive", config(3, Mode::Exclusive, true, 4000)),
+            ("sharing=new", config(3, Mode::New, true, 4000)),
+            ("sharing = private ;", config(3, Mode::Private, true, 4000)),
+            (
+                " stations=1; sharing=shared ;supervision=off;tone_ms=1",
+                config(1, Mode::Shared, false, 1),
+            ),
+            (
+                "tone_ms=60000;stations=8;supervision=on",
+                config(8, Mode::Shared, true, 60_000),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Config::parse(text), Ok(expected), "{text:?}");
+        }
+    }
+
+    /// SPEC L3: every malformed form is refused with a sentence naming the
+    /// offending text and what was expected.
+    #[test]
+    fn l3_bad_configurations() {
+        let cases = [
+            (
+                "lines=2",
+                "unknown key `lines` in analog-bridge configuration; expected one of stations, sharing, supervision, tone_ms",
+            ),
+            (
+                "=2",
+                "unknown key `` in analog-bridge configuration; expected one of stations, sharing, supervision, tone_ms",
+            ),
+            (
+                "stations=0",
+                "bad value `0` for `stations` in analog-bridge configuration; expected a station count from 1 to 8",
+            ),
+            (
+                "stations=9",
+                "bad value `9` for `stations` in analog-bridge configuration; expected a station count from 1 to 8",
+            ),
+            (
+                "stations=two",
+                "bad value `two` for `stations` in analog-bridge configuration; expected a station count from 1 to 8",
+            ),
+            (
+                "sharing=monitored",
+                "bad value `monitored` for `sharing` in analog-bridge configuration; expected shared, exclusive, new or private",
+            ),
+            (
+                "sharing=Shared",
+                "bad value `Shared` for `sharing` in analog-bridge configuration; expected shared, exclusive, new or private",
+            ),
+            (
+                "supervision=yes",
+                "bad value `yes` for `supervision` in analog-bridge configuration; expected on or off",
+            ),
+            (
+                "tone_ms=0",
+                "bad value `0` for `tone_ms` in analog-bridge configuration; expected milliseconds from 1 to 60000",
+            ),
+            (
+                "tone_ms=60001",
+                "bad value `60001` for `tone_ms` in analog-bridge configuration; expected milliseconds from 1 to 60000",
+            ),
+            (
+                "tone_ms=-5",
+                "bad value `-5` for `tone_ms` in analog-bridge configuration; expected milliseconds from 1 to 60000",
+            ),
+            (
+                "stations=2;stations=3",
+                "duplicate key `stations` in analog-bridge configuration; give each key at most once",
+            ),
+            (
+                "supervision",
+                "`supervision` in analog-bridge configuration is not a key=value pair; expected e.g. `sharing=exclusive`",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Config::parse(text), Err(expected.to_owned()), "{text:?}");
+        }
+    }
+}
