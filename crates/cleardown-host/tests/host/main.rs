@@ -5,6 +5,7 @@
 
 mod support;
 
+mod bridged;
 mod drop;
 mod loading;
 mod related;

@@ -61,6 +61,33 @@ fn l2_inspect_prints_every_declared_capability() {
 }
 
 #[test]
+fn l2_inspect_shows_what_an_analog_line_can_do() {
+    let output = cleardown(&[
+        "inspect",
+        "analog-bridge",
+        "--config",
+        "sharing=exclusive;stations=2",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for line in [
+        "name:            analog-bridge",
+        "uui_drop_size:   0",
+        "reject_by_drop:  no",
+        "close_drop:      no",
+        "0  station-1    sharing=BridgedExclusive conf_drop=no  features=accept,answer,drop",
+        "1  station-2    sharing=BridgedExclusive conf_drop=no  features=accept,answer,drop",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(!text.contains("station-3"), "{text}");
+    check_refused(
+        &["inspect", "analog-bridge", "--config", "sharing=party"],
+        "sharing",
+    );
+}
+
+#[test]
 fn l2_l3_inspect_json_with_a_configuration() {
     let output = cleardown(&[
         "inspect",
