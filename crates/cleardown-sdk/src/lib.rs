@@ -538,6 +538,7 @@ pub fn root_module<P: Provider>() -> ProviderModule_Ref {
     ProviderModule { open: open::<P> }.leak_into_prefix()
 }
 
+pub mod config;
 pub mod testing;
 
 #[doc(hidden)]

@@ -1,8 +1,10 @@
 //! The configuration string (SPEC L3): how many stations the card has, how
 //! they share the loop, and how it notices that the far end hung up.
 
+use cleardown_sdk::config::ConfigReader;
+
 /// Every key, in the order error messages list them.
-const KEYS: &str = "stations, sharing, supervision, tone_ms";
+const KEYS: &[&str] = &["stations", "sharing", "supervision", "tone_ms"];
 
 /// The most stations one card bridges.
 pub(crate) const MAX_STATIONS: u32 = 8;
@@ -53,88 +55,37 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Parses `key=value` pairs separated by `;`. Empty pairs are skipped so
-    /// that a trailing `;` or an empty string (the defaults) is accepted;
-    /// anything else that is not understood is an error naming the text.
+    /// Parses `key=value` pairs separated by `;` (an empty string is the
+    /// defaults); anything not understood is an error naming the text.
     pub(crate) fn parse(text: &str) -> Result<Config, String> {
+        let read = ConfigReader::new("analog-bridge");
         let mut config = Config::default();
-        let mut seen: Vec<&str> = Vec::new();
-        for pair in text
-            .split(';')
-            .map(str::trim)
-            .filter(|pair| !pair.is_empty())
-        {
-            let Some((key, value)) = pair.split_once('=') else {
-                return Err(format!(
-                    "`{pair}` in analog-bridge configuration is not a key=value pair; \
-                     expected e.g. `sharing=exclusive`"
-                ));
-            };
-            let (key, value) = (key.trim(), value.trim());
-            if seen.contains(&key) {
-                return Err(format!(
-                    "duplicate key `{key}` in analog-bridge configuration; \
-                     give each key at most once"
-                ));
-            }
+        for (key, value) in read.pairs(text, "sharing=exclusive")? {
             match key {
-                "stations" => config.stations = stations(value)?,
-                "sharing" => config.mode = mode(value)?,
-                "supervision" => config.supervision = switch(key, value)?,
-                "tone_ms" => config.tone_ms = tone_ms(value)?,
-                _ => {
-                    return Err(format!(
-                        "unknown key `{key}` in analog-bridge configuration; \
-                         expected one of {KEYS}"
-                    ));
+                "stations" => {
+                    config.stations =
+                        read.number(key, value, 1..=MAX_STATIONS, "a station count")?;
                 }
+                "sharing" => {
+                    config.mode = read.choice(
+                        key,
+                        value,
+                        &[
+                            ("shared", Mode::Shared),
+                            ("exclusive", Mode::Exclusive),
+                            ("new", Mode::New),
+                            ("private", Mode::Private),
+                        ],
+                    )?;
+                }
+                "supervision" => config.supervision = read.on_off(key, value)?,
+                "tone_ms" => {
+                    config.tone_ms = read.number(key, value, 1..=MAX_TONE_MS, "milliseconds")?;
+                }
+                _ => return Err(read.unknown(key, KEYS)),
             }
-            seen.push(key);
         }
         Ok(config)
-    }
-}
-
-fn stations(value: &str) -> Result<u32, String> {
-    match value.parse::<u32>() {
-        Ok(count) if (1..=MAX_STATIONS).contains(&count) => Ok(count),
-        _ => Err(format!(
-            "bad value `{value}` for `stations` in analog-bridge configuration; \
-             expected a station count from 1 to {MAX_STATIONS}"
-        )),
-    }
-}
-
-fn mode(value: &str) -> Result<Mode, String> {
-    match value {
-        "shared" => Ok(Mode::Shared),
-        "exclusive" => Ok(Mode::Exclusive),
-        "new" => Ok(Mode::New),
-        "private" => Ok(Mode::Private),
-        _ => Err(format!(
-            "bad value `{value}` for `sharing` in analog-bridge configuration; \
-             expected shared, exclusive, new or private"
-        )),
-    }
-}
-
-fn switch(key: &str, value: &str) -> Result<bool, String> {
-    match value {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(format!(
-            "bad value `{value}` for `{key}` in analog-bridge configuration; expected on or off"
-        )),
-    }
-}
-
-fn tone_ms(value: &str) -> Result<u64, String> {
-    match value.parse::<u64>() {
-        Ok(ms) if (1..=MAX_TONE_MS).contains(&ms) => Ok(ms),
-        _ => Err(format!(
-            "bad value `{value}` for `tone_ms` in analog-bridge configuration; \
-             expected milliseconds from 1 to {MAX_TONE_MS}"
-        )),
     }
 }
 

@@ -1,12 +1,14 @@
 //! The configuration string (SPEC L3): one plugin, several capability
 //! profiles, so the conformance suite can run both sides of every MAY rule.
 
+use cleardown_sdk::config::ConfigReader;
+
 /// The ISDN user-user element carries at most 128 octets; neither a drop nor
 /// a far-end hang-up may carry more.
 pub(crate) const MAX_UUI: u32 = 128;
 
 /// Every key, in the order error messages list them.
-const KEYS: &str = "reject_by_drop, close_drop, uui, conf_drop";
+const KEYS: &[&str] = &["reject_by_drop", "close_drop", "uui", "conf_drop"];
 
 /// The capability profile a configuration string selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,63 +36,23 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Parses `key=value` pairs separated by `;`. Empty pairs are skipped so
-    /// that a trailing `;` or an empty string (the defaults) is accepted;
-    /// anything else that is not understood is an error naming the text.
+    /// Parses `key=value` pairs separated by `;` (an empty string is the
+    /// defaults); anything not understood is an error naming the text.
     pub(crate) fn parse(text: &str) -> Result<Config, String> {
+        let read = ConfigReader::new("pbx-sim");
         let mut config = Config::default();
-        let mut seen: Vec<&str> = Vec::new();
-        for pair in text
-            .split(';')
-            .map(str::trim)
-            .filter(|pair| !pair.is_empty())
-        {
-            let Some((key, value)) = pair.split_once('=') else {
-                return Err(format!(
-                    "`{pair}` in pbx-sim configuration is not a key=value pair; \
-                     expected e.g. `conf_drop=off`"
-                ));
-            };
-            let (key, value) = (key.trim(), value.trim());
-            if seen.contains(&key) {
-                return Err(format!(
-                    "duplicate key `{key}` in pbx-sim configuration; give each key at most once"
-                ));
-            }
+        for (key, value) in read.pairs(text, "conf_drop=off")? {
             match key {
-                "reject_by_drop" => config.reject_by_drop = switch(key, value)?,
-                "close_drop" => config.close_drop = switch(key, value)?,
-                "conf_drop" => config.conf_drop = switch(key, value)?,
-                "uui" => config.uui_drop_size = uui_size(value)?,
-                _ => {
-                    return Err(format!(
-                        "unknown key `{key}` in pbx-sim configuration; expected one of {KEYS}"
-                    ));
+                "reject_by_drop" => config.reject_by_drop = read.on_off(key, value)?,
+                "close_drop" => config.close_drop = read.on_off(key, value)?,
+                "conf_drop" => config.conf_drop = read.on_off(key, value)?,
+                "uui" => {
+                    config.uui_drop_size = read.number(key, value, 0..=MAX_UUI, "a byte count")?;
                 }
+                _ => return Err(read.unknown(key, KEYS)),
             }
-            seen.push(key);
         }
         Ok(config)
-    }
-}
-
-fn switch(key: &str, value: &str) -> Result<bool, String> {
-    match value {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(format!(
-            "bad value `{value}` for `{key}` in pbx-sim configuration; expected on or off"
-        )),
-    }
-}
-
-fn uui_size(value: &str) -> Result<u32, String> {
-    match value.parse::<u32>() {
-        Ok(size) if size <= MAX_UUI => Ok(size),
-        _ => Err(format!(
-            "bad value `{value}` for `uui` in pbx-sim configuration; \
-             expected a byte count from 0 to {MAX_UUI}"
-        )),
     }
 }
 
