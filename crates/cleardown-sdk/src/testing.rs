@@ -39,6 +39,37 @@ pub enum Reported {
     Garbage(String),
 }
 
+/// One line per report, the way provider unit tests compare them:
+/// `new call#1 at 0`, `new call#2 at 0 by request#3`, `state call#1 Idle`,
+/// `complete request#3 Ok`, `complete request#3 OperationUnavail`.
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reported::NewCall {
+                call,
+                address,
+                request,
+            } => {
+                write!(f, "new {call} at {}", address.0)?;
+                match request {
+                    Some(request) => write!(f, " by {request}"),
+                    None => Ok(()),
+                }
+            }
+            Reported::State { call, status } => write!(f, "state {call} {status}"),
+            Reported::Complete {
+                request,
+                result: Ok(()),
+            } => write!(f, "complete {request} Ok"),
+            Reported::Complete {
+                request,
+                result: Err(error),
+            } => write!(f, "complete {request} {error}"),
+            Reported::Garbage(garbage) => write!(f, "garbage {garbage}"),
+        }
+    }
+}
+
 #[derive(Clone, Default)]
 struct Recorder(Arc<Mutex<Vec<Reported>>>);
 

@@ -2,7 +2,7 @@
 //! Events are rendered as short lines and compared as a whole, so order and
 //! the absence of duplicates are checked along with content (SPEC D4).
 
-use cleardown_sdk::testing::{Recording, Reported};
+use cleardown_sdk::testing::Recording;
 use cleardown_sdk::{
     AddressId, CallFeatures, CallId, CallInfo, CallStatus, DisconnectCode, DisconnectMode,
     LineError, LineResult, Provider, RemoteParty, RequestId, Sharing, SignalKind,
@@ -23,31 +23,6 @@ fn r(n: u64) -> RequestId {
 
 fn c(n: u64) -> CallId {
     CallId(n)
-}
-
-fn render(event: &Reported) -> String {
-    match event {
-        Reported::NewCall {
-            call,
-            address,
-            request: Some(request),
-        } => format!("new {call} at {} by {request}", address.0),
-        Reported::NewCall {
-            call,
-            address,
-            request: None,
-        } => format!("new {call} at {}", address.0),
-        Reported::State { call, status } => format!("state {call} {status}"),
-        Reported::Complete {
-            request,
-            result: Ok(()),
-        } => format!("complete {request} Ok"),
-        Reported::Complete {
-            request,
-            result: Err(error),
-        } => format!("complete {request} {error}"),
-        Reported::Garbage(garbage) => format!("garbage {garbage}"),
-    }
 }
 
 /// `name state [connected_to] kind cause wire; ...`
@@ -92,7 +67,12 @@ impl Sim {
     /// The events since the last check must be exactly `expected`.
     #[track_caller]
     fn check(&self, expected: &[&str]) {
-        let events: Vec<String> = self.recording.take().iter().map(render).collect();
+        let events: Vec<String> = self
+            .recording
+            .take()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(events, expected);
     }
 
