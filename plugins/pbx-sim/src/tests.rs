@@ -2,7 +2,7 @@
 //! Events are rendered as short lines and compared as a whole, so order and
 //! the absence of duplicates are checked along with content (SPEC D4).
 
-use cleardown_sdk::testing::Recording;
+use cleardown_sdk::testing::{Recording, Reported};
 use cleardown_sdk::{
     AddressId, CallId, CallInfo, CallStatus, DisconnectCode, DisconnectMode, LineError, LineResult,
     Provider, Related, Relation, RemoteParty, RequestId, SignalKind, hex_bytes,
