@@ -164,4 +164,23 @@ impl Recording {
     pub fn take(&self) -> Vec<Reported> {
         std::mem::take(&mut *self.log.0.lock().unwrap_or_else(PoisonError::into_inner))
     }
+
+    /// Opens provider `P` with `config`, reporting into a new recording.
+    /// For tests: panics with the provider's refusal if it refuses.
+    #[track_caller]
+    pub fn open<P: crate::Provider>(config: &str) -> (P, Recording) {
+        let recording = Recording::new();
+        match P::open(config, recording.reporter()) {
+            Ok(provider) => (provider, recording),
+            Err(reason) => panic!("{config:?} refused: {reason}"),
+        }
+    }
+
+    /// Asserts that the reports since the last [`Recording::take`] print as
+    /// `expected`, one line each (see [`Reported`]'s `Display`), and takes them.
+    #[track_caller]
+    pub fn assert_reported(&self, expected: &[&str]) {
+        let reported: Vec<String> = self.take().iter().map(ToString::to_string).collect();
+        assert_eq!(reported, expected);
+    }
 }

@@ -56,24 +56,14 @@ struct Sim {
 
 impl Sim {
     fn new(config: &str) -> Sim {
-        let recording = Recording::new();
-        let card = match AnalogBridge::open(config, recording.reporter()) {
-            Ok(card) => card,
-            Err(reason) => panic!("{config:?} refused: {reason}"),
-        };
+        let (card, recording) = Recording::open(config);
         Sim { card, recording }
     }
 
     /// The events since the last check must be exactly `expected`.
     #[track_caller]
     fn check(&self, expected: &[&str]) {
-        let events: Vec<String> = self
-            .recording
-            .take()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(events, expected);
+        self.recording.assert_reported(expected);
     }
 
     /// The far-end view must be exactly `expected`, one line per party.

@@ -47,24 +47,14 @@ struct Sim {
 
 impl Sim {
     fn new(config: &str) -> Sim {
-        let recording = Recording::new();
-        let pbx = match PbxSim::open(config, recording.reporter()) {
-            Ok(pbx) => pbx,
-            Err(reason) => panic!("{config:?} refused: {reason}"),
-        };
+        let (pbx, recording) = Recording::open(config);
         Sim { pbx, recording }
     }
 
     /// The events since the last check must be exactly `expected`.
     #[track_caller]
     fn check(&self, expected: &[&str]) {
-        let events: Vec<String> = self
-            .recording
-            .take()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(events, expected);
+        self.recording.assert_reported(expected);
     }
 
     /// The far-end view must be exactly `expected`, one line per party.
