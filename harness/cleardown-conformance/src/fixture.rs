@@ -54,6 +54,10 @@ pub struct Fixture {
     pub requires: Vec<Condition>,
     /// The capabilities whose values select the snapshot.
     pub profile: Vec<ProfileKey>,
+    /// Also snapshot what went over the wire (the `wire` text of every
+    /// signal the far end received), per provider: that text is the
+    /// provider's own (a SIP BYE, an ISDN release), never neutral.
+    pub wire: bool,
     /// Line aliases, in order, with the conditions their address must meet.
     pub lines: Vec<(String, Vec<LineCondition>)>,
     /// The steps, each with its 1-based source line.
@@ -291,6 +295,8 @@ struct RawFixture {
     profile: Vec<toml::Spanned<String>>,
     #[serde(default)]
     lines: Option<toml::Spanned<toml::Table>>,
+    #[serde(default)]
+    wire: bool,
     // Each step is read as a table first, so an error inside one is
     // reported at that step's line, not at the start of the list.
     steps: toml::Spanned<Vec<toml::Spanned<toml::Table>>>,
@@ -552,6 +558,7 @@ pub fn parse(file: &str, source: &str) -> Result<Fixture, FixtureError> {
         rules,
         requires,
         profile,
+        wire: raw.wire,
         lines,
         steps,
     })

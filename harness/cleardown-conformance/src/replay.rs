@@ -109,6 +109,36 @@ pub fn gate(fixture: &Fixture, caps: &Capabilities) -> Gate {
     })
 }
 
+/// What the far end received, as it went over the wire: one block per
+/// party (in name order), one per signal.
+fn wire_log(host: &Host, provider: ProviderId) -> String {
+    let mut parties = match host.far_end(provider) {
+        Ok(parties) => parties,
+        Err(error) => return format!("far-end view: Err({error})\n"),
+    };
+    parties.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut out = String::new();
+    for party in parties {
+        for signal in &party.received {
+            let _ = writeln!(
+                out,
+                "=== to {}: {} cause {}",
+                party.name, signal.kind, signal.cause
+            );
+            for line in signal.wire.lines() {
+                let _ = writeln!(out, "{}", line.trim_end_matches('\r'));
+            }
+        }
+    }
+    out
+}
+
+/// The name of a fixture's wire-log snapshot for `provider`: wire text is
+/// the provider's own, so it is keyed by provider as well.
+pub fn wire_snapshot_name(snapshot: &str, provider: &str) -> String {
+    format!("{snapshot}.wire-{provider}")
+}
+
 /// The snapshot a fixture's transcript is compared with under `binding`.
 pub fn snapshot_name(fixture: &Fixture, binding: &Binding) -> String {
     if binding.profile.is_empty() {
@@ -154,6 +184,9 @@ pub struct Outcome {
     pub leaks: Vec<String>,
     /// Why the host faulted the provider during the fixture (X2).
     pub fault: Option<String>,
+    /// For a fixture with `wire = true`: every signal the far end received,
+    /// as the provider put it on the wire, party by party.
+    pub wire: Option<String>,
 }
 
 /// Replays `fixture` against `provider` of `host`, bound by `binding`.
@@ -219,6 +252,7 @@ pub fn replay(
         missing_replies: missing,
         leaks,
         fault: host.fault(provider),
+        wire: fixture.wire.then(|| wire_log(host, provider)),
     }
 }
 

@@ -343,55 +343,73 @@ fn failure(kind: report::FailureKind, message: String, rules: Vec<String>) -> re
     }
 }
 
+/// Compares `actual` (a transcript or wire log) with snapshot `name`; a
+/// missing or differing snapshot is a failure, and for an author's
+/// fixture writes `NAME.snap.new` beside where the snapshot belongs.
+fn compare(
+    suite: &Suite,
+    entry: &Entry,
+    name: &str,
+    actual: &str,
+    what: &str,
+    options: &RunOptions,
+    rules: Vec<String>,
+) -> Option<report::Failure> {
+    let pending = || match (&entry.origin, options.write_pending) {
+        (Origin::Dir(dir), true) => {
+            match snapshot::write_pending(&suite::snapshot_dir(dir), name, actual) {
+                Ok(path) => format!(
+                    "; wrote {} (review it, then rename it to .snap or run `cargo insta review`)",
+                    path.display()
+                ),
+                Err(e) => format!("; could not write a .snap.new: {e}"),
+            }
+        }
+        _ => String::new(),
+    };
+    match suite.snapshot(&entry.origin, name) {
+        None => Some(failure(
+            report::FailureKind::MissingSnapshot,
+            format!(
+                "no snapshot `{name}` for this fixture and profile{}",
+                pending()
+            ),
+            rules,
+        )),
+        Some(expected) if !snapshot::matches(&expected, actual) => {
+            let mut f = failure(
+                report::FailureKind::Transcript,
+                format!("the {what} differs from snapshot `{name}`{}", pending()),
+                rules,
+            );
+            f.diff = Some(snapshot::diff(&expected, actual));
+            Some(f)
+        }
+        Some(_) => None,
+    }
+}
+
 /// Judges a replayed fixture: transcript against snapshot, then the checks
 /// that hold for every fixture (D3 replies, T5 leaks, X2 faults).
 fn judge(
     suite: &Suite,
     entry: &Entry,
+    provider: &str,
     snapshot_name: String,
     outcome: Outcome,
     options: &RunOptions,
     result: &mut report::FixtureResult,
 ) {
     let rules = entry.fixture.rules.clone();
-    match suite.snapshot(&entry.origin, &snapshot_name) {
-        None => {
-            let mut message = format!("no snapshot `{snapshot_name}` for this fixture and profile");
-            if let (Origin::Dir(dir), true) = (&entry.origin, options.write_pending) {
-                match snapshot::write_pending(
-                    &suite::snapshot_dir(dir),
-                    &snapshot_name,
-                    &outcome.transcript,
-                ) {
-                    Ok(path) => message.push_str(&format!(
-                        "; wrote {} (review it, then rename it to .snap or run `cargo insta review`)",
-                        path.display()
-                    )),
-                    Err(e) => message.push_str(&format!("; could not write a .snap.new: {e}")),
-                }
-            }
-            result.failures.push(failure(
-                report::FailureKind::MissingSnapshot,
-                message,
-                rules.clone(),
-            ));
-        }
-        Some(expected) if !snapshot::matches(&expected, &outcome.transcript) => {
-            let mut message = format!("the transcript differs from snapshot `{snapshot_name}`");
-            if let (Origin::Dir(dir), true) = (&entry.origin, options.write_pending) {
-                if let Ok(path) = snapshot::write_pending(
-                    &suite::snapshot_dir(dir),
-                    &snapshot_name,
-                    &outcome.transcript,
-                ) {
-                    message.push_str(&format!("; wrote {}", path.display()));
-                }
-            }
-            let mut f = failure(report::FailureKind::Transcript, message, rules.clone());
-            f.diff = Some(snapshot::diff(&expected, &outcome.transcript));
-            result.failures.push(f);
-        }
-        Some(_) => {}
+    let compare = |name: &str, actual: &str, what: &str| {
+        compare(suite, entry, name, actual, what, options, rules.clone())
+    };
+    result
+        .failures
+        .extend(compare(&snapshot_name, &outcome.transcript, "transcript"));
+    if let Some(wire) = &outcome.wire {
+        let name = crate::replay::wire_snapshot_name(&snapshot_name, provider);
+        result.failures.extend(compare(&name, wire, "wire log"));
     }
     if !outcome.missing_replies.is_empty() {
         result.failures.push(failure(
@@ -494,7 +512,16 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
                     result.skip_reason = Some(reason);
                 }
                 Ok(Answer::Replayed { snapshot, outcome }) => {
-                    judge(suite, entry, snapshot, outcome, options, &mut result);
+                    let provider = run.provider.as_ref().map_or("", |p| p.name.as_str());
+                    judge(
+                        suite,
+                        entry,
+                        provider,
+                        snapshot,
+                        outcome,
+                        options,
+                        &mut result,
+                    );
                 }
                 Ok(Answer::Error(message)) => result.failures.push(failure(
                     report::FailureKind::Error,
