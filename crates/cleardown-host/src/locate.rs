@@ -22,7 +22,7 @@ use std::{
 use crate::LoadError;
 
 /// The providers that ship with cleardown, by crate name.
-pub const BUNDLED: &[&str] = &["pbx-sim", "analog-bridge"];
+pub const BUNDLED: &[&str] = &["pbx-sim", "analog-bridge", "sip"];
 
 /// The environment variable with extra plugin directories.
 pub const PLUGIN_DIR_VAR: &str = "CLEARDOWN_PLUGIN_DIR";

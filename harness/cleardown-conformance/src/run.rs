@@ -730,6 +730,9 @@ pub const BUNDLED_VARIANTS: &[(&str, &[&str])] = &[
             "sharing=private",
         ],
     ),
+    // The memory transport: deterministic, with the far end inside the
+    // plugin. The udp transport meets real peers (the SIPp interop tests).
+    ("sip", &["transport=memory"]),
 ];
 
 /// Every bundled provider in each of its variants: what `cleardown

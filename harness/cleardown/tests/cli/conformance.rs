@@ -42,6 +42,7 @@ fn l2_conformance_without_arguments_passes_every_bundled_variant() {
             ("analog-bridge", "sharing=exclusive"),
             ("analog-bridge", "sharing=new"),
             ("analog-bridge", "sharing=private"),
+            ("sip", "transport=memory"),
         ]
     );
     for run in &report.runs {
@@ -82,6 +83,20 @@ fn l2_conformance_without_arguments_passes_every_bundled_variant() {
             assert_eq!(status(run, name), Some(Status::Pass), "{run} {name}");
         }
     }
+    // sip (memory transport): the SIP mapping of SPEC §10 gives the same
+    // transcripts as pbx-sim: drop (BYE), cancel (CANCEL), reject (603).
+    for name in [
+        "d3-",
+        "d7-",
+        "r1-",
+        "r3-disconnect-codes-on-offered",
+        "u3-max-uui",
+        "u5-",
+        "s3-",
+        "t3-sole-owner-deallocates-connected-call",
+    ] {
+        assert_eq!(status(7, name), Some(Status::Pass), "sip {name}");
+    }
     for rule in &report.rules {
         assert_eq!(rule.status, RuleStatus::Pass, "{}", rule.id);
     }
@@ -109,7 +124,7 @@ fn text_report_names_fixtures_rules_and_totals() {
     assert!(text.contains("  C1   pass"), "{text}");
     assert!(text.contains("  D1   UNCOVERED"), "{text}");
     assert!(
-        text.contains("7 target(s): 2 passed, 0 failed, 5 skipped"),
+        text.contains("8 target(s): 2 passed, 0 failed, 6 skipped"),
         "{text}"
     );
 }
@@ -130,12 +145,12 @@ fn junit_file_has_a_case_per_fixture_and_the_skip_reason() {
     assert!(xml.starts_with("<?xml version=\"1.0\""), "{xml}");
     assert!(
         xml.contains(
-            "<testsuites name=\"cleardown conformance\" tests=\"7\" failures=\"0\" skipped=\"5\""
+            "<testsuites name=\"cleardown conformance\" tests=\"8\" failures=\"0\" skipped=\"6\""
         ),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testsuite ").count(), 7, "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 7, "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 8, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 8, "{xml}");
     assert!(
         xml.contains("<skipped message=\"needs `uui_drop_size &gt;= 4`; the provider declares uui_drop_size 0\"/>"),
         "{xml}"

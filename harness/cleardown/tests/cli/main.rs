@@ -3,6 +3,7 @@
 //! isolation of crashing providers, and the mutation proof.
 
 mod conformance;
+mod interop;
 mod isolation;
 mod mutants;
 
@@ -84,6 +85,26 @@ fn l2_inspect_shows_what_an_analog_line_can_do() {
     check_refused(
         &["inspect", "analog-bridge", "--config", "sharing=party"],
         "sharing",
+    );
+}
+
+#[test]
+fn l2_inspect_shows_what_the_sip_line_can_do() {
+    let output = cleardown(&["inspect", "sip"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    for line in [
+        "name:            sip",
+        "uui_drop_size:   128",
+        "reject_by_drop:  yes",
+        "close_drop:      yes",
+        "0  line-1       sharing=Private          conf_drop=no  features=accept,answer,drop",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    check_refused(
+        &["inspect", "sip", "--config", "transport=udp;bind=nowhere"],
+        "bind",
     );
 }
 

@@ -1,0 +1,159 @@
+//! Interop against SIPp, the standard SIP test tool (Debian's `sip-tester`;
+//! `.ci/run` installs it). Each test pairs a SIPp scenario with a fixture
+//! of app-side steps (`fixtures/interop/NAME.{xml,toml}`): SIPp plays the far
+//! end over UDP on loopback and checks what it receives; `cleardown replay`
+//! drives the sip provider with `transport=udp` and compares its transcript
+//! with `fixtures/interop/snapshots/NAME.snap`. Both must succeed, each
+//! within a bounded time. Without SIPp these tests fail, saying so.
+
+use std::{
+    net::UdpSocket,
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::scratch;
+
+/// How long one interop exchange may take, end to end.
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/interop")
+}
+
+fn sipp() -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("sipp"))
+            .find(|candidate| candidate.is_file())
+    });
+    match found {
+        Some(path) => path,
+        None => panic!(
+            "SIPp is not installed, so the SIP interop tests cannot run: install Debian's \
+             `sip-tester` package (apt-get install sip-tester), as .ci/run does"
+        ),
+    }
+}
+
+/// A loopback UDP port nobody is using right now.
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Waits for `child` until `deadline`, killing it if it runs past.
+fn finish(mut child: Child, deadline: Instant, what: &str) -> Output {
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => return child.wait_with_output().expect("collect output"),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let output = child.wait_with_output().expect("collect output");
+                panic!(
+                    "{what} did not finish within {LIMIT:?}\nstdout:\n{}\nstderr:\n{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        }
+    }
+}
+
+/// Runs scenario `name` against the app's fixture. `sipp_calls` says who
+/// starts: SIPp as the caller (it sends the INVITE) or as the called party.
+fn check(name: &str, sipp_calls: bool) {
+    let sipp = sipp();
+    let dir = interop_dir();
+    let work = scratch(&format!("interop-{name}"));
+    let (ours, theirs) = (free_port(), free_port());
+    let config = format!("transport=udp;bind=127.0.0.1:{ours};peer=127.0.0.1:{theirs}");
+    let deadline = Instant::now() + LIMIT;
+    let start_sipp = || {
+        let mut command = Command::new(&sipp);
+        command
+            .arg("-sf")
+            .arg(dir.join(format!("{name}.xml")))
+            .args(["-i", "127.0.0.1", "-p", &theirs.to_string()])
+            .args(["-m", "1", "-timeout", "20s", "-timeout_error", "-nostdin"])
+            .args(["-trace_err", "-error_file"])
+            .arg(work.join("sipp-errors.log"))
+            .current_dir(&work)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if sipp_calls {
+            command.arg(format!("127.0.0.1:{ours}"));
+        }
+        command.spawn().expect("SIPp starts")
+    };
+    let start_app = || {
+        Command::new(env!("CARGO_BIN_EXE_cleardown"))
+            .arg("replay")
+            .arg(dir.join(format!("{name}.toml")))
+            .args(["--plugin", "sip", "--config", &config])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cleardown starts")
+    };
+    // The listening side first, so the first message finds it; both sides
+    // retransmit over UDP anyway.
+    let (app, far) = if sipp_calls {
+        let app = start_app();
+        std::thread::sleep(Duration::from_millis(300));
+        (app, start_sipp())
+    } else {
+        let far = start_sipp();
+        std::thread::sleep(Duration::from_millis(300));
+        (start_app(), far)
+    };
+    let app = finish(app, deadline, "cleardown replay");
+    let far = finish(far, deadline, "SIPp");
+    let errors = std::fs::read_to_string(work.join("sipp-errors.log")).unwrap_or_default();
+    assert!(
+        far.status.success(),
+        "SIPp failed ({}): {}\n{errors}\nthe app's transcript:\n{}{}",
+        far.status,
+        String::from_utf8_lossy(&far.stderr),
+        String::from_utf8_lossy(&app.stdout),
+        String::from_utf8_lossy(&app.stderr)
+    );
+    assert!(
+        app.status.success(),
+        "the app's side failed ({}):\n{}{}",
+        app.status,
+        String::from_utf8_lossy(&app.stdout),
+        String::from_utf8_lossy(&app.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&app.stderr).contains(&format!("matches snapshot {name}")),
+        "the transcript has a snapshot and matches it: {}",
+        String::from_utf8_lossy(&app.stderr)
+    );
+    let _ = std::fs::remove_dir_all(work);
+}
+
+#[test]
+fn r1_u3_sipp_calls_in_and_the_app_rejects_with_uui() {
+    check("sipp-calls-in-app-rejects-with-uui", true);
+}
+
+#[test]
+fn d5_u3_the_app_calls_sipp_and_drops_with_uui() {
+    check("app-calls-sipp-then-drops-with-uui", false);
+}
+
+#[test]
+fn s3_u5_sipp_hangs_up_with_uui() {
+    check("sipp-hangs-up-with-uui", true);
+}
+
+#[test]
+fn d7_the_app_cancels_a_call_sipp_only_rings() {
+    check("app-calls-sipp-which-only-rings", false);
+}

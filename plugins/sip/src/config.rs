@@ -1,0 +1,147 @@
+//! The configuration string (SPEC L3): which transport carries the SIP
+//! messages. `transport=memory` (the default) joins our line to a far user
+//! agent inside the plugin, for the conformance suite; `transport=udp`
+//! speaks real SIP over UDP and then needs `bind=IP:PORT` (where we
+//! listen; port 0 picks a free one) and `peer=IP:PORT` (where new requests
+//! go).
+
+use std::net::SocketAddr;
+
+use cleardown_sdk::config::ConfigReader;
+
+/// Every key, in the order error messages list them.
+const KEYS: &[&str] = &["transport", "bind", "peer"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Memory,
+    Udp,
+}
+
+/// The transport a configuration string selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Config {
+    Memory,
+    Udp { bind: SocketAddr, peer: SocketAddr },
+}
+
+fn address(key: &str, value: &str) -> Result<SocketAddr, String> {
+    value.parse().map_err(|_| {
+        format!(
+            "bad value `{value}` for `{key}` in sip configuration; \
+             expected an IP:PORT socket address such as 127.0.0.1:5070"
+        )
+    })
+}
+
+impl Config {
+    /// Parses `key=value` pairs separated by `;` (an empty string is the
+    /// memory transport); anything not understood is a sentence naming it.
+    pub(crate) fn parse(text: &str) -> Result<Config, String> {
+        let read = ConfigReader::new("sip");
+        let mut kind = Kind::Memory;
+        let (mut bind, mut peer) = (None, None);
+        for (key, value) in read.pairs(text, "transport=udp")? {
+            match key {
+                "transport" => {
+                    kind =
+                        read.choice(key, value, &[("memory", Kind::Memory), ("udp", Kind::Udp)])?;
+                }
+                "bind" => bind = Some(address(key, value)?),
+                "peer" => peer = Some(address(key, value)?),
+                _ => return Err(read.unknown(key, KEYS)),
+            }
+        }
+        match (kind, bind, peer) {
+            (Kind::Memory, None, None) => Ok(Config::Memory),
+            (Kind::Memory, Some(_), _) | (Kind::Memory, _, Some(_)) => {
+                Err("`bind` and `peer` in sip configuration apply only to transport=udp".to_owned())
+            }
+            (Kind::Udp, Some(bind), Some(peer)) => Ok(Config::Udp { bind, peer }),
+            (Kind::Udp, bind, _) => Err(format!(
+                "transport=udp in sip configuration needs `{}`; \
+                 give bind=IP:PORT (where to listen) and peer=IP:PORT (where new requests go)",
+                if bind.is_none() { "bind" } else { "peer" }
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SPEC L3: accepted forms and what they select.
+    #[test]
+    fn l3_good_configurations() {
+        let udp = |bind: &str, peer: &str| Config::Udp {
+            bind: bind.parse().expect("test address"),
+            peer: peer.parse().expect("test address"),
+        };
+        let cases = [
+            ("", Config::Memory),
+            (" transport = memory ;", Config::Memory),
+            (
+                "transport=udp;bind=127.0.0.1:5070;peer=127.0.0.1:5080",
+                udp("127.0.0.1:5070", "127.0.0.1:5080"),
+            ),
+            (
+                "peer=[::1]:5080; bind=127.0.0.1:0; transport=udp",
+                udp("127.0.0.1:0", "[::1]:5080"),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Config::parse(text), Ok(expected), "{text:?}");
+        }
+    }
+
+    /// SPEC L3: every malformed form is refused with a sentence naming it.
+    #[test]
+    fn l3_bad_configurations() {
+        let cases = [
+            (
+                "transport=tcp",
+                "bad value `tcp` for `transport` in sip configuration; expected memory or udp",
+            ),
+            (
+                "transport=udp;bind=localhost:5070;peer=127.0.0.1:5080",
+                "bad value `localhost:5070` for `bind` in sip configuration; expected an IP:PORT socket address such as 127.0.0.1:5070",
+            ),
+            (
+                "transport=udp;bind=127.0.0.1;peer=127.0.0.1:5080",
+                "bad value `127.0.0.1` for `bind` in sip configuration; expected an IP:PORT socket address such as 127.0.0.1:5070",
+            ),
+            (
+                "transport=udp;bind=127.0.0.1:5070;peer=127.0.0.1:99999",
+                "bad value `127.0.0.1:99999` for `peer` in sip configuration; expected an IP:PORT socket address such as 127.0.0.1:5070",
+            ),
+            (
+                "transport=udp;peer=127.0.0.1:5080",
+                "transport=udp in sip configuration needs `bind`; give bind=IP:PORT (where to listen) and peer=IP:PORT (where new requests go)",
+            ),
+            (
+                "transport=udp;bind=127.0.0.1:5070",
+                "transport=udp in sip configuration needs `peer`; give bind=IP:PORT (where to listen) and peer=IP:PORT (where new requests go)",
+            ),
+            (
+                "bind=127.0.0.1:5070",
+                "`bind` and `peer` in sip configuration apply only to transport=udp",
+            ),
+            (
+                "port=5060",
+                "unknown key `port` in sip configuration; expected one of transport, bind, peer",
+            ),
+            (
+                "transport",
+                "`transport` in sip configuration is not a key=value pair; expected e.g. `transport=udp`",
+            ),
+            (
+                "transport=udp;transport=memory",
+                "duplicate key `transport` in sip configuration; give each key at most once",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Config::parse(text), Err(expected.to_owned()), "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,1371 @@
+//! Our user agent, sans I/O: dialogs and the INVITE and non-INVITE
+//! transactions of RFC 3261 for one line, driven by parsed messages, the
+//! contract's operations and a clock it is told about. What it wants sent
+//! and what it reports come out, in order, from [`Engine::take_output`]; a
+//! transport moves the bytes and hands the reports to the host.
+//!
+//! Every identifier comes from a counter (Call-ID `N@cleardown.invalid`,
+//! tags `tN`, branches `z9hG4bKbN`) and time only moves when the transport
+//! says so, so the same inputs always give the same messages.
+//!
+//! Mapping onto the contract (SPEC §10):
+//! * an outbound call is an INVITE; 100 → Proceeding, 180/183 → Ringback,
+//!   2xx → ACK and Connected, a final error → ACK and Disconnected (its
+//!   Q.850 `Reason` if any, else the status code, picks the mode);
+//! * an inbound INVITE is a new call in Offering (after a 100 Trying);
+//!   accept sends 180, answer sends 200 and the call is Connected at once
+//!   (the request completes then; the ACK only stops retransmissions);
+//! * dropping sends what the state requires — BYE with `Reason:
+//!   Q.850;cause=16` for a confirmed dialog, CANCEL for an unanswered
+//!   outbound call (D7), a 603/486/480 rejection for an offered one (R1,
+//!   R3), nothing after the far end left (D6) — each with `User-to-User`
+//!   when the drop has UUI (U3). The call is Idle at once; the drop's
+//!   request completes when the far end has answered what we sent (the
+//!   BYE's final response, the 487 to the cancelled INVITE), or after
+//!   [`GIVE_UP_MS`];
+//! * the far end's BYE (or CANCEL, or final error) is Disconnected with the
+//!   mode of its Q.850 cause (S3) and its UUI (U5).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+
+use cleardown_sdk::{
+    AddressId, CallId, CallInfo, CallState, CallStatus, DisconnectCode, DisconnectMode, LineError,
+    LineResult, RequestId,
+};
+use rsipstack::rsip::prelude::*;
+use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessage, Uri};
+
+use crate::message::{self, Common, RequestParts};
+
+/// The only address: one SIP line.
+pub(crate) const LINE: &str = "line-1";
+/// How often an unacknowledged final response to an INVITE is sent again.
+pub(crate) const RETRANSMIT_MS: u64 = 500;
+/// How long anything is waited for: an ACK, the answer to a BYE or CANCEL,
+/// the first response to an INVITE.
+pub(crate) const GIVE_UP_MS: u64 = 4_000;
+/// A request whose header section is larger is refused with 513.
+pub(crate) const MAX_HEADER_BYTES: usize = 8 * 1024;
+/// The UUI a drop may carry (SPEC U1), as ISDN's user-user element.
+pub(crate) const MAX_UUI: usize = 128;
+/// Answered non-INVITE requests remembered for retransmissions.
+const ANSWERED: usize = 64;
+
+/// Where a message came from or goes: a transport address, or `None` for
+/// the configured peer (the memory transport's far end is always the peer).
+pub(crate) type Source = Option<SocketAddr>;
+
+/// What the engine wants done, in the order it happened.
+#[derive(Debug, Clone)]
+pub(crate) enum Output {
+    /// Send `message` to `to` (`None`: the peer).
+    Send {
+        message: Box<SipMessage>,
+        to: Source,
+    },
+    /// [`cleardown_sdk::Reporter::new_call`].
+    NewCall {
+        call: CallId,
+        address: AddressId,
+        request: Option<RequestId>,
+    },
+    /// [`cleardown_sdk::Reporter::state`].
+    State {
+        call: CallId,
+        status: CallStatus<CallId>,
+    },
+    /// [`cleardown_sdk::Reporter::complete`].
+    Complete {
+        request: RequestId,
+        result: LineResult<()>,
+    },
+    /// Something a person debugging traffic wants to know (bad input).
+    Note(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// The dialog of a call (RFC 3261 §12), from our side.
+#[derive(Debug)]
+struct Dialog {
+    call_id: String,
+    local_uri: Uri,
+    local_tag: String,
+    remote_uri: Uri,
+    remote_tag: Option<String>,
+    /// Where in-dialog requests go: the far end's Contact.
+    remote_target: Uri,
+    local_cseq: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cancel {
+    No,
+    /// Dropped before any provisional response: RFC 3261 §9.1 says wait
+    /// for one before sending the CANCEL.
+    Deferred,
+    Sent,
+}
+
+/// Our INVITE client transaction (an outbound call).
+#[derive(Debug)]
+struct ClientInvite {
+    request: Request,
+    branch: String,
+    /// Any response arrived.
+    responded: bool,
+    /// The final response, or 408 when we stopped waiting.
+    final_code: Option<u16>,
+    /// The ACK we sent for the final response, sent again if it repeats.
+    ack: Option<Request>,
+    cancel: Cancel,
+    /// The UUI of the drop that cancelled: also on the BYE if a 2xx
+    /// crosses the CANCEL.
+    drop_uui: Vec<u8>,
+}
+
+/// The INVITE server transaction of an inbound call.
+#[derive(Debug)]
+struct ServerInvite {
+    request: Request,
+    branch: String,
+    source: Source,
+    last: Option<Response>,
+    /// When the final response went out.
+    final_at: Option<u64>,
+    /// The ACK for the final response arrived (or we stopped waiting).
+    acked: bool,
+}
+
+#[derive(Debug)]
+enum Invite {
+    Client(ClientInvite),
+    Server(ServerInvite),
+}
+
+#[derive(Debug)]
+struct Call {
+    address: AddressId,
+    direction: Direction,
+    status: CallStatus<CallId>,
+    remote_name: String,
+    disconnect_mode: Option<DisconnectMode>,
+    uui_received: Vec<u8>,
+    uui_sent: Vec<u8>,
+    /// The host let go of it (`close_call`); kept only until what is on
+    /// the wire for it is over.
+    closed: bool,
+    /// The dialog is over: no more requests of ours, the far end's get 481.
+    ended: bool,
+    dialog: Dialog,
+    invite: Invite,
+    /// The drop request waiting for the far end's answer (completes once).
+    drop_request: Option<RequestId>,
+    /// The branch of our BYE, until its final response.
+    bye: Option<String>,
+    /// A BYE to send once our 2xx is acknowledged (RFC 3261 §15), with UUI.
+    bye_after_ack: Option<Vec<u8>>,
+    /// Its timers, so that forgetting it forgets them.
+    timers: Vec<(u64, u64)>,
+}
+
+impl Call {
+    fn state(&self) -> CallState {
+        self.status.state()
+    }
+
+    fn is_unanswered_outbound(&self) -> bool {
+        self.direction == Direction::Outbound && self.state().is_unanswered_outbound()
+    }
+
+    /// Nothing is left on the wire for this call.
+    fn settled(&self) -> bool {
+        let invite_done = match &self.invite {
+            Invite::Client(invite) => invite.final_code.is_some(),
+            Invite::Server(invite) => invite.final_at.is_none() || invite.acked,
+        };
+        self.drop_request.is_none()
+            && self.bye.is_none()
+            && self.bye_after_ack.is_none()
+            && invite_done
+    }
+}
+
+/// What a drop sends, from the call's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DropPlan {
+    /// An offered call: this final response (SPEC R1).
+    Reject(u16),
+    /// An unanswered outbound call: CANCEL (SPEC D7).
+    Cancel,
+    /// A confirmed dialog: BYE.
+    Bye,
+    /// The far end already left (SPEC D6).
+    Nothing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    /// Send the final response to an INVITE again, unless acknowledged.
+    Retransmit(CallId),
+    /// Stop waiting for the far end's answer to a drop.
+    GiveUp(CallId),
+    /// Our INVITE got no response at all.
+    NoResponse(CallId),
+}
+
+impl Timer {
+    fn call(self) -> CallId {
+        match self {
+            Timer::Retransmit(id) | Timer::GiveUp(id) | Timer::NoResponse(id) => id,
+        }
+    }
+}
+
+/// A non-INVITE request we answered, for its retransmissions.
+#[derive(Debug)]
+struct Answered {
+    branch: String,
+    method: Method,
+    response: Response,
+    to: Source,
+}
+
+/// The user agent. See the module documentation.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    /// Our host (and port) as Via, From and Contact show it.
+    local: HostWithPort,
+    /// The peer's, for the Request-URI of new calls.
+    peer: HostWithPort,
+    now: u64,
+    calls: BTreeMap<CallId, Call>,
+    /// SIP Call-ID → call.
+    dialogs: HashMap<String, CallId>,
+    /// Branches of our INVITEs and BYEs → call.
+    client_branches: HashMap<String, CallId>,
+    /// Branches of inbound INVITEs → call.
+    server_invites: HashMap<String, CallId>,
+    answered: VecDeque<Answered>,
+    timers: BTreeMap<(u64, u64), Timer>,
+    counter: Counters,
+    out: Vec<Output>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    call: u64,
+    call_id: u64,
+    tag: u64,
+    branch: u64,
+    timer: u64,
+}
+
+/// What the memory transport's stimuli need to know about a call.
+#[derive(Debug, Clone)]
+pub(crate) struct CallView {
+    pub(crate) direction: Direction,
+    pub(crate) status: CallStatus<CallId>,
+    pub(crate) sip_call_id: String,
+}
+
+impl Engine {
+    pub(crate) fn new(local: HostWithPort, peer: HostWithPort) -> Self {
+        Engine {
+            local,
+            peer,
+            now: 0,
+            calls: BTreeMap::new(),
+            dialogs: HashMap::new(),
+            client_branches: HashMap::new(),
+            server_invites: HashMap::new(),
+            answered: VecDeque::new(),
+            timers: BTreeMap::new(),
+            counter: Counters::default(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Everything the engine wants done since the last call, in order.
+    pub(crate) fn take_output(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// The number of calls it still keeps (live, or waiting for the wire).
+    #[cfg(test)]
+    pub(crate) fn calls_kept(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// A call as the stimuli see it; `None` for one the host closed.
+    pub(crate) fn view(&self, id: CallId) -> Option<CallView> {
+        let call = self.calls.get(&id).filter(|call| !call.closed)?;
+        Some(CallView {
+            direction: call.direction,
+            status: call.status,
+            sip_call_id: call.dialog.call_id.clone(),
+        })
+    }
+
+    /// The call a SIP Call-ID belongs to.
+    pub(crate) fn call_for(&self, sip_call_id: &str) -> Option<CallId> {
+        self.dialogs.get(sip_call_id).copied()
+    }
+
+    // ---- identifiers and small helpers ----------------------------------
+
+    fn new_tag(&mut self) -> String {
+        self.counter.tag += 1;
+        format!("t{}", self.counter.tag)
+    }
+
+    fn new_branch(&mut self) -> String {
+        self.counter.branch += 1;
+        format!("z9hG4bKb{}", self.counter.branch)
+    }
+
+    fn local_contact(&self) -> Uri {
+        message::sip_uri(LINE, &self.local)
+    }
+
+    fn send(&mut self, message: impl Into<SipMessage>, to: Source) {
+        self.out.push(Output::Send {
+            message: Box::new(message.into()),
+            to,
+        });
+    }
+
+    fn note(&mut self, text: String) {
+        self.out.push(Output::Note(text));
+    }
+
+    fn complete(&mut self, request: RequestId) {
+        self.out.push(Output::Complete {
+            request,
+            result: Ok(()),
+        });
+    }
+
+    /// Records and reports a new state; nothing if it is the same, and
+    /// nothing ever after Idle (SPEC S1).
+    fn set(&mut self, id: CallId, status: CallStatus<CallId>) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.status == status || call.status.is_idle() {
+            return;
+        }
+        call.status = status;
+        self.out.push(Output::State { call: id, status });
+    }
+
+    fn schedule(&mut self, after: u64, timer: Timer) {
+        self.counter.timer += 1;
+        let key = (self.now + after, self.counter.timer);
+        self.timers.insert(key, timer);
+        if let Some(call) = self.calls.get_mut(&timer.call()) {
+            call.timers.push(key);
+        }
+    }
+
+    /// A call the host still holds.
+    fn open_call(&self, id: CallId) -> LineResult<&Call> {
+        self.calls
+            .get(&id)
+            .filter(|call| !call.closed)
+            .ok_or(LineError::InvalPointer)
+    }
+
+    // ---- time -------------------------------------------------------------
+
+    /// Moves the clock to `now` (milliseconds; never backwards) and fires
+    /// the timers that fall due, in order.
+    pub(crate) fn set_time(&mut self, now: u64) {
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let key = *entry.key();
+            let timer = entry.remove();
+            // Each timer fires at its own time, so the ones it sets fall
+            // in the right place even when time jumps far ahead.
+            self.now = self.now.max(key.0);
+            self.fire(key, timer);
+        }
+        self.now = self.now.max(now);
+    }
+
+    fn fire(&mut self, key: (u64, u64), timer: Timer) {
+        if let Some(call) = self.calls.get_mut(&timer.call()) {
+            call.timers.retain(|k| *k != key);
+        }
+        match timer {
+            Timer::Retransmit(id) => self.retransmit_final(id),
+            Timer::GiveUp(id) => self.give_up(id),
+            Timer::NoResponse(id) => self.no_response(id),
+        }
+    }
+
+    fn retransmit_final(&mut self, id: CallId) {
+        let now = self.now;
+        let Some(Call {
+            invite: Invite::Server(invite),
+            ..
+        }) = self.calls.get_mut(&id)
+        else {
+            return;
+        };
+        let (Some(final_at), Some(last), false) =
+            (invite.final_at, invite.last.clone(), invite.acked)
+        else {
+            return;
+        };
+        if now >= final_at + GIVE_UP_MS {
+            // RFC 3261 §17.2.1 Timer H: stop waiting for the ACK.
+            invite.acked = true;
+            self.note(format!("{id}: no ACK for the final response; giving up"));
+            self.after_ack(id);
+            return;
+        }
+        let to = invite.source;
+        self.send(last, to);
+        self.schedule(RETRANSMIT_MS, Timer::Retransmit(id));
+    }
+
+    fn give_up(&mut self, id: CallId) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Some(branch) = call.bye.take() {
+            self.client_branches.remove(&branch);
+        }
+        call.bye_after_ack = None;
+        if let Invite::Client(invite) = &mut call.invite {
+            if invite.final_code.is_none() {
+                invite.final_code = Some(408);
+            }
+        }
+        let request = call.drop_request.take();
+        if let Some(request) = request {
+            self.note(format!("{id}: the far end did not answer the drop in time"));
+            self.complete(request);
+        }
+        self.cleanup(id);
+    }
+
+    fn no_response(&mut self, id: CallId) {
+        let Some(Call {
+            invite: Invite::Client(invite),
+            ..
+        }) = self.calls.get_mut(&id)
+        else {
+            return;
+        };
+        if invite.responded || invite.final_code.is_some() {
+            return;
+        }
+        // RFC 3261 §17.1.1.2 Timer B: the INVITE timed out.
+        invite.final_code = Some(408);
+        let alive = self
+            .calls
+            .get(&id)
+            .is_some_and(Call::is_unanswered_outbound);
+        if alive {
+            self.end_by_far(id, DisconnectMode::Unreachable, Vec::new());
+        } else if let Some(request) = self.calls.get_mut(&id).and_then(|c| c.drop_request.take()) {
+            self.complete(request);
+        }
+        self.cleanup(id);
+    }
+
+    /// Forgets a closed call once nothing is left on the wire for it; a
+    /// final response it sent stays answerable for retransmitted INVITEs.
+    fn cleanup(&mut self, id: CallId) {
+        let done = self
+            .calls
+            .get(&id)
+            .is_some_and(|call| call.closed && call.status.is_idle() && call.settled());
+        if !done {
+            return;
+        }
+        let Some(call) = self.calls.remove(&id) else {
+            return;
+        };
+        for key in &call.timers {
+            self.timers.remove(key);
+        }
+        if self.dialogs.get(&call.dialog.call_id) == Some(&id) {
+            self.dialogs.remove(&call.dialog.call_id);
+        }
+        match call.invite {
+            Invite::Client(invite) => {
+                self.client_branches.remove(&invite.branch);
+            }
+            Invite::Server(invite) => {
+                self.server_invites.remove(&invite.branch);
+                if let Some(response) = invite.last {
+                    self.remember(invite.branch, Method::Invite, response, invite.source);
+                }
+            }
+        }
+    }
+
+    fn remember(&mut self, branch: String, method: Method, response: Response, to: Source) {
+        if self.answered.len() == ANSWERED {
+            self.answered.pop_front();
+        }
+        self.answered.push_back(Answered {
+            branch,
+            method,
+            response,
+            to,
+        });
+    }
+
+    // ---- the contract's operations ---------------------------------------
+
+    pub(crate) fn make_call(
+        &mut self,
+        request: RequestId,
+        address: AddressId,
+        destination: &str,
+    ) -> LineResult<CallId> {
+        if address != AddressId(0) || !message::is_plain_user(destination) {
+            return Err(LineError::InvalPointer);
+        }
+        self.counter.call += 1;
+        let id = CallId(self.counter.call);
+        self.counter.call_id += 1;
+        let call_id = format!("{}@cleardown.invalid", self.counter.call_id);
+        let (tag, branch) = (self.new_tag(), self.new_branch());
+        let local_uri = self.local_contact();
+        let remote_uri = message::sip_uri(destination, &self.peer);
+        let invite = message::request(
+            RequestParts {
+                method: Method::Invite,
+                uri: &remote_uri,
+                via: message::via(&self.local, &branch),
+                from: message::from_header(&local_uri, Some(&tag)),
+                to: message::to_header(&remote_uri, None),
+                call_id: &call_id,
+                cseq: 1,
+            },
+            vec![message::contact(&local_uri), message::allow()],
+        );
+        self.calls.insert(
+            id,
+            Call {
+                address,
+                direction: Direction::Outbound,
+                status: CallStatus::Unknown,
+                remote_name: destination.to_owned(),
+                disconnect_mode: None,
+                uui_received: Vec::new(),
+                uui_sent: Vec::new(),
+                closed: false,
+                ended: false,
+                dialog: Dialog {
+                    call_id: call_id.clone(),
+                    local_uri,
+                    local_tag: tag,
+                    remote_target: remote_uri.clone(),
+                    remote_uri,
+                    remote_tag: None,
+                    local_cseq: 1,
+                },
+                invite: Invite::Client(ClientInvite {
+                    request: invite.clone(),
+                    branch: branch.clone(),
+                    responded: false,
+                    final_code: None,
+                    ack: None,
+                    cancel: Cancel::No,
+                    drop_uui: Vec::new(),
+                }),
+                drop_request: None,
+                bye: None,
+                bye_after_ack: None,
+                timers: Vec::new(),
+            },
+        );
+        self.dialogs.insert(call_id, id);
+        self.client_branches.insert(branch, id);
+        self.out.push(Output::NewCall {
+            call: id,
+            address,
+            request: Some(request),
+        });
+        self.set(id, CallStatus::Dialing);
+        self.send(invite, None);
+        self.set(id, CallStatus::Proceeding);
+        self.schedule(GIVE_UP_MS, Timer::NoResponse(id));
+        self.complete(request);
+        Ok(id)
+    }
+
+    /// Sends a response to the inbound INVITE of `id`; a final one starts
+    /// the retransmissions that the ACK stops.
+    fn respond_invite(&mut self, id: CallId, code: u16, extra: Vec<Header>) {
+        let contact = self.local_contact();
+        let now = self.now;
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Invite::Server(invite) = &mut call.invite else {
+            return;
+        };
+        let mut extra = extra;
+        if code < 300 && code > 100 {
+            extra.insert(0, message::contact(&contact));
+        }
+        let tag = (code > 100).then_some(call.dialog.local_tag.as_str());
+        let response = message::response(&invite.request, code, tag, extra);
+        invite.last = Some(response.clone());
+        let to = invite.source;
+        let is_final = code >= 200;
+        if is_final {
+            invite.final_at = Some(now);
+        }
+        self.send(response, to);
+        if is_final {
+            self.schedule(RETRANSMIT_MS, Timer::Retransmit(id));
+        }
+    }
+
+    pub(crate) fn accept(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
+        let call = self.open_call(id)?;
+        if call.direction != Direction::Inbound || call.state() != CallState::Offering {
+            return Err(LineError::InvalCallState);
+        }
+        self.respond_invite(id, 180, Vec::new());
+        self.set(id, CallStatus::Accepted);
+        self.complete(request);
+        Ok(())
+    }
+
+    pub(crate) fn answer(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
+        let call = self.open_call(id)?;
+        if call.direction != Direction::Inbound || !call.state().is_offered() {
+            return Err(LineError::InvalCallState);
+        }
+        self.respond_invite(id, 200, vec![message::allow()]);
+        self.set(id, CallStatus::connected());
+        self.complete(request);
+        Ok(())
+    }
+
+    pub(crate) fn drop_call(
+        &mut self,
+        request: RequestId,
+        id: CallId,
+        code: DisconnectCode,
+        uui: &[u8],
+    ) -> LineResult<()> {
+        let call = self.open_call(id)?;
+        if uui.len() > MAX_UUI {
+            return Err(LineError::UserUserInfoTooBig);
+        }
+        let state = call.state();
+        let rejecting = matches!(code, DisconnectCode::Rejected | DisconnectCode::Busy);
+        if state == CallState::Idle || (rejecting && !state.is_offered()) {
+            return Err(LineError::InvalCallState);
+        }
+        self.execute_drop(id, code, uui, Some(request));
+        Ok(())
+    }
+
+    /// `TSPI_lineCloseCall` (SPEC T3): a live call is dropped as a plain
+    /// drop without UUI and without a request; then the host forgets it
+    /// (we keep it until the wire is quiet).
+    pub(crate) fn close_call(&mut self, id: CallId) -> LineResult<()> {
+        if !self.open_call(id)?.status.is_idle() {
+            self.execute_drop(id, DisconnectCode::Normal, &[], None);
+        }
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.closed = true;
+        }
+        self.cleanup(id);
+        Ok(())
+    }
+
+    fn execute_drop(
+        &mut self,
+        id: CallId,
+        code: DisconnectCode,
+        uui: &[u8],
+        request: Option<RequestId>,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let plan = if call.direction == Direction::Inbound && call.state().is_offered() {
+            // SPEC R1, R3: reject with the code's final response.
+            DropPlan::Reject(match code {
+                DisconnectCode::Busy => 486,
+                DisconnectCode::NoAnswer => 480,
+                DisconnectCode::Normal | DisconnectCode::Rejected => 603,
+            })
+        } else if call.is_unanswered_outbound() {
+            DropPlan::Cancel
+        } else if call.state() == CallState::Disconnected || call.ended {
+            // SPEC D6: the far end already left; nothing to send.
+            DropPlan::Nothing
+        } else {
+            DropPlan::Bye
+        };
+        if plan != DropPlan::Nothing {
+            call.uui_sent = uui.to_vec();
+            call.ended = true;
+        }
+        let waits = matches!(plan, DropPlan::Cancel | DropPlan::Bye);
+        if waits {
+            call.drop_request = request;
+        }
+        match plan {
+            DropPlan::Reject(status) => self.respond_invite(id, status, uui_header(uui)),
+            DropPlan::Cancel => {
+                // SPEC D7; RFC 3261 §9.1: only once something came back.
+                let send_now = match &mut call.invite {
+                    Invite::Client(invite) => {
+                        invite.drop_uui = uui.to_vec();
+                        invite.cancel = if invite.responded {
+                            Cancel::Sent
+                        } else {
+                            Cancel::Deferred
+                        };
+                        invite.responded
+                    }
+                    Invite::Server(_) => false,
+                };
+                if send_now {
+                    self.send_cancel(id);
+                }
+            }
+            DropPlan::Bye => {
+                // RFC 3261 §15: not before our 2xx is acknowledged.
+                let unacked = matches!(&call.invite, Invite::Server(invite)
+                    if invite.final_at.is_some() && !invite.acked);
+                if unacked {
+                    call.bye_after_ack = Some(uui.to_vec());
+                } else {
+                    self.send_bye(id, uui);
+                }
+            }
+            DropPlan::Nothing => {}
+        }
+        self.set(id, CallStatus::Idle);
+        if waits {
+            self.schedule(GIVE_UP_MS, Timer::GiveUp(id));
+        } else if let Some(request) = request {
+            self.complete(request);
+        }
+    }
+
+    fn send_cancel(&mut self, id: CallId) {
+        let local = self.local.clone();
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let Invite::Client(invite) = &call.invite else {
+            return;
+        };
+        let mut extra = vec![message::reason(16)];
+        extra.extend(uui_header(&invite.drop_uui));
+        let cancel = message::request(
+            RequestParts {
+                method: Method::Cancel,
+                uri: &invite.request.uri,
+                via: message::via(&local, &invite.branch),
+                from: message::from_header(&call.dialog.local_uri, Some(&call.dialog.local_tag)),
+                to: message::to_header(&call.dialog.remote_uri, None),
+                call_id: &call.dialog.call_id,
+                cseq: invite_cseq(&invite.request),
+            },
+            extra,
+        );
+        self.send(cancel, None);
+    }
+
+    fn send_bye(&mut self, id: CallId, uui: &[u8]) {
+        let branch = self.new_branch();
+        let local = self.local.clone();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.dialog.local_cseq += 1;
+        let dialog = &call.dialog;
+        let mut extra = vec![message::reason(16)];
+        extra.extend(uui_header(uui));
+        let bye = message::request(
+            RequestParts {
+                method: Method::Bye,
+                uri: &dialog.remote_target,
+                via: message::via(&local, &branch),
+                from: message::from_header(&dialog.local_uri, Some(&dialog.local_tag)),
+                to: message::to_header(&dialog.remote_uri, dialog.remote_tag.as_deref()),
+                call_id: &dialog.call_id,
+                cseq: dialog.local_cseq,
+            },
+            extra,
+        );
+        call.bye = Some(branch.clone());
+        self.client_branches.insert(branch, id);
+        self.send(bye, None);
+    }
+
+    pub(crate) fn call_info(&self, id: CallId) -> LineResult<CallInfo<CallId>> {
+        let call = self.open_call(id)?;
+        Ok(CallInfo {
+            address: call.address,
+            status: call.status,
+            related: Vec::new(),
+            remote: call.remote_name.clone(),
+            disconnect_mode: call.disconnect_mode,
+            uui_received: call.uui_received.clone(),
+            uui_sent: call.uui_sent.clone(),
+        })
+    }
+
+    /// The far end ended the call: Disconnected with `mode` (SPEC S3) and
+    /// the UUI it sent (U5).
+    fn end_by_far(&mut self, id: CallId, mode: DisconnectMode, uui: Vec<u8>) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.status.is_idle() {
+            return;
+        }
+        call.ended = true;
+        call.disconnect_mode = Some(mode);
+        call.uui_received = uui;
+        self.set(id, CallStatus::Disconnected { mode });
+    }
+
+    // ---- messages in --------------------------------------------------------
+
+    /// A message from the far end; `source` is where responses go.
+    pub(crate) fn receive(&mut self, message: SipMessage, source: Source) {
+        match message {
+            SipMessage::Request(request) => self.on_request(request, source),
+            SipMessage::Response(response) => self.on_response(response),
+        }
+    }
+
+    /// Answers `request` outside any INVITE transaction; the answer is
+    /// remembered for retransmissions of the request.
+    fn reply(
+        &mut self,
+        request: &Request,
+        source: Source,
+        code: u16,
+        to_tag: Option<String>,
+        extra: Vec<Header>,
+    ) {
+        let tag = match to_tag {
+            Some(tag) => tag,
+            None => self.new_tag(),
+        };
+        let response = message::response(request, code, Some(&tag), extra);
+        if let Ok(Some(branch)) = request.transaction_id() {
+            self.remember(
+                branch.value().to_owned(),
+                request.method,
+                response.clone(),
+                source,
+            );
+        }
+        self.send(response, source);
+    }
+
+    fn on_request(&mut self, request: Request, source: Source) {
+        let common = match Common::read(&request) {
+            Ok(common) => common,
+            Err(error) => {
+                self.note(format!(
+                    "ignored a {} request rsip cannot read: {error}",
+                    request.method
+                ));
+                return;
+            }
+        };
+        if message::header_bytes(&request.headers) > MAX_HEADER_BYTES {
+            if request.method != Method::Ack {
+                self.reply(&request, source, 513, None, Vec::new());
+            }
+            return;
+        }
+        if request.method == Method::Ack {
+            self.on_ack(&common);
+            return;
+        }
+        let Some(branch) = common.branch.clone() else {
+            self.reply(&request, source, 400, None, Vec::new());
+            return;
+        };
+        if self.retransmission(&request, &branch) {
+            return;
+        }
+        match request.method {
+            Method::Invite => self.on_invite(request, common, branch, source),
+            Method::Bye => self.on_bye(&request, &common, source),
+            Method::Cancel => self.on_cancel(&request, &common, source),
+            Method::Options => {
+                if common.to_tag.is_some() && self.in_dialog(&common).is_none() {
+                    self.reply(&request, source, 481, None, Vec::new());
+                } else {
+                    let tag = self.in_dialog(&common).and_then(|_| common.to_tag.clone());
+                    self.reply(&request, source, 200, tag, vec![message::allow()]);
+                }
+            }
+            // RFC 3261 §8.2.1: known to rsip, not implemented here.
+            _ => {
+                let tag = common.to_tag.clone();
+                self.reply(&request, source, 405, tag, vec![message::allow()]);
+            }
+        }
+    }
+
+    /// A request we answered already gets the same answer again.
+    fn retransmission(&mut self, request: &Request, branch: &str) -> bool {
+        if request.method == Method::Invite {
+            if let Some(&id) = self.server_invites.get(branch) {
+                let last = match self.calls.get(&id).map(|call| &call.invite) {
+                    Some(Invite::Server(invite)) => invite.last.clone().map(|r| (r, invite.source)),
+                    _ => None,
+                };
+                if let Some((response, to)) = last {
+                    self.send(response, to);
+                }
+                return true;
+            }
+        }
+        let found = self
+            .answered
+            .iter()
+            .find(|a| a.branch == branch && a.method == request.method)
+            .map(|a| (a.response.clone(), a.to));
+        match found {
+            Some((response, to)) => {
+                self.send(response, to);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The call whose dialog the in-dialog request `common` belongs to.
+    fn in_dialog(&self, common: &Common) -> Option<CallId> {
+        let id = *self.dialogs.get(&common.call_id)?;
+        let call = self.calls.get(&id)?;
+        let dialog = &call.dialog;
+        let ours = common.to_tag.as_deref() == Some(dialog.local_tag.as_str());
+        let theirs = dialog.remote_tag.is_none() || dialog.remote_tag == common.from_tag;
+        (ours && theirs).then_some(id)
+    }
+
+    fn on_invite(&mut self, request: Request, common: Common, branch: String, source: Source) {
+        if common.to_tag.is_some() {
+            // A re-INVITE: this line has no session to change.
+            let code = if self.in_dialog(&common).is_some() {
+                488
+            } else {
+                481
+            };
+            let tag = common.to_tag.clone();
+            self.reply(&request, source, code, tag, Vec::new());
+            return;
+        }
+        if self.dialogs.contains_key(&common.call_id) {
+            // RFC 3261 §8.2.2.2: a merged request (same Call-ID, another branch).
+            self.reply(&request, source, 482, None, Vec::new());
+            return;
+        }
+        self.counter.call += 1;
+        let id = CallId(self.counter.call);
+        let tag = self.new_tag();
+        let remote_target =
+            message::contact_uri(&request).unwrap_or_else(|| common.from_uri.clone());
+        let remote_name = common
+            .from_uri
+            .user()
+            .map_or_else(|| common.from_uri.host().to_string(), str::to_owned);
+        let uui_received = message::uui(&request.headers).unwrap_or_default();
+        self.calls.insert(
+            id,
+            Call {
+                address: AddressId(0),
+                direction: Direction::Inbound,
+                status: CallStatus::Unknown,
+                remote_name,
+                disconnect_mode: None,
+                uui_received,
+                uui_sent: Vec::new(),
+                closed: false,
+                ended: false,
+                dialog: Dialog {
+                    call_id: common.call_id.clone(),
+                    local_uri: common.to_uri.clone(),
+                    local_tag: tag,
+                    remote_uri: common.from_uri.clone(),
+                    remote_tag: common.from_tag.clone(),
+                    remote_target,
+                    local_cseq: 0,
+                },
+                invite: Invite::Server(ServerInvite {
+                    request,
+                    branch: branch.clone(),
+                    source,
+                    last: None,
+                    final_at: None,
+                    acked: false,
+                }),
+                drop_request: None,
+                bye: None,
+                bye_after_ack: None,
+                timers: Vec::new(),
+            },
+        );
+        self.dialogs.insert(common.call_id, id);
+        self.server_invites.insert(branch, id);
+        // RFC 3261 §17.2.1: the app may take its time, so say Trying now.
+        self.respond_invite(id, 100, Vec::new());
+        self.out.push(Output::NewCall {
+            call: id,
+            address: AddressId(0),
+            request: None,
+        });
+        self.set(id, CallStatus::Offering);
+    }
+
+    fn on_ack(&mut self, common: &Common) {
+        // A non-2xx ACK shares the INVITE's branch; a 2xx ACK is in-dialog.
+        let by_branch = common
+            .branch
+            .as_ref()
+            .and_then(|branch| self.server_invites.get(branch).copied());
+        let Some(id) = by_branch.or_else(|| self.in_dialog(common)) else {
+            return;
+        };
+        let Some(Call {
+            invite: Invite::Server(invite),
+            ..
+        }) = self.calls.get_mut(&id)
+        else {
+            return;
+        };
+        if invite.final_at.is_some() && !invite.acked {
+            invite.acked = true;
+            self.after_ack(id);
+        }
+    }
+
+    /// The final response of an inbound INVITE is acknowledged (or given
+    /// up on): a BYE that waited for it goes now (RFC 3261 §15).
+    fn after_ack(&mut self, id: CallId) {
+        let waiting = self
+            .calls
+            .get_mut(&id)
+            .and_then(|call| call.bye_after_ack.take());
+        if let Some(uui) = waiting {
+            self.send_bye(id, &uui);
+        }
+        self.cleanup(id);
+    }
+
+    fn on_bye(&mut self, request: &Request, common: &Common, source: Source) {
+        let to_tag = common.to_tag.clone();
+        let Some(id) = self.in_dialog(common) else {
+            self.reply(request, source, 481, to_tag, Vec::new());
+            return;
+        };
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.bye.is_some() || call.bye_after_ack.is_some() {
+            // Glare: both ends hung up; ours already ended the call here.
+            self.reply(request, source, 200, to_tag, Vec::new());
+            let unsent = self.calls.get_mut(&id).and_then(|call| {
+                // Their BYE confirms the dialog: our 2xx arrived, and the
+                // BYE that waited for its ACK is needed no more.
+                call.bye_after_ack.take()?;
+                stop_retransmitting(call);
+                call.drop_request.take()
+            });
+            if let Some(request) = unsent {
+                self.complete(request);
+            }
+            self.cleanup(id);
+            return;
+        }
+        if call.ended {
+            self.reply(request, source, 481, to_tag, Vec::new());
+            return;
+        }
+        let (mode, uui) = far_reason(&request.headers, DisconnectMode::Normal);
+        let early_inbound = call.direction == Direction::Inbound && call.state().is_offered();
+        self.reply(request, source, 200, to_tag, Vec::new());
+        if let Some(call) = self.calls.get_mut(&id).filter(|_| !early_inbound) {
+            stop_retransmitting(call);
+        }
+        if early_inbound {
+            // RFC 3261 §15.1.2: a BYE in an early dialog ends the INVITE too.
+            self.respond_invite(id, 487, Vec::new());
+        }
+        self.end_by_far(id, mode, uui);
+    }
+
+    fn on_cancel(&mut self, request: &Request, common: &Common, source: Source) {
+        let found = common
+            .branch
+            .as_ref()
+            .and_then(|branch| self.server_invites.get(branch).copied())
+            .filter(|id| {
+                self.calls
+                    .get(id)
+                    .is_some_and(|call| call.dialog.call_id == common.call_id)
+            });
+        let Some(id) = found else {
+            let tag = common.to_tag.clone();
+            self.reply(request, source, 481, tag, Vec::new());
+            return;
+        };
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let tag = Some(call.dialog.local_tag.clone());
+        let pending = matches!(&call.invite, Invite::Server(invite) if invite.final_at.is_none());
+        self.reply(request, source, 200, tag, Vec::new());
+        if pending {
+            let (mode, uui) = far_reason(&request.headers, DisconnectMode::Normal);
+            self.respond_invite(id, 487, Vec::new());
+            self.end_by_far(id, mode, uui);
+        }
+    }
+
+    fn on_response(&mut self, response: Response) {
+        let common = match Common::read(&response) {
+            Ok(common) => common,
+            Err(error) => {
+                self.note(format!("ignored a response rsip cannot read: {error}"));
+                return;
+            }
+        };
+        let Some(id) = common
+            .branch
+            .as_ref()
+            .and_then(|branch| self.client_branches.get(branch).copied())
+        else {
+            self.note(format!(
+                "ignored a {} response that matches no transaction",
+                response.status_code.code()
+            ));
+            return;
+        };
+        match common.cseq_method {
+            Method::Invite => self.on_invite_response(id, &response, &common),
+            Method::Bye => {
+                let ours = self
+                    .calls
+                    .get(&id)
+                    .is_some_and(|call| call.bye.is_some() && call.bye == common.branch);
+                if ours && response.status_code.code() >= 200 {
+                    if let Some(branch) = &common.branch {
+                        self.client_branches.remove(branch);
+                    }
+                    let request = self.calls.get_mut(&id).and_then(|call| {
+                        call.bye = None;
+                        call.drop_request.take()
+                    });
+                    if let Some(request) = request {
+                        self.complete(request);
+                    }
+                    self.cleanup(id);
+                }
+            }
+            // The 200 to a CANCEL: the 487 to the INVITE is what we wait for.
+            _ => {}
+        }
+    }
+
+    fn on_invite_response(&mut self, id: CallId, response: &Response, common: &Common) {
+        let code = response.status_code.code();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Invite::Client(invite) = &mut call.invite else {
+            return;
+        };
+        if common.branch.as_deref() != Some(invite.branch.as_str()) {
+            return;
+        }
+        if let Some(done) = invite.final_code {
+            match invite.ack.clone() {
+                // A retransmitted final response: acknowledge it again.
+                Some(ack) if code >= 200 && (done < 300) == (code < 300) => self.send(ack, None),
+                // A final response after we stopped waiting for it.
+                None if code >= 300 => self.ack_error(id, response),
+                None if code >= 200 => {
+                    call.dialog.remote_tag = common.to_tag.clone();
+                    call.dialog.remote_target = message::contact_uri(response)
+                        .unwrap_or_else(|| call.dialog.remote_uri.clone());
+                    self.ack_2xx(id);
+                    self.send_bye(id, &[]);
+                }
+                _ => {}
+            }
+            return;
+        }
+        invite.responded = true;
+        if code < 200 {
+            if common.to_tag.is_some() {
+                call.dialog.remote_tag = common.to_tag.clone();
+            }
+            let cancel_now = invite.cancel == Cancel::Deferred;
+            if cancel_now {
+                invite.cancel = Cancel::Sent;
+                self.send_cancel(id);
+            } else if matches!(code, 180 | 183) {
+                self.set(id, CallStatus::Ringback);
+            }
+            return;
+        }
+        invite.final_code = Some(code);
+        call.dialog.remote_tag = common.to_tag.clone();
+        let alive = call.is_unanswered_outbound();
+        if code < 300 {
+            call.dialog.remote_target =
+                message::contact_uri(response).unwrap_or_else(|| call.dialog.remote_uri.clone());
+            self.ack_2xx(id);
+            if alive {
+                self.set(id, CallStatus::connected());
+            } else {
+                // Answered after we dropped (a 2xx crossed the CANCEL), or
+                // after we stopped waiting: end it properly.
+                let uui = match self.calls.get(&id).map(|call| &call.invite) {
+                    Some(Invite::Client(invite)) => invite.drop_uui.clone(),
+                    _ => Vec::new(),
+                };
+                self.send_bye(id, &uui);
+            }
+            return;
+        }
+        self.ack_error(id, response);
+        if alive {
+            let (mode, uui) = far_reason(&response.headers, mode_of_status(code));
+            self.end_by_far(id, mode, uui);
+        } else if let Some(request) = self.calls.get_mut(&id).and_then(|c| c.drop_request.take()) {
+            self.complete(request);
+        }
+        self.cleanup(id);
+    }
+
+    /// RFC 3261 §13.2.2.4: the ACK of a 2xx is a new transaction in the dialog.
+    fn ack_2xx(&mut self, id: CallId) {
+        let branch = self.new_branch();
+        let local = self.local.clone();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Invite::Client(invite) = &mut call.invite else {
+            return;
+        };
+        let dialog = &call.dialog;
+        let ack = message::request(
+            RequestParts {
+                method: Method::Ack,
+                uri: &dialog.remote_target,
+                via: message::via(&local, &branch),
+                from: message::from_header(&dialog.local_uri, Some(&dialog.local_tag)),
+                to: message::to_header(&dialog.remote_uri, dialog.remote_tag.as_deref()),
+                call_id: &dialog.call_id,
+                cseq: invite_cseq(&invite.request),
+            },
+            Vec::new(),
+        );
+        invite.ack = Some(ack.clone());
+        self.send(ack, None);
+    }
+
+    /// RFC 3261 §17.1.1.3: the ACK of an error response belongs to the
+    /// INVITE's transaction (same branch, the response's To).
+    fn ack_error(&mut self, id: CallId, response: &Response) {
+        let local = self.local.clone();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Invite::Client(invite) = &mut call.invite else {
+            return;
+        };
+        let to = match response.to_header() {
+            Ok(to) => Header::To(to.clone()),
+            Err(_) => message::to_header(&call.dialog.remote_uri, None),
+        };
+        let dialog = &call.dialog;
+        let ack = message::request(
+            RequestParts {
+                method: Method::Ack,
+                uri: &invite.request.uri,
+                via: message::via(&local, &invite.branch),
+                from: message::from_header(&dialog.local_uri, Some(&dialog.local_tag)),
+                to,
+                call_id: &dialog.call_id,
+                cseq: invite_cseq(&invite.request),
+            },
+            Vec::new(),
+        );
+        invite.ack = Some(ack.clone());
+        self.send(ack, None);
+    }
+}
+
+/// A request in the dialog shows that our final response to the INVITE
+/// arrived, ACK or not: stop sending it.
+fn stop_retransmitting(call: &mut Call) {
+    if let Invite::Server(invite) = &mut call.invite {
+        if invite.final_at.is_some() {
+            invite.acked = true;
+        }
+    }
+}
+
+fn uui_header(uui: &[u8]) -> Vec<Header> {
+    if uui.is_empty() {
+        Vec::new()
+    } else {
+        vec![message::user_to_user(uui)]
+    }
+}
+
+fn invite_cseq(request: &Request) -> u32 {
+    request
+        .cseq_header()
+        .ok()
+        .and_then(|cseq| cseq.typed().ok())
+        .map_or(1, |cseq| cseq.seq)
+}
+
+/// The disconnect mode and UUI of the far end's ending message: its Q.850
+/// cause (SPEC §10) if it has a `Reason`, else `otherwise`.
+fn far_reason(
+    headers: &rsipstack::rsip::Headers,
+    otherwise: DisconnectMode,
+) -> (DisconnectMode, Vec<u8>) {
+    let mode = message::q850_cause(headers).map_or(otherwise, DisconnectMode::from_q850);
+    (mode, message::uui(headers).unwrap_or_default())
+}
+
+/// The disconnect mode of a final error response without a Q.850 cause.
+fn mode_of_status(code: u16) -> DisconnectMode {
+    match code {
+        486 | 600 => DisconnectMode::Busy,
+        603 => DisconnectMode::Reject,
+        408 | 480 => DisconnectMode::NoAnswer,
+        404 | 484 | 604 => DisconnectMode::BadAddress,
+        _ => DisconnectMode::Unavail,
+    }
+}

@@ -1,0 +1,281 @@
+//! The `memory` transport: our engine and the far user agent ([`FarUa`])
+//! joined by a wire that loses nothing. Every message, in both directions,
+//! is serialized to text and parsed back with rsip before it is delivered
+//! (so what crosses is real SIP), and its text is appended to the wire log.
+//!
+//! Processing is synchronous: every operation and stimulus runs until
+//! nothing is left in flight before it returns, in FIFO order, so the same
+//! scenario always gives the same wire log and the same reports.
+
+use std::collections::VecDeque;
+
+use cleardown_sdk::{AddressId, CallId, CallState, LineError, LineResult, RemoteParty, Reporter};
+use rsipstack::rsip::SipMessage;
+
+use crate::engine::{Direction, Engine, MAX_UUI, Output};
+use crate::far::FarUa;
+use crate::message;
+
+/// Our host as the memory wire shows it.
+pub(crate) const LOCAL_HOST: &str = "cleardown.invalid";
+/// The far end's.
+pub(crate) const FAR_HOST: &str = "far.invalid";
+/// A scenario that has not settled after this many deliveries is a bug;
+/// the loop stops rather than spin.
+const MAX_DELIVERIES: usize = 10_000;
+
+/// One message as it crossed the memory wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WireEntry {
+    /// From our line to the far end (else the other way).
+    pub(crate) outbound: bool,
+    /// Its text exactly as serialized (CRLF line ends).
+    pub(crate) text: String,
+}
+
+impl std::fmt::Display for WireEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let arrow = if self.outbound { "->" } else { "<-" };
+        write!(f, "{arrow} {}", self.text.replace("\r\n", "\n"))
+    }
+}
+
+#[derive(Debug)]
+struct InFlight {
+    outbound: bool,
+    message: SipMessage,
+    text: String,
+}
+
+/// The memory transport. See the module documentation.
+#[derive(Debug)]
+pub(crate) struct Memory {
+    pub(crate) engine: Engine,
+    far: FarUa,
+    reporter: Reporter,
+    clock: u64,
+    queue: VecDeque<InFlight>,
+    wire: Vec<WireEntry>,
+    notes: Vec<String>,
+    /// Tests: keep messages for the far end here instead of delivering
+    /// them, to make messages cross (glare, a 200 crossing a CANCEL).
+    hold_outbound: bool,
+    held: VecDeque<InFlight>,
+}
+
+impl Memory {
+    pub(crate) fn new(reporter: Reporter) -> Self {
+        let local = rsipstack::rsip::HostWithPort::from(rsipstack::rsip::Domain::from(LOCAL_HOST));
+        let far = rsipstack::rsip::HostWithPort::from(rsipstack::rsip::Domain::from(FAR_HOST));
+        Memory {
+            engine: Engine::new(local.clone(), far.clone()),
+            far: FarUa::new(far, local),
+            reporter,
+            clock: 0,
+            queue: VecDeque::new(),
+            wire: Vec::new(),
+            notes: Vec::new(),
+            hold_outbound: false,
+            held: VecDeque::new(),
+        }
+    }
+
+    /// Runs `f` on the engine, then everything it set off.
+    pub(crate) fn run<T>(&mut self, f: impl FnOnce(&mut Engine) -> T) -> T {
+        let result = f(&mut self.engine);
+        self.settle();
+        result
+    }
+
+    #[cfg(test)]
+    pub(crate) fn wire(&self) -> &[WireEntry] {
+        &self.wire
+    }
+
+    #[cfg(test)]
+    pub(crate) fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    pub(crate) fn far_end(&self) -> Vec<RemoteParty> {
+        self.far.view()
+    }
+
+    /// Tests: hold (or deliver again) what our line sends to the far end.
+    #[cfg(test)]
+    pub(crate) fn hold_outbound(&mut self, hold: bool) {
+        self.hold_outbound = hold;
+        if !hold {
+            self.queue.extend(self.held.drain(..));
+            self.settle();
+        }
+    }
+
+    /// Tests: the far user agent, to make it act where the stimuli would
+    /// refuse (our side already Idle); call [`Memory::settle`] after.
+    #[cfg(test)]
+    pub(crate) fn far_mut(&mut self) -> &mut FarUa {
+        &mut self.far
+    }
+
+    /// Tests: `text` arrives from the far end as it is (a retransmission,
+    /// a request for a dialog that does not exist), parsed with rsip.
+    #[cfg(test)]
+    pub(crate) fn inject(&mut self, text: &str) {
+        match SipMessage::try_from(text) {
+            Ok(message) => {
+                self.wire.push(WireEntry {
+                    outbound: false,
+                    text: text.to_owned(),
+                });
+                self.engine.receive(message, None);
+                self.settle();
+            }
+            Err(error) => self
+                .notes
+                .push(format!("injected text is not SIP: {error}")),
+        }
+    }
+
+    pub(crate) fn advance_time(&mut self, millis: u64) {
+        self.clock = self.clock.saturating_add(millis);
+        let now = self.clock;
+        self.run(|engine| engine.set_time(now));
+    }
+
+    fn transmit(&mut self, outbound: bool, message: &SipMessage) {
+        match message::round_trip(message) {
+            Ok((text, message)) => {
+                self.wire.push(WireEntry {
+                    outbound,
+                    text: text.clone(),
+                });
+                self.queue.push_back(InFlight {
+                    outbound,
+                    message,
+                    text,
+                });
+            }
+            Err(error) => {
+                let text = message::wire_text(message);
+                self.notes
+                    .push(format!("rsip cannot read back what was sent: {error}"));
+                self.wire.push(WireEntry { outbound, text });
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        for output in self.engine.take_output() {
+            match output {
+                Output::Send { message, .. } => self.transmit(true, &message),
+                Output::NewCall {
+                    call,
+                    address,
+                    request,
+                } => self.reporter.new_call(call, address, request),
+                Output::State { call, status } => self.reporter.state(call, status),
+                Output::Complete { request, result } => self.reporter.complete(request, result),
+                Output::Note(note) => self.notes.push(note),
+            }
+        }
+        for message in self.far.take_output() {
+            self.transmit(false, &message);
+        }
+    }
+
+    /// Delivers until nothing is in flight.
+    pub(crate) fn settle(&mut self) {
+        for _ in 0..MAX_DELIVERIES {
+            self.drain();
+            let Some(item) = self.queue.pop_front() else {
+                return;
+            };
+            if item.outbound && self.hold_outbound {
+                self.held.push_back(item);
+            } else if item.outbound {
+                self.far.receive(item.message, &item.text);
+            } else {
+                self.engine.receive(item.message, None);
+            }
+        }
+        self.notes
+            .push("the memory wire did not settle; stopped delivering".to_owned());
+    }
+
+    // ---- stimuli (the far end acts) -----------------------------------------
+
+    fn sip_call_id(&self, call: CallId) -> LineResult<(Direction, CallState, String)> {
+        let view = self.engine.view(call).ok_or(LineError::InvalPointer)?;
+        Ok((view.direction, view.status.state(), view.sip_call_id))
+    }
+
+    pub(crate) fn remote_offer(
+        &mut self,
+        address: AddressId,
+        from: &str,
+        uui: &[u8],
+    ) -> LineResult<CallId> {
+        if address != AddressId(0) || !message::is_plain_user(from) {
+            return Err(LineError::InvalPointer);
+        }
+        if uui.len() > MAX_UUI {
+            return Err(LineError::UserUserInfoTooBig);
+        }
+        let call_id = self.far.offer(from, uui);
+        self.settle();
+        self.engine
+            .call_for(&call_id)
+            .ok_or(LineError::OperationFailed)
+    }
+
+    pub(crate) fn remote_alert(&mut self, call: CallId) -> LineResult<()> {
+        let (direction, state, call_id) = self.sip_call_id(call)?;
+        if direction != Direction::Outbound
+            || !matches!(state, CallState::Dialing | CallState::Proceeding)
+            || !self.far.alert(&call_id)
+        {
+            return Err(LineError::InvalCallState);
+        }
+        self.settle();
+        Ok(())
+    }
+
+    pub(crate) fn remote_answer(&mut self, call: CallId) -> LineResult<()> {
+        let (direction, state, call_id) = self.sip_call_id(call)?;
+        if direction != Direction::Outbound
+            || !state.is_unanswered_outbound()
+            || !self.far.answer(&call_id)
+        {
+            return Err(LineError::InvalCallState);
+        }
+        self.settle();
+        Ok(())
+    }
+
+    pub(crate) fn remote_hang_up(
+        &mut self,
+        call: CallId,
+        cause: u32,
+        uui: &[u8],
+    ) -> LineResult<()> {
+        let (_, state, call_id) = self.sip_call_id(call)?;
+        if uui.len() > MAX_UUI {
+            return Err(LineError::UserUserInfoTooBig);
+        }
+        let live = matches!(
+            state,
+            CallState::Offering
+                | CallState::Accepted
+                | CallState::Dialing
+                | CallState::Proceeding
+                | CallState::Ringback
+                | CallState::Connected
+        );
+        if !live || !self.far.hang_up(&call_id, cause, uui) {
+            return Err(LineError::InvalCallState);
+        }
+        self.settle();
+        Ok(())
+    }
+}

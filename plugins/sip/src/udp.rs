@@ -1,0 +1,175 @@
+//! The `udp` transport: real SIP over a UDP socket. A background thread
+//! owns the receiving side: it reads datagrams (50 ms timeout, so it sees
+//! the stop flag and fires the engine's timers on time), parses them with
+//! rsip and hands them to the engine, which is shared with the provider's
+//! own methods behind one mutex. Whatever the engine wants sent goes out
+//! from under that mutex, and its reports go to the host from there too,
+//! so reports keep the engine's order whichever thread caused them.
+//!
+//! Responses go where the request came from; new requests go to the
+//! configured peer. Bad traffic never panics and never touches calls in
+//! progress: what rsip cannot parse is logged to stderr and dropped.
+
+use std::io::ErrorKind;
+use std::net::{SocketAddr, UdpSocket};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use cleardown_sdk::Reporter;
+use rsipstack::rsip::SipMessage;
+
+use crate::engine::{Engine, Output};
+
+/// How long one read waits: the stop flag and the timers are looked at
+/// at least this often.
+const READ_TIMEOUT: Duration = Duration::from_millis(50);
+/// The largest datagram UDP carries.
+const DATAGRAM: usize = 65_535;
+
+#[derive(Debug)]
+struct Shared {
+    engine: Mutex<Engine>,
+    socket: UdpSocket,
+    peer: SocketAddr,
+    reporter: Reporter,
+    stop: AtomicBool,
+    start: Instant,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Engine> {
+        self.engine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the engine at the current time, then sends and reports
+    /// what it produced, still holding the lock.
+    fn run<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
+        let mut engine = self.lock();
+        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        engine.set_time(now);
+        let result = f(&mut engine);
+        for output in engine.take_output() {
+            match output {
+                Output::Send { message, to } => {
+                    let to = to.unwrap_or(self.peer);
+                    if let Err(error) = self.socket.send_to(message.to_string().as_bytes(), to) {
+                        eprintln!("sip: sending to {to} failed: {error}");
+                    }
+                }
+                Output::NewCall {
+                    call,
+                    address,
+                    request,
+                } => self.reporter.new_call(call, address, request),
+                Output::State { call, status } => self.reporter.state(call, status),
+                Output::Complete { request, result } => self.reporter.complete(request, result),
+                Output::Note(note) => eprintln!("sip: {note}"),
+            }
+        }
+        result
+    }
+
+    fn datagram(&self, bytes: &[u8], source: SocketAddr) {
+        match SipMessage::try_from(bytes) {
+            Ok(message) => self.run(|engine| engine.receive(message, Some(source))),
+            Err(error) => eprintln!(
+                "sip: ignored {} bytes from {source} that are not SIP: {error}",
+                bytes.len()
+            ),
+        }
+    }
+
+    fn serve(&self) {
+        let mut buffer = vec![0u8; DATAGRAM];
+        while !self.stop.load(Ordering::Relaxed) {
+            match self.socket.recv_from(&mut buffer) {
+                Ok((length, source)) => {
+                    let bytes = buffer.get(..length).unwrap_or_default();
+                    // rsip is not ours: should it panic on some input, that
+                    // datagram is lost, not the line.
+                    let handled = catch_unwind(AssertUnwindSafe(|| self.datagram(bytes, source)));
+                    if handled.is_err() {
+                        eprintln!("sip: a datagram from {source} could not be handled; ignored");
+                    }
+                }
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(error) => {
+                    // ICMP port unreachable shows up here on some systems.
+                    eprintln!("sip: receiving failed: {error}");
+                    std::thread::sleep(READ_TIMEOUT);
+                }
+            }
+            // Timers (retransmissions, giving up) fire from here.
+            self.run(|_| ());
+        }
+    }
+}
+
+/// The UDP transport. See the module documentation.
+#[derive(Debug)]
+pub(crate) struct Udp {
+    shared: Arc<Shared>,
+    local: SocketAddr,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Udp {
+    pub(crate) fn open(
+        bind: SocketAddr,
+        peer: SocketAddr,
+        reporter: Reporter,
+    ) -> Result<Udp, String> {
+        let socket = UdpSocket::bind(bind)
+            .map_err(|error| format!("sip cannot bind UDP {bind}: {error}"))?;
+        socket
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .map_err(|error| format!("sip cannot set a read timeout on {bind}: {error}"))?;
+        let local = socket
+            .local_addr()
+            .map_err(|error| format!("sip cannot read the address of {bind}: {error}"))?;
+        let engine = Engine::new(local.into(), peer.into());
+        let shared = Arc::new(Shared {
+            engine: Mutex::new(engine),
+            socket,
+            peer,
+            reporter,
+            stop: AtomicBool::new(false),
+            start: Instant::now(),
+        });
+        let serving = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("sip-udp-{local}"))
+            .spawn(move || serving.serve())
+            .map_err(|error| format!("sip cannot start its UDP thread: {error}"))?;
+        Ok(Udp {
+            shared,
+            local,
+            thread: Some(thread),
+        })
+    }
+
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub(crate) fn run<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
+        self.shared.run(f)
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Engine) -> T) -> T {
+        f(&self.shared.lock())
+    }
+}
+
+impl Drop for Udp {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
