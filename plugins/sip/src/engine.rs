@@ -922,7 +922,8 @@ impl Engine {
                     self.reply(&request, source, 200, tag, vec![message::allow()]);
                 }
             }
-            // RFC 3261 §8.2.1: known to rsip, not implemented here.
+            // RFC 3261 §8.2.1: a method rsipstack knows that this agent does not
+            // implement (a method it does not know does not parse at all).
             _ => {
                 let tag = common.to_tag.clone();
                 self.reply(&request, source, 405, tag, vec![message::allow()]);
