@@ -88,7 +88,9 @@ pub fn find(name: &str) -> Result<PathBuf, LoadError> {
 }
 
 /// Builds plugin crate `name` with the cargo that runs us and returns the
-/// library cargo reports. Memoised per process: one build per name.
+/// library cargo reports. Memoised per process: one build per name. A
+/// bundled name builds every bundled plugin in the same cargo run, so a
+/// cold run over all of them compiles them side by side, once.
 fn built_by_cargo(cargo: &OsString, name: &str) -> Result<PathBuf, LoadError> {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
@@ -96,14 +98,20 @@ fn built_by_cargo(cargo: &OsString, name: &str) -> Result<PathBuf, LoadError> {
     if let Some(path) = cache.get(name) {
         return Ok(path.clone());
     }
+    let names: Vec<&str> = if BUNDLED.contains(&name) {
+        BUNDLED.to_vec()
+    } else {
+        vec![name]
+    };
     let mut command = Command::new(cargo);
     command.args([
         "build",
         "--quiet",
         "--message-format=json-render-diagnostics",
-        "-p",
-        name,
     ]);
+    for name in &names {
+        command.args(["-p", name]);
+    }
     if compiled_in_release() {
         command.arg("--release");
     }
@@ -118,25 +126,35 @@ fn built_by_cargo(cargo: &OsString, name: &str) -> Result<PathBuf, LoadError> {
     if !output.status.success() {
         return Err(LoadError::Build {
             reason: format!(
-                "`cargo build -p {name}` failed: {}",
+                "`cargo build -p {}` failed: {}",
+                names.join(" -p "),
                 String::from_utf8_lossy(&output.stderr).trim()
             ),
         });
     }
-    let file = library_file_name(name);
-    let path = String::from_utf8_lossy(&output.stdout)
+    let artifacts: Vec<PathBuf> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|message| message["reason"] == "compiler-artifact")
         .filter_map(|message| message["filenames"].as_array().cloned())
         .flatten()
         .filter_map(|f| f.as_str().map(PathBuf::from))
-        .find(|p| p.file_name().is_some_and(|n| n == file.as_str()))
-        .ok_or_else(|| LoadError::Build {
-            reason: format!("cargo built `{name}` but reported no {file} (is it a cdylib?)"),
-        })?;
-    cache.insert(name.to_owned(), path.clone());
-    Ok(path)
+        .collect();
+    for built in &names {
+        let file = library_file_name(built);
+        if let Some(path) = artifacts
+            .iter()
+            .find(|p| p.file_name().is_some_and(|n| n == file.as_str()))
+        {
+            cache.insert((*built).to_owned(), path.clone());
+        }
+    }
+    cache.get(name).cloned().ok_or_else(|| LoadError::Build {
+        reason: format!(
+            "cargo built `{name}` but reported no {} (is it a cdylib?)",
+            library_file_name(name)
+        ),
+    })
 }
 
 fn compiled_in_release() -> bool {
