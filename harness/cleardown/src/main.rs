@@ -1,17 +1,19 @@
 //! `cleardown`: the command provider authors run.
 //!
-//! A thin shell over `cleardown-host` and `cleardown-conformance`: parse
-//! arguments, call the libraries, print. Exit status: 0 success, 1 a
-//! conformance failure, 2 a usage or load error (one line on stderr saying
-//! why).
+//! A thin shell over `cleardown-host`, `cleardown-conformance` and
+//! `cleardown-bench`: parse arguments, call the libraries, print. Exit
+//! status: 0 success, 1 a conformance failure or a benchmark regression, 2 a
+//! usage or load error (one line on stderr saying why).
 
 use std::{
+    io::{IsTerminal, Write as _},
     path::{Path, PathBuf},
     process::ExitCode,
     time::Duration,
 };
 
 use clap::{Parser, Subcommand, ValueEnum, error::ErrorKind};
+use cleardown_bench::{Baseline, BenchResult, Comparison, Progress};
 use cleardown_conformance::{
     fixture, render, replay,
     run::{self, RunOptions, Target},
@@ -68,6 +70,12 @@ enum Command {
         #[arg(long, value_name = "MS", default_value_t = 1000)]
         settle_ms: u64,
     },
+    /// Benchmark the drop cascade (SPEC C1) of a provider that declares
+    /// conf_drop: the latency of dropping a conference of N parties, per N
+    /// and per affected call, compared with a saved baseline and plotted.
+    /// Exit 0 done, 1 slower than `--baseline` beyond `--threshold`, 2 a
+    /// usage, load or benchmark error.
+    Bench(BenchArgs),
     /// The conformance worker (internal): runs fixtures sent on stdin.
     #[command(name = "__worker", hide = true)]
     Worker {
@@ -123,12 +131,90 @@ struct ConformanceArgs {
     no_pending: bool,
 }
 
-/// How `cleardown conformance` prints its report.
+/// The arguments of `cleardown bench`.
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// The provider: a bundled name or a library path.
+    #[arg(long, value_name = "NAME|PATH")]
+    plugin: String,
+    /// The provider's configuration string.
+    #[arg(long, value_name = "STR", default_value = "")]
+    config: String,
+    /// Conference sizes N (parties), comma-separated, each 1..=100000.
+    /// N = 1 is a single call: the drop without a cascade.
+    #[arg(
+        long,
+        value_name = "N,...",
+        value_delimiter = ',',
+        default_value = "1,10,100,1000",
+        value_parser = parse_size
+    )]
+    sizes: Vec<usize>,
+    /// Timed samples per size.
+    #[arg(long, value_name = "COUNT", default_value_t = cleardown_bench::DEFAULT_SAMPLES, value_parser = parse_samples)]
+    samples: usize,
+    /// Untimed warm-up samples per size, run first.
+    #[arg(long, value_name = "COUNT", default_value_t = 1)]
+    warmup: usize,
+    /// How long to wait for a Reply or an answer, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Compare each N's median with baseline NAME; exit 1 if any is slower
+    /// by more than `--threshold` percent.
+    #[arg(long, value_name = "NAME")]
+    baseline: Option<String>,
+    /// How much slower than the baseline, in percent, is a regression.
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value_t = 10.0,
+        requires = "baseline"
+    )]
+    threshold: f64,
+    /// Save this run as baseline NAME (after comparing, with `--baseline`).
+    #[arg(long, value_name = "NAME")]
+    save_baseline: Option<String>,
+    /// Where baselines are kept, as NAME.json (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "target/cleardown-bench")]
+    baseline_dir: PathBuf,
+    /// Where to write the SVG plot of latency against N [default:
+    /// latency.svg in the baseline directory].
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+    /// Write no plot.
+    #[arg(long, conflicts_with = "plot")]
+    no_plot: bool,
+    /// Show no progress on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_size(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=cleardown_bench::MAX_SIZE).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{text}` is not a size in 1..={}",
+            cleardown_bench::MAX_SIZE
+        )),
+    }
+}
+
+fn parse_samples(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{text}` is not a count of 1 or more")),
+    }
+}
+
+/// How `cleardown conformance` and `cleardown bench` print their results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// For people.
     Text,
-    /// The `cleardown-report` schema (see README).
+    /// One JSON document; its schema is in the README.
     Json,
 }
 
@@ -147,6 +233,7 @@ fn main() -> ExitCode {
             .map(|()| 0)
             .map_err(|e| e.to_string()),
         Command::Conformance(args) => conformance(args),
+        Command::Bench(args) => bench(&args),
         Command::Replay {
             file,
             plugin,
@@ -238,6 +325,197 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
         }
     }
     Ok(report.exit_code())
+}
+
+fn bench(args: &BenchArgs) -> Result<u8, String> {
+    if !(args.threshold.is_finite() && args.threshold >= 0.0) {
+        return Err(format!(
+            "--threshold must be a percentage of 0 or more, not {}",
+            args.threshold
+        ));
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(format!(
+            "--timeout must be a positive number of seconds, not {}",
+            args.timeout
+        ));
+    }
+    let options = cleardown_bench::Options {
+        provider: args.plugin.clone(),
+        config: args.config.clone(),
+        sizes: args.sizes.clone(),
+        samples: args.samples,
+        warmup: args.warmup,
+        timeout: Duration::from_secs_f64(args.timeout),
+    };
+    let dir = &args.baseline_dir;
+    // Everything that can be refused without measuring is, first.
+    let baseline = match &args.baseline {
+        Some(name) => {
+            let baseline = Baseline::load(dir, name).map_err(|e| e.to_string())?;
+            baseline
+                .check_sizes(&options.normalized_sizes())
+                .map_err(|e| e.to_string())?;
+            Some(baseline)
+        }
+        None => None,
+    };
+    if let Some(name) = &args.save_baseline {
+        Baseline::path(dir, name).map_err(|e| e.to_string())?;
+    }
+    let plot =
+        (!args.no_plot).then(|| args.plot.clone().unwrap_or_else(|| dir.join("latency.svg")));
+
+    let prepared = cleardown_bench::Bench::new(&options).map_err(|e| e.to_string())?;
+    if let Some(baseline) = &baseline {
+        baseline
+            .check_provider(&prepared.provider().name)
+            .map_err(|e| e.to_string())?;
+    }
+
+    let mut progress = ProgressLine::new(args.quiet);
+    let result = prepared.run(&mut |p| progress.show(p));
+    progress.finish();
+    let result = result.map_err(|e| e.to_string())?;
+
+    let comparison = match &baseline {
+        Some(baseline) => Some(
+            baseline
+                .compare(&result, args.threshold)
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let saved = match &args.save_baseline {
+        Some(name) => Some(
+            Baseline::from_result(name, &result)
+                .and_then(|b| b.save(dir))
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    if let Some(path) = &plot {
+        write_plot(path, &result, baseline.as_ref())?;
+    }
+    print_bench(args.format, &result, comparison.as_ref(), saved, plot);
+    match &comparison {
+        Some(comparison) if comparison.regressed() => {
+            if args.format == Format::Json {
+                eprintln!(
+                    "cleardown: {}",
+                    cleardown_bench::render::verdict(comparison)
+                );
+            }
+            Ok(1)
+        }
+        _ => Ok(0),
+    }
+}
+
+fn write_plot(
+    path: &Path,
+    result: &BenchResult,
+    baseline: Option<&Baseline>,
+) -> Result<(), String> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot write plot {}: {e}", path.display()))?;
+    }
+    std::fs::write(path, cleardown_bench::svg(result, baseline))
+        .map_err(|e| format!("cannot write plot {}: {e}", path.display()))
+}
+
+fn print_bench(
+    format: Format,
+    result: &BenchResult,
+    comparison: Option<&Comparison>,
+    saved: Option<PathBuf>,
+    plot: Option<PathBuf>,
+) {
+    match format {
+        Format::Json => println!(
+            "{}",
+            to_json(&cleardown_bench::Report {
+                schema: cleardown_bench::SCHEMA,
+                result,
+                comparison,
+                saved_baseline: saved,
+                plot,
+            })
+        ),
+        Format::Text => {
+            print!("{}", cleardown_bench::render::table(result));
+            if let Some(comparison) = comparison {
+                println!();
+                print!("{}", cleardown_bench::render::comparison(comparison));
+            }
+            if let Some(path) = saved {
+                println!("baseline saved: {}", path.display());
+            }
+            if let Some(path) = plot {
+                println!("plot: {}", path.display());
+            }
+        }
+    }
+}
+
+/// Progress on stderr: rewritten in place on a terminal (`N=1000 sample
+/// 7/20`), otherwise one line per size when it is done.
+struct ProgressLine {
+    quiet: bool,
+    terminal: bool,
+    /// A line without its newline is on the terminal.
+    open: bool,
+}
+
+impl ProgressLine {
+    fn new(quiet: bool) -> ProgressLine {
+        ProgressLine {
+            quiet,
+            terminal: std::io::stderr().is_terminal(),
+            open: false,
+        }
+    }
+
+    fn show(&mut self, progress: Progress) {
+        if self.quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        match progress {
+            Progress::Sample {
+                n,
+                sample,
+                of,
+                warmup,
+            } if self.terminal => {
+                let what = if warmup { "warm-up" } else { "sample" };
+                let _ = write!(err, "\r\x1b[2KN={n} {what} {sample}/{of}");
+                let _ = err.flush();
+                self.open = true;
+            }
+            Progress::Sample { .. } => {}
+            Progress::Done { n, summary } => {
+                if self.open {
+                    let _ = write!(err, "\r\x1b[2K");
+                    self.open = false;
+                }
+                let _ = writeln!(
+                    err,
+                    "N={n}: median {}",
+                    cleardown_bench::render::duration(summary.median_ns)
+                );
+            }
+        }
+    }
+
+    /// Clears an unfinished line, so an error line starts clean.
+    fn finish(&mut self) {
+        if self.open {
+            eprint!("\r\x1b[2K");
+            self.open = false;
+        }
+    }
 }
 
 fn replay_one(file: &Path, plugin: &str, config: &str, settle: Duration) -> Result<u8, String> {

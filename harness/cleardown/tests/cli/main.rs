@@ -1,7 +1,9 @@
 //! The `cleardown` command as a provider author runs it: exit status, output,
 //! and one-line errors (SPEC L1, L2); the conformance suite end to end, its
-//! isolation of crashing providers, and the mutation proof.
+//! isolation of crashing providers, the mutation proof, and the cascade
+//! benchmark.
 
+mod bench;
 mod conformance;
 mod interop;
 mod isolation;
