@@ -45,6 +45,10 @@ pub(crate) struct Inbox {
 struct Queued {
     reports: Vec<(ProviderId, Raw)>,
     generation: u64,
+    /// Apps blocked in `wait_past`: only then is there anyone to wake. A
+    /// `Condvar::notify_all` is a futex system call whether or not anyone
+    /// waits, and a report is otherwise only a push.
+    waiting: usize,
 }
 
 impl Inbox {
@@ -56,7 +60,9 @@ impl Inbox {
         let mut queued = self.lock();
         queued.reports.push((provider, raw));
         queued.generation += 1;
-        self.changed.notify_all();
+        if queued.waiting > 0 {
+            self.changed.notify_all();
+        }
     }
 
     /// Moves every queued report into `into` (reusing its allocation).
@@ -66,8 +72,11 @@ impl Inbox {
 
     /// Says that reports were routed to apps: wakes apps waiting for events.
     pub(crate) fn routed(&self) {
-        self.lock().generation += 1;
-        self.changed.notify_all();
+        let mut queued = self.lock();
+        queued.generation += 1;
+        if queued.waiting > 0 {
+            self.changed.notify_all();
+        }
     }
 
     /// The current generation; pass it to [`Inbox::wait_past`].
@@ -77,11 +86,15 @@ impl Inbox {
 
     /// Waits until the generation moves past `seen` or `timeout` passes.
     pub(crate) fn wait_past(&self, seen: u64, timeout: std::time::Duration) {
-        let queued = self.lock();
-        let _ = self
+        let mut queued = self.lock();
+        // Counted under the lock before it is released by the wait, so a
+        // report pushed after the check cannot miss this waiter.
+        queued.waiting += 1;
+        let (mut queued, _) = self
             .changed
             .wait_timeout_while(queued, timeout, |q| q.generation == seen)
             .unwrap_or_else(PoisonError::into_inner);
+        queued.waiting -= 1;
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use rustc_hash::FxHashMap;
+
 use abi_stable::std_types::{ROption, RResult};
 use cleardown_contract::{
     AddressId, CallHandle, CallId, CallInfo, CallStatus, DisconnectCode, Event, LineError,
@@ -59,9 +61,13 @@ struct Pending {
 pub(crate) struct HostState {
     pub(crate) providers: Vec<Slot>,
     pub(crate) apps: Vec<AppState>,
-    pub(crate) calls: HashMap<(ProviderId, CallId), CallRecord>,
-    pub(crate) handles: HashMap<CallHandle, HandleEntry>,
-    requests: HashMap<RequestId, Pending>,
+    // Keyed by small integer ids (handles and requests are sequence
+    // numbers, call ids a provider's): SipHash's resistance to chosen keys
+    // buys nothing against a provider running in this process, and costs
+    // a third of a drop's time in the host (see benches/README.md).
+    pub(crate) calls: FxHashMap<(ProviderId, CallId), CallRecord>,
+    pub(crate) handles: FxHashMap<CallHandle, HandleEntry>,
+    requests: FxHashMap<RequestId, Pending>,
     next_handle: u32,
     next_request: u64,
     scratch: Vec<(ProviderId, Raw)>,
