@@ -1,14 +1,24 @@
 //! The far end (SPEC §10): the remote parties our calls reach over an
 //! ISDN-like trunk, and the release messages they receive from us.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use cleardown_sdk::{CallId, DisconnectCode, RemoteSignal, RemoteState, SignalKind};
 
-/// Index of a remote party in creation order; stable because parties are
-/// never removed (the far-end view reports everyone who ever took part).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct PartyId(usize);
+/// A remote party, numbered in creation order. Never reused: a party that
+/// was forgotten and calls again is a new party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct PartyId(u64);
+
+/// How many parties whose calls are over (released, and closed at our
+/// station) the far-end view keeps showing: enough for any scenario to look
+/// back at what its parties received, while a long-running provider stays
+/// bounded in memory (a million calls must not grow it).
+pub(crate) const RETIRED_SHOWN: usize = 64;
+
+/// How many signals one party's record keeps, the latest ones: a party
+/// called again and again would otherwise grow without bound.
+pub(crate) const SIGNALS_KEPT: usize = 64;
 
 /// A group of remote parties that keep talking to each other after our
 /// station left them (SPEC C2, completed transfers).
@@ -80,12 +90,16 @@ impl Signal {
     }
 }
 
-/// Every remote party, in creation order, looked up by name.
+/// Every remote party still shown, in creation order, looked up by name.
 #[derive(Debug, Default)]
 pub(crate) struct Parties {
-    list: Vec<Party>,
+    list: BTreeMap<PartyId, Party>,
     by_name: HashMap<String, PartyId>,
+    next_party: u64,
     next_bridge: u64,
+    /// Parties whose calls are over, oldest first: the ones past
+    /// [`RETIRED_SHOWN`] are forgotten.
+    retired: VecDeque<PartyId>,
 }
 
 impl Parties {
@@ -94,27 +108,60 @@ impl Parties {
     /// because it now talks to our station again.
     pub(crate) fn engage(&mut self, name: &str, state: RemoteState, call: CallId) -> PartyId {
         if let Some(&id) = self.by_name.get(name) {
-            if let Some(party) = self.list.get_mut(id.0) {
+            if let Some(party) = self.list.get_mut(&id) {
                 party.state = state;
                 party.call = call;
                 party.bridge = None;
                 return id;
             }
         }
-        let id = PartyId(self.list.len());
-        self.list.push(Party {
-            name: name.to_owned(),
-            state,
-            received: Vec::new(),
-            call,
-            bridge: None,
-        });
+        let id = PartyId(self.next_party);
+        self.next_party += 1;
+        self.list.insert(
+            id,
+            Party {
+                name: name.to_owned(),
+                state,
+                received: Vec::new(),
+                call,
+                bridge: None,
+            },
+        );
         self.by_name.insert(name.to_owned(), id);
         id
     }
 
+    /// `call` was forgotten at our station. A released party whose last
+    /// call it was is retired; the oldest retired parties past
+    /// [`RETIRED_SHOWN`] are forgotten, unless they have called again
+    /// since (`live` says whether a call still exists).
+    pub(crate) fn retire(&mut self, id: PartyId, call: CallId, live: impl Fn(CallId) -> bool) {
+        let done = self
+            .list
+            .get(&id)
+            .is_some_and(|party| party.call == call && party.state == RemoteState::Released);
+        if !done {
+            return;
+        }
+        self.retired.push_back(id);
+        while self.retired.len() > RETIRED_SHOWN {
+            let Some(oldest) = self.retired.pop_front() else {
+                break;
+            };
+            let forget = self
+                .list
+                .get(&oldest)
+                .is_some_and(|party| party.state == RemoteState::Released && !live(party.call));
+            if forget {
+                if let Some(party) = self.list.remove(&oldest) {
+                    self.by_name.remove(&party.name);
+                }
+            }
+        }
+    }
+
     pub(crate) fn set_state(&mut self, id: PartyId, state: RemoteState) {
-        if let Some(party) = self.list.get_mut(id.0) {
+        if let Some(party) = self.list.get_mut(&id) {
             party.state = state;
         }
     }
@@ -122,7 +169,10 @@ impl Parties {
     /// `signal` reaches the party with `uui` byte for byte (SPEC U3); the
     /// call is over for it.
     pub(crate) fn send(&mut self, id: PartyId, signal: Signal, uui: &[u8]) {
-        if let Some(party) = self.list.get_mut(id.0) {
+        if let Some(party) = self.list.get_mut(&id) {
+            if party.received.len() == SIGNALS_KEPT {
+                party.received.remove(0);
+            }
             party.received.push(RemoteSignal {
                 kind: signal.kind(),
                 cause: signal.cause(),
@@ -138,18 +188,18 @@ impl Parties {
         let bridge = BridgeId(self.next_bridge);
         self.next_bridge += 1;
         for id in members {
-            if let Some(party) = self.list.get_mut(id.0) {
+            if let Some(party) = self.list.get_mut(id) {
                 party.bridge = Some(bridge);
             }
         }
     }
 
     pub(crate) fn name(&self, id: PartyId) -> Option<&str> {
-        self.list.get(id.0).map(|party| party.name.as_str())
+        self.list.get(&id).map(|party| party.name.as_str())
     }
 
     /// Every party in creation order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Party> {
-        self.list.iter()
+        self.list.values()
     }
 }

@@ -875,3 +875,45 @@ fn c5_deep_nesting() {
     let released = s.pbx.far_end();
     assert!(released.iter().all(|party| party.received.len() == 1));
 }
+
+/// The far-end view stays bounded over a long run: parties whose calls are
+/// released and closed are shown for the last `RETIRED_SHOWN` of them, and
+/// one party's record keeps its latest `SIGNALS_KEPT` signals; a party still
+/// connected, or called again, is never forgotten.
+#[test]
+fn far_end_history_is_bounded() {
+    use crate::remote::{RETIRED_SHOWN, SIGNALS_KEPT};
+    let mut s = Sim::new("");
+    let keeper = s.connected("keeper");
+    let total = RETIRED_SHOWN + 40;
+    for n in 0..total {
+        let call = s.connected(&format!("party-{n}"));
+        assert_eq!(s.pbx.drop_call(r(n as u64 + 1), call, NORMAL, &[]), Ok(()));
+        assert_eq!(s.pbx.close_call(call), Ok(()));
+    }
+    s.recording.take();
+    let names: Vec<String> = s.pbx.far_end().into_iter().map(|p| p.name).collect();
+    assert_eq!(names.len(), RETIRED_SHOWN + 1, "{names:?}");
+    assert_eq!(names[0], "keeper", "a connected party is never forgotten");
+    assert_eq!(names[1], format!("party-{}", total - RETIRED_SHOWN));
+    assert_eq!(names[RETIRED_SHOWN], format!("party-{}", total - 1));
+    // One party called again and again keeps its latest signals only.
+    for n in 0..SIGNALS_KEPT + 5 {
+        let call = s.connected("often");
+        assert_eq!(
+            s.pbx
+                .drop_call(r(1_000 + n as u64), call, NORMAL, &[n as u8]),
+            Ok(())
+        );
+    }
+    s.recording.take();
+    let often = s
+        .pbx
+        .far_end()
+        .into_iter()
+        .find(|p| p.name == "often")
+        .expect("still shown");
+    assert_eq!(often.received.len(), SIGNALS_KEPT);
+    assert_eq!(often.received[0].uui, [5]);
+    assert_eq!(s.pbx.drop_call(r(5_000), keeper, NORMAL, &[]), Ok(()));
+}

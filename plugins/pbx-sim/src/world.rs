@@ -736,6 +736,11 @@ impl World {
         let Some(call) = self.calls.remove(&id) else {
             return;
         };
+        if let Some(party) = call.remote {
+            let calls = &self.calls;
+            self.parties
+                .retire(party, id, |call| calls.contains_key(&call));
+        }
         if let Some(parent) = call.parent.and_then(|parent| self.calls.get_mut(&parent)) {
             parent.children.retain(|child| *child != id);
         }
