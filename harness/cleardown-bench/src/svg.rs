@@ -67,41 +67,31 @@ pub fn svg(result: &BenchResult, baseline: Option<&Baseline>) -> String {
     );
 
     // Grid, ticks and tick labels.
-    out.push_str("<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n");
-    for value in x.minor() {
-        let px = x.at(value);
-        let _ = writeln!(
-            out,
-            r#"<line x1="{px:.1}" y1="{TOP}" x2="{px:.1}" y2="{:.1}"/>"#,
-            HEIGHT - BOTTOM
-        );
+    // Minor grid lines light, major ones darker, each group in one <g>.
+    for (stroke, xs, ys) in [
+        ("#e6e6e6", x.minor(), y.minor()),
+        ("#bdbdbd", x.major(), y.major()),
+    ] {
+        let _ = writeln!(out, r#"<g stroke="{stroke}" stroke-width="1">"#);
+        for value in xs {
+            let px = x.at(value);
+            let _ = writeln!(
+                out,
+                r#"<line x1="{px:.1}" y1="{TOP}" x2="{px:.1}" y2="{:.1}"/>"#,
+                HEIGHT - BOTTOM
+            );
+        }
+        for value in ys {
+            let py = y.at(value);
+            let _ = writeln!(
+                out,
+                r#"<line x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/>"#,
+                WIDTH - RIGHT
+            );
+        }
+        out.push_str("</g>\n");
     }
-    for value in y.minor() {
-        let py = y.at(value);
-        let _ = writeln!(
-            out,
-            r#"<line x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/>"#,
-            WIDTH - RIGHT
-        );
-    }
-    out.push_str("</g>\n<g stroke=\"#bdbdbd\" stroke-width=\"1\">\n");
-    for value in x.major() {
-        let px = x.at(value);
-        let _ = writeln!(
-            out,
-            r#"<line x1="{px:.1}" y1="{TOP}" x2="{px:.1}" y2="{:.1}"/>"#,
-            HEIGHT - BOTTOM
-        );
-    }
-    for value in y.major() {
-        let py = y.at(value);
-        let _ = writeln!(
-            out,
-            r#"<line x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/>"#,
-            WIDTH - RIGHT
-        );
-    }
-    out.push_str("</g>\n<g fill=\"#222\">\n");
+    out.push_str("<g fill=\"#222\">\n");
     for value in x.major() {
         let _ = writeln!(
             out,

@@ -201,5 +201,25 @@ impl Provider for Sip {
     }
 }
 
+// Kept out of the engine, which produces reports but never delivers them.
+impl engine::Output {
+    /// Hands a report to the host through `reporter` (the same for every
+    /// transport); what is left for the transport, a message to send or a
+    /// note, comes back.
+    pub(crate) fn report(self, reporter: &Reporter) -> Option<engine::Output> {
+        match self {
+            engine::Output::NewCall {
+                call,
+                address,
+                request,
+            } => reporter.new_call(call, address, request),
+            engine::Output::State { call, status } => reporter.state(call, status),
+            engine::Output::Complete { request, result } => reporter.complete(request, result),
+            other => return Some(other),
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests;

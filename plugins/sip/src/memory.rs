@@ -167,16 +167,10 @@ impl Memory {
 
     fn drain(&mut self) {
         for output in self.engine.take_output() {
-            match output {
-                Output::Send { message, .. } => self.transmit(true, &message),
-                Output::NewCall {
-                    call,
-                    address,
-                    request,
-                } => self.reporter.new_call(call, address, request),
-                Output::State { call, status } => self.reporter.state(call, status),
-                Output::Complete { request, result } => self.reporter.complete(request, result),
-                Output::Note(note) => self.notes.push(note),
+            match output.report(&self.reporter) {
+                Some(Output::Send { message, .. }) => self.transmit(true, &message),
+                Some(Output::Note(note)) => self.notes.push(note),
+                _ => {}
             }
         }
         for message in self.far.take_output() {

@@ -52,21 +52,15 @@ impl Shared {
         engine.set_time(now);
         let result = f(&mut engine);
         for output in engine.take_output() {
-            match output {
-                Output::Send { message, to } => {
+            match output.report(&self.reporter) {
+                Some(Output::Send { message, to }) => {
                     let to = to.unwrap_or(self.peer);
                     if let Err(error) = self.socket.send_to(message.to_string().as_bytes(), to) {
                         eprintln!("sip: sending to {to} failed: {error}");
                     }
                 }
-                Output::NewCall {
-                    call,
-                    address,
-                    request,
-                } => self.reporter.new_call(call, address, request),
-                Output::State { call, status } => self.reporter.state(call, status),
-                Output::Complete { request, result } => self.reporter.complete(request, result),
-                Output::Note(note) => eprintln!("sip: {note}"),
+                Some(Output::Note(note)) => eprintln!("sip: {note}"),
+                _ => {}
             }
         }
         result
