@@ -956,13 +956,13 @@ impl Replayer<'_> {
         let deadline = Instant::now() + self.options.settle;
         let mut seen: Vec<Vec<Event>> = vec![Vec::new(); self.apps.len()];
         loop {
-            for (index, (_, app)) in self.apps.iter().enumerate() {
-                seen[index].extend(app.events());
-            }
-            for event in seen.iter().flatten() {
-                if let Event::Reply { request, .. } = event {
-                    self.pending.retain(|(r, _)| r != request);
+            let fresh: Vec<Vec<Event>> = self.apps.iter().map(|(_, app)| app.events()).collect();
+            for (index, events) in fresh.into_iter().enumerate() {
+                // Each event once: a Reply among them ends its wait.
+                for event in &events {
+                    self.note_reply(event);
                 }
+                seen[index].extend(events);
             }
             let Some(&(_, owner)) = self.pending.first() else {
                 break;
