@@ -9,6 +9,7 @@
 
 mod config;
 mod remote;
+mod seq;
 mod world;
 
 use cleardown_sdk::{

@@ -1,9 +1,13 @@
 //! The far end (SPEC §10): the remote parties our calls reach over an
 //! ISDN-like trunk, and the release messages they receive from us.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
+
+use smallvec::SmallVec;
 
 use cleardown_sdk::{CallId, DisconnectCode, RemoteSignal, RemoteState, SignalKind};
+
+use crate::seq::SeqMap;
 
 /// A remote party, numbered in creation order. Never reused: a party that
 /// was forgotten and calls again is a new party.
@@ -30,11 +34,38 @@ pub(crate) struct BridgeId(u64);
 pub(crate) struct Party {
     pub(crate) name: String,
     pub(crate) state: RemoteState,
-    pub(crate) received: Vec<RemoteSignal>,
+    /// Oldest first, at most [`SIGNALS_KEPT`]. Inline for the first: a
+    /// cascade records one for each of its parties, and most parties never
+    /// receive a second.
+    received: SmallVec<[Received; 1]>,
     /// The call at our station that last reached this party: whether it is
     /// still up decides whether our station is among the party's peers.
     pub(crate) call: CallId,
     pub(crate) bridge: Option<BridgeId>,
+}
+
+impl Party {
+    /// What the party received, oldest first, as the far-end view shows it.
+    pub(crate) fn received(&self) -> Vec<RemoteSignal> {
+        self.received
+            .iter()
+            .map(|received| RemoteSignal {
+                kind: received.signal.kind(),
+                cause: received.signal.cause(),
+                uui: received.uui.to_vec(),
+                wire: received.signal.wire().to_owned(),
+            })
+            .collect()
+    }
+}
+
+/// One signal as a party received it: everything else the far-end view
+/// shows of it follows from the [`Signal`], and is built only when asked
+/// for. An empty UUI takes no allocation.
+#[derive(Debug)]
+struct Received {
+    signal: Signal,
+    uui: Box<[u8]>,
 }
 
 /// The ending message a party receives from us, with its Q.850 cause.
@@ -90,10 +121,10 @@ impl Signal {
     }
 }
 
-/// Every remote party still shown, in creation order, looked up by name.
+/// Every remote party still shown, looked up by id and by name.
 #[derive(Debug, Default)]
 pub(crate) struct Parties {
-    list: BTreeMap<PartyId, Party>,
+    list: SeqMap<PartyId, Party>,
     by_name: HashMap<String, PartyId>,
     next_party: u64,
     next_bridge: u64,
@@ -122,7 +153,7 @@ impl Parties {
             Party {
                 name: name.to_owned(),
                 state,
-                received: Vec::new(),
+                received: SmallVec::new(),
                 call,
                 bridge: None,
             },
@@ -173,11 +204,9 @@ impl Parties {
             if party.received.len() == SIGNALS_KEPT {
                 party.received.remove(0);
             }
-            party.received.push(RemoteSignal {
-                kind: signal.kind(),
-                cause: signal.cause(),
-                uui: uui.to_vec(),
-                wire: signal.wire().to_owned(),
+            party.received.push(Received {
+                signal,
+                uui: uui.into(),
             });
             party.state = RemoteState::Released;
         }
@@ -198,8 +227,12 @@ impl Parties {
         self.list.get(&id).map(|party| party.name.as_str())
     }
 
-    /// Every party in creation order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Party> {
-        self.list.values()
+    /// Every party in creation order. Sorted on each call: the far-end view
+    /// is rare, while a cascade looks a party up for every call it ends.
+    pub(crate) fn in_order(&self) -> Vec<&Party> {
+        let mut parties: Vec<(PartyId, &Party)> =
+            self.list.iter().map(|(&id, party)| (id, party)).collect();
+        parties.sort_unstable_by_key(|&(id, _)| id);
+        parties.into_iter().map(|(_, party)| party).collect()
     }
 }

@@ -5,8 +5,7 @@
 //! refused request leaves the world exactly as it was (SPEC S2).
 
 use std::collections::HashMap;
-
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::mem;
 
 use cleardown_sdk::{
     AddressCaps, AddressId, CallFeatures, CallId, CallInfo, CallState, CallStatus, Capabilities,
@@ -16,6 +15,7 @@ use cleardown_sdk::{
 
 use crate::config::{Config, MAX_UUI};
 use crate::remote::{BridgeId, Parties, PartyId, Signal};
+use crate::seq::SeqMap;
 
 /// One extension of the PBX.
 #[derive(Debug)]
@@ -53,6 +53,28 @@ enum Direction {
     Outbound,
 }
 
+/// A call's links to the other calls at our station.
+#[derive(Debug, Clone, Default)]
+struct Links {
+    parent: Option<CallId>,
+    /// In join order, which is the cascade order (SPEC C1).
+    children: Vec<CallId>,
+    consult: Option<CallId>,
+    primary: Option<CallId>,
+}
+
+impl Links {
+    /// The related calls they name: parent, children in join order,
+    /// consultation call, primary call.
+    fn related(&self) -> impl Iterator<Item = Related<CallId>> + '_ {
+        let link = |relation| move |call| Related { relation, call };
+        (self.parent.map(link(Relation::Parent)).into_iter())
+            .chain(self.children.iter().copied().map(link(Relation::Child)))
+            .chain(self.consult.map(link(Relation::Consult)))
+            .chain(self.primary.map(link(Relation::Primary)))
+    }
+}
+
 /// One call appearance at our station.
 #[derive(Debug)]
 struct Call {
@@ -60,32 +82,21 @@ struct Call {
     status: CallStatus<CallId>,
     /// `None` for a conference parent: it is our station's bridge, not a line.
     remote: Option<PartyId>,
-    parent: Option<CallId>,
-    /// In join order, which is the cascade order (SPEC C1).
-    children: Vec<CallId>,
-    consult: Option<CallId>,
-    primary: Option<CallId>,
+    links: Links,
+    /// The links as they were when the call went Idle: what call info shows
+    /// from then on (SPEC Q1), whatever happens to the others. Only a
+    /// conference parent's copy allocates; every other call's children are
+    /// none.
+    links_at_idle: Option<Links>,
     disconnect_mode: Option<DisconnectMode>,
-    uui_received: Vec<u8>,
-    uui_sent: Vec<u8>,
+    uui_received: Box<[u8]>,
+    uui_sent: Box<[u8]>,
     direction: Direction,
-    /// The related calls as they were when the call went Idle: what call
-    /// info shows from then on (SPEC Q1), whatever happens to the others.
-    related_at_idle: Option<Vec<Related<CallId>>>,
+    /// The last cascade that reached the call (see [`World::cascades`]).
+    visited: u64,
 }
 
 impl Call {
-    /// Its related calls now: parent, children in join order, consultation
-    /// call, primary call.
-    fn related(&self) -> Vec<Related<CallId>> {
-        let link = |relation| move |call| Related { relation, call };
-        (self.parent.map(link(Relation::Parent)).into_iter())
-            .chain(self.children.iter().copied().map(link(Relation::Child)))
-            .chain(self.consult.map(link(Relation::Consult)))
-            .chain(self.primary.map(link(Relation::Primary)))
-            .collect()
-    }
-
     fn new(address: AddressId, direction: Direction) -> Self {
         Call {
             address,
@@ -93,20 +104,27 @@ impl Call {
             // the operation that created it returns.
             status: CallStatus::Unknown,
             remote: None,
-            parent: None,
-            children: Vec::new(),
-            consult: None,
-            primary: None,
+            links: Links::default(),
+            links_at_idle: None,
             disconnect_mode: None,
-            uui_received: Vec::new(),
-            uui_sent: Vec::new(),
-            related_at_idle: None,
+            uui_received: Box::default(),
+            uui_sent: Box::default(),
             direction,
+            visited: 0,
         }
     }
 
     fn state(&self) -> CallState {
         self.status.state()
+    }
+
+    /// Moves to `status`. Going Idle keeps the links as they are now for
+    /// call info (SPEC Q1); the first freeze wins.
+    fn enter(&mut self, status: CallStatus<CallId>) {
+        if status.is_idle() && self.links_at_idle.is_none() {
+            self.links_at_idle = Some(self.links.clone());
+        }
+        self.status = status;
     }
 
     /// Still up at our station: the far end is in a call with us.
@@ -117,7 +135,7 @@ impl Call {
     /// Part of a pending conference or transfer set-up, which must finish
     /// through its own call pair before the call can join anything else.
     fn is_linked(&self) -> bool {
-        self.consult.is_some() || self.primary.is_some()
+        self.links.consult.is_some() || self.links.primary.is_some()
     }
 }
 
@@ -139,6 +157,18 @@ enum DropPlan {
     Local,
 }
 
+impl DropPlan {
+    /// What the far end of the dropped call itself receives, if anything.
+    fn signal(self) -> Option<Signal> {
+        match self {
+            DropPlan::Reject(signal) => Some(signal),
+            DropPlan::Cancel => Some(Signal::Cancel),
+            DropPlan::Release => Some(Signal::Release),
+            DropPlan::Conference | DropPlan::AlreadyDisconnected | DropPlan::Local => None,
+        }
+    }
+}
+
 /// Who a remote party talks to besides our station (see [`World::far_end`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Group {
@@ -152,10 +182,12 @@ enum Group {
 pub(crate) struct World {
     config: Config,
     reporter: Reporter,
-    // Keyed by our own sequential ids: no need for SipHash (see
-    // benches/README.md: a third of a drop's time went to hashing).
-    calls: FxHashMap<CallId, Call>,
+    calls: SeqMap<CallId, Call>,
     last_call: u64,
+    /// How many cascades have run: a call whose `visited` equals it was
+    /// reached by the current one, which guards the walk against reaching
+    /// a call twice without a set of its own to fill.
+    cascades: u64,
     parties: Parties,
 }
 
@@ -164,8 +196,9 @@ impl World {
         World {
             config,
             reporter,
-            calls: FxHashMap::default(),
+            calls: SeqMap::default(),
             last_call: 0,
+            cascades: 0,
             parties: Parties::default(),
         }
     }
@@ -215,34 +248,15 @@ impl World {
 
     /// Records and reports `status` for `id`.
     fn set(&mut self, id: CallId, status: CallStatus<CallId>) {
-        if status.is_idle() {
-            self.freeze_related(id);
-        }
         if let Some(call) = self.calls.get_mut(&id) {
-            call.status = status;
+            call.enter(status);
             self.reporter.state(id, status);
-        }
-    }
-
-    /// Keeps `id`'s related calls as they are now for call info after Idle
-    /// (SPEC Q1); the first freeze wins.
-    fn freeze_related(&mut self, id: CallId) {
-        if let Some(call) = self.calls.get_mut(&id) {
-            if call.related_at_idle.is_none() {
-                call.related_at_idle = Some(call.related());
-            }
         }
     }
 
     fn set_remote(&mut self, id: CallId, state: RemoteState) {
         if let Some(party) = self.calls.get(&id).and_then(|call| call.remote) {
             self.parties.set_state(party, state);
-        }
-    }
-
-    fn signal(&mut self, id: CallId, signal: Signal, uui: &[u8]) {
-        if let Some(party) = self.calls.get(&id).and_then(|call| call.remote) {
-            self.parties.send(party, signal, uui);
         }
     }
 
@@ -278,10 +292,10 @@ impl World {
 
     fn link_consult(&mut self, primary: CallId, consult: CallId) {
         if let Some(call) = self.calls.get_mut(&primary) {
-            call.consult = Some(consult);
+            call.links.consult = Some(consult);
         }
         if let Some(call) = self.calls.get_mut(&consult) {
-            call.primary = Some(primary);
+            call.links.primary = Some(primary);
         }
     }
 
@@ -290,16 +304,16 @@ impl World {
     /// waits for it, the primary is back in conversation (SPEC D8).
     fn unlink_consult(&mut self, id: CallId) {
         let (primary, consult) = match self.calls.get_mut(&id) {
-            Some(call) => (call.primary.take(), call.consult.take()),
+            Some(call) => (call.links.primary.take(), call.links.consult.take()),
             None => return,
         };
         if let Some(consult) = consult.and_then(|consult| self.calls.get_mut(&consult)) {
-            consult.primary = None;
+            consult.links.primary = None;
         }
         if let Some(primary) = primary {
             let waiting = match self.calls.get_mut(&primary) {
                 Some(call) => {
-                    call.consult = None;
+                    call.links.consult = None;
                     matches!(
                         call.state(),
                         CallState::OnHoldPendConf | CallState::OnHoldPendTransfer
@@ -315,11 +329,15 @@ impl World {
 
     /// Takes `id` out of its conference, then applies SPEC C4 to what is left.
     fn leave_parent(&mut self, id: CallId) {
-        let Some(parent) = self.calls.get_mut(&id).and_then(|call| call.parent.take()) else {
+        let Some(parent) = self
+            .calls
+            .get_mut(&id)
+            .and_then(|call| call.links.parent.take())
+        else {
             return;
         };
         if let Some(call) = self.calls.get_mut(&parent) {
-            call.children.retain(|child| *child != id);
+            call.links.children.retain(|child| *child != id);
         }
         self.collapse(parent);
     }
@@ -330,12 +348,18 @@ impl World {
     /// that party is still talking to the outer conference.
     fn collapse(&mut self, parent: CallId) {
         let (remaining, outer) = match self.calls.get_mut(&parent) {
-            Some(call) if call.is_up() => match *call.children.as_slice() {
+            Some(call) if call.is_up() => match *call.links.children.as_slice() {
                 [remaining] => {
-                    // The parent goes Idle below, after its links are gone.
-                    call.related_at_idle = Some(call.related());
-                    call.children.clear();
-                    (remaining, call.parent.take())
+                    // The parent goes Idle below, after its links are gone;
+                    // call info keeps showing them as they are now.
+                    let outer = call.links.parent.take();
+                    call.links_at_idle = Some(Links {
+                        parent: outer,
+                        children: mem::take(&mut call.links.children),
+                        consult: call.links.consult,
+                        primary: call.links.primary,
+                    });
+                    (remaining, outer)
                 }
                 _ => return,
             },
@@ -343,7 +367,7 @@ impl World {
         };
         let outer = outer.filter(|&outer| self.replace_child(outer, parent, remaining));
         if let Some(call) = self.calls.get_mut(&remaining) {
-            call.parent = outer;
+            call.links.parent = outer;
         }
         let status = outer.map_or(CallStatus::connected(), |parent| CallStatus::Conferenced {
             parent,
@@ -359,7 +383,7 @@ impl World {
         let slot = self
             .calls
             .get_mut(&parent)
-            .and_then(|call| call.children.iter_mut().find(|child| **child == old));
+            .and_then(|call| call.links.children.iter_mut().find(|child| **child == old));
         match slot {
             Some(slot) => {
                 *slot = new;
@@ -427,7 +451,7 @@ impl World {
         check_uui(uui, MAX_UUI)?;
         let id = self.allocate_to(address_id, Direction::Inbound, from, RemoteState::Calling);
         if let Some(call) = self.calls.get_mut(&id) {
-            call.uui_received = uui.to_vec();
+            call.uui_received = uui.into();
         }
         self.reporter.new_call(id, address_id, None);
         self.set(id, CallStatus::Offering);
@@ -487,9 +511,9 @@ impl World {
         }
         let transfer = pending == CallStatus::OnHoldPendTransfer;
         if call.state() != CallState::Connected
-            || call.parent.is_some()
+            || call.links.parent.is_some()
             || call.is_linked()
-            || (transfer && !call.children.is_empty())
+            || (transfer && !call.links.children.is_empty())
         {
             return Err(LineError::InvalCallState);
         }
@@ -514,19 +538,19 @@ impl World {
         let pending = call.state() == CallState::OnHoldPendConf;
         // (a) the consultation call set up for this conference;
         let finishing_setup = pending
-            && call.consult == Some(consult)
-            && joining.primary == Some(id)
+            && call.links.consult == Some(consult)
+            && joining.links.primary == Some(id)
             && joining.state() == CallState::Connected;
         // (b) any two connected top-level calls, so tests and benchmarks can
         // build large and nested conferences (SPEC C5) directly.
         let top_level = |call: &Call| {
-            call.state() == CallState::Connected && call.parent.is_none() && !call.is_linked()
+            call.state() == CallState::Connected && call.links.parent.is_none() && !call.is_linked()
         };
         let direct = top_level(call) && top_level(joining);
         if !finishing_setup && !direct {
             return Err(LineError::InvalCallState);
         }
-        let (address, is_parent) = (call.address, !call.children.is_empty());
+        let (address, is_parent) = (call.address, !call.links.children.is_empty());
         self.unlink_consult_pair(id, consult);
 
         let parent = if is_parent {
@@ -552,10 +576,10 @@ impl World {
 
     fn join(&mut self, parent: CallId, child: CallId) {
         if let Some(call) = self.calls.get_mut(&parent) {
-            call.children.push(child);
+            call.links.children.push(child);
         }
         if let Some(call) = self.calls.get_mut(&child) {
-            call.parent = Some(parent);
+            call.links.parent = Some(parent);
         }
     }
 
@@ -563,10 +587,10 @@ impl World {
     /// completed, it was not abandoned.
     fn unlink_consult_pair(&mut self, primary: CallId, consult: CallId) {
         if let Some(call) = self.calls.get_mut(&primary) {
-            call.consult = None;
+            call.links.consult = None;
         }
         if let Some(call) = self.calls.get_mut(&consult) {
-            call.primary = None;
+            call.links.primary = None;
         }
     }
 
@@ -581,7 +605,7 @@ impl World {
         }
         let (call, target) = (self.call(id)?, self.call(consult)?);
         if call.state() != CallState::OnHoldPendTransfer
-            || call.consult != Some(consult)
+            || call.links.consult != Some(consult)
             || target.state() != CallState::Connected
         {
             return Err(LineError::InvalCallState);
@@ -604,9 +628,9 @@ impl World {
         code: DisconnectCode,
         uui: &[u8],
     ) -> LineResult<()> {
-        self.call(id)?;
+        let call = self.call(id)?;
         check_uui(uui, self.config.uui_drop_size)?;
-        let plan = self.plan_drop(id, code, false)?;
+        let plan = self.plan_drop(call, code, false)?;
         self.execute_drop(id, plan, uui);
         self.reporter.complete(request, Ok(()));
         Ok(())
@@ -615,17 +639,17 @@ impl World {
     /// `TSPI_lineCloseCall` (SPEC T3): a call nobody holds any more is
     /// dropped as a plain drop without UUI, then forgotten.
     pub(crate) fn close_call(&mut self, id: CallId) -> LineResult<()> {
-        if !self.call(id)?.status.is_idle() {
-            let plan = self.plan_drop(id, DisconnectCode::Normal, true)?;
+        let call = self.call(id)?;
+        if !call.status.is_idle() {
+            let plan = self.plan_drop(call, DisconnectCode::Normal, true)?;
             self.execute_drop(id, plan, &[]);
         }
         self.forget(id);
         Ok(())
     }
 
-    /// Decides what dropping `id` does, or why it is refused.
-    fn plan_drop(&self, id: CallId, code: DisconnectCode, closing: bool) -> LineResult<DropPlan> {
-        let call = self.call(id)?;
+    /// Decides what dropping `call` does, or why it is refused.
+    fn plan_drop(&self, call: &Call, code: DisconnectCode, closing: bool) -> LineResult<DropPlan> {
         let state = call.state();
         let rejecting = matches!(code, DisconnectCode::Rejected | DisconnectCode::Busy);
         if state == CallState::Idle || (rejecting && !state.is_offered()) {
@@ -643,7 +667,7 @@ impl World {
             }
             CallState::Disconnected => DropPlan::AlreadyDisconnected,
             CallState::Dialing | CallState::Proceeding | CallState::Ringback => DropPlan::Cancel,
-            _ if !call.children.is_empty() => DropPlan::Conference,
+            _ if !call.links.children.is_empty() => DropPlan::Conference,
             CallState::Connected
             | CallState::OnHold
             | CallState::OnHoldPendConf
@@ -658,19 +682,19 @@ impl World {
     }
 
     fn execute_drop(&mut self, id: CallId, plan: DropPlan, uui: &[u8]) {
-        match plan {
-            DropPlan::Reject(signal) => self.signal(id, signal, uui),
-            DropPlan::Cancel => self.signal(id, Signal::Cancel, uui),
-            DropPlan::Release => self.signal(id, Signal::Release, uui),
-            DropPlan::Conference => self.cascade(id, uui),
-            DropPlan::AlreadyDisconnected | DropPlan::Local => {}
+        if plan == DropPlan::Conference {
+            self.cascade(id, uui);
         }
-        if plan != DropPlan::Conference {
-            self.set(id, CallStatus::Idle);
-        }
-        if plan != DropPlan::AlreadyDisconnected {
-            if let Some(call) = self.calls.get_mut(&id) {
-                call.uui_sent = uui.to_vec();
+        if let Some(call) = self.calls.get_mut(&id) {
+            if plan != DropPlan::Conference {
+                if let (Some(signal), Some(party)) = (plan.signal(), call.remote) {
+                    self.parties.send(party, signal, uui);
+                }
+                call.enter(CallStatus::Idle);
+                self.reporter.state(id, CallStatus::Idle);
+            }
+            if plan != DropPlan::AlreadyDisconnected {
+                call.uui_sent = uui.into();
             }
         }
         self.leave_parent(id);
@@ -684,48 +708,63 @@ impl World {
     /// other in a bridge. The tree links stay in place so call info still
     /// shows them (SPEC Q1).
     fn cascade(&mut self, root: CallId, uui: &[u8]) {
-        let conf_drop = self
-            .calls
-            .get(&root)
-            .and_then(|call| address(call.address).ok())
-            .is_some_and(|address| self.conf_drop(address));
+        self.cascades += 1;
+        let cascade = self.cascades;
+        let Some(call) = self.calls.get_mut(&root) else {
+            return;
+        };
+        call.visited = cascade;
+        let children = mem::take(&mut call.links.children);
+        let conf_drop = address(call.address).is_ok_and(|address| self.conf_drop(address));
         let mut bridged = Vec::new();
-        let mut visited = FxHashSet::from_iter([root]);
-        // Explicit stack: nesting depth is up to the caller, the thread's
-        // stack is not.
-        let mut stack = vec![(root, 0usize)];
-        while let Some(&(id, next)) = stack.last() {
-            let child = self
-                .calls
-                .get(&id)
-                .and_then(|call| call.children.get(next))
-                .copied();
-            if let Some(child) = child {
-                if let Some(top) = stack.last_mut() {
-                    top.1 += 1;
-                }
-                if visited.insert(child) {
-                    stack.push((child, 0));
-                }
-                continue;
-            }
-            stack.pop();
-            if id == root {
-                continue;
-            }
-            if let Some(call) = self.calls.get_mut(&id) {
+        // One call of the tree, once its subtree is done.
+        let mut finish = |id: CallId, call: &mut Call| {
+            if id != root {
                 match call.remote {
                     Some(party) if conf_drop => {
-                        call.uui_sent = uui.to_vec();
+                        call.uui_sent = uui.into();
                         self.parties.send(party, Signal::Release, uui);
                     }
                     Some(party) => bridged.push(party),
                     None => {}
                 }
             }
-            self.set(id, CallStatus::Idle);
+            call.enter(CallStatus::Idle);
+            self.reporter.state(id, CallStatus::Idle);
+        };
+        // Explicit stack: nesting depth is up to the caller, the thread's
+        // stack is not. Each frame holds its call's children, taken out of
+        // the call while its subtree is walked so that reaching the next
+        // child needs no lookup of the call, and put back before it goes
+        // Idle.
+        let mut stack = vec![(root, children, 0)];
+        while let Some((_, children, next)) = stack.last_mut() {
+            if let Some(&child) = children.get(*next) {
+                *next += 1;
+                let Some(call) = self.calls.get_mut(&child) else {
+                    continue;
+                };
+                if call.visited == cascade {
+                    continue;
+                }
+                call.visited = cascade;
+                if call.links.children.is_empty() {
+                    // Its subtree is done as soon as it is reached.
+                    finish(child, call);
+                } else {
+                    let children = mem::take(&mut call.links.children);
+                    stack.push((child, children, 0));
+                }
+                continue;
+            }
+            let Some((id, children, _)) = stack.pop() else {
+                break;
+            };
+            if let Some(call) = self.calls.get_mut(&id) {
+                call.links.children = children;
+                finish(id, call);
+            }
         }
-        self.set(root, CallStatus::Idle);
         if !conf_drop {
             self.parties.bridge(&bridged);
         }
@@ -741,25 +780,26 @@ impl World {
             self.parties
                 .retire(party, id, |call| calls.contains_key(&call));
         }
-        if let Some(parent) = call.parent.and_then(|parent| self.calls.get_mut(&parent)) {
-            parent.children.retain(|child| *child != id);
+        let links = call.links;
+        if let Some(parent) = links.parent.and_then(|parent| self.calls.get_mut(&parent)) {
+            parent.links.children.retain(|child| *child != id);
         }
-        for child in &call.children {
+        for child in &links.children {
             if let Some(child) = self.calls.get_mut(child) {
-                child.parent = None;
+                child.links.parent = None;
             }
         }
-        if let Some(primary) = call
+        if let Some(primary) = links
             .primary
             .and_then(|primary| self.calls.get_mut(&primary))
         {
-            primary.consult = None;
+            primary.links.consult = None;
         }
-        if let Some(consult) = call
+        if let Some(consult) = links
             .consult
             .and_then(|consult| self.calls.get_mut(&consult))
         {
-            consult.primary = None;
+            consult.links.primary = None;
         }
     }
 
@@ -790,7 +830,7 @@ impl World {
         self.set_remote(id, RemoteState::Released);
         if let Some(call) = self.calls.get_mut(&id) {
             call.disconnect_mode = Some(mode);
-            call.uui_received = uui.to_vec();
+            call.uui_received = uui.into();
         }
         self.set(id, CallStatus::Disconnected { mode });
         self.leave_parent(id);
@@ -799,14 +839,13 @@ impl World {
 
     pub(crate) fn call_info(&self, id: CallId) -> LineResult<CallInfo<CallId>> {
         let call = self.call(id)?;
-        let related = match &call.related_at_idle {
+        let related = match &call.links_at_idle {
             // Calls forgotten since (their last handle went, T3) drop out.
             Some(frozen) => frozen
-                .iter()
+                .related()
                 .filter(|r| self.calls.contains_key(&r.call))
-                .copied()
                 .collect(),
-            None => call.related(),
+            None => call.links.related().collect(),
         };
         Ok(CallInfo {
             address: call.address,
@@ -818,8 +857,8 @@ impl World {
                 .unwrap_or_default()
                 .to_owned(),
             disconnect_mode: call.disconnect_mode,
-            uui_received: call.uui_received.clone(),
-            uui_sent: call.uui_sent.clone(),
+            uui_received: call.uui_received.to_vec(),
+            uui_sent: call.uui_sent.to_vec(),
         })
     }
 
@@ -828,31 +867,27 @@ impl World {
     /// A connected party talks to our station while its call is up there,
     /// and to the other connected parties of its conference tree or bridge.
     pub(crate) fn far_end(&self) -> Vec<RemoteParty> {
+        let parties = self.parties.in_order();
         let mut roots = HashMap::new();
-        let groups: Vec<Option<Group>> = self
-            .parties
+        let groups: Vec<Option<Group>> = parties
             .iter()
             .map(|party| match party.bridge {
                 Some(bridge) => Some(Group::Bridge(bridge)),
                 None => self
                     .calls
                     .get(&party.call)
-                    .filter(|call| call.is_up() && call.parent.is_some())
+                    .filter(|call| call.is_up() && call.links.parent.is_some())
                     .map(|_| Group::Conference(self.root_of(party.call, &mut roots))),
             })
             .collect();
         let mut members: HashMap<Group, Vec<usize>> = HashMap::new();
-        for (index, (party, group)) in self.parties.iter().zip(&groups).enumerate() {
+        for (index, (party, group)) in parties.iter().zip(&groups).enumerate() {
             if let (RemoteState::Connected, Some(group)) = (party.state, group) {
                 members.entry(*group).or_default().push(index);
             }
         }
-        let names: Vec<&str> = self
-            .parties
-            .iter()
-            .map(|party| party.name.as_str())
-            .collect();
-        self.parties
+        let names: Vec<&str> = parties.iter().map(|party| party.name.as_str()).collect();
+        parties
             .iter()
             .zip(&groups)
             .enumerate()
@@ -878,7 +913,7 @@ impl World {
                     name: party.name.clone(),
                     state: party.state,
                     connected_to,
-                    received: party.received.clone(),
+                    received: party.received(),
                 }
             })
             .collect()
@@ -894,7 +929,7 @@ impl World {
                 break root;
             }
             path.push(current);
-            match self.calls.get(&current).and_then(|call| call.parent) {
+            match self.calls.get(&current).and_then(|call| call.links.parent) {
                 // Links form a tree; the length bound only guards the loop.
                 Some(parent) if path.len() <= self.calls.len() => current = parent,
                 _ => break current,
