@@ -453,6 +453,7 @@ pub struct FfiCallInfo {
 }
 
 /// Decodes a state report (state code, mode code, parent) into a status.
+#[inline]
 pub fn decode_status(state: u32, mode: u32, parent: CallId) -> Result<CallStatus<CallId>, Garbage> {
     let bare = decode_code("call state", state, CallState::from_code)?;
     CallStatus::from_parts(bare, mode, parent).ok_or_else(|| {

@@ -22,12 +22,14 @@ macro_rules! code_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The TAPI numeric value.
+            #[inline]
             pub const fn code(self) -> u32 {
                 self as u32
             }
 
             /// The variant with this TAPI value, or `None` for a value TAPI
             /// does not define (a provider reporting it is faulty).
+            #[inline]
             pub const fn from_code(code: u32) -> Option<Self> {
                 match code {
                     $($value => Some($name::$variant),)+

@@ -275,11 +275,7 @@ impl Host {
     pub fn app(&self, name: &str) -> App {
         let mut state = self.shared.lock();
         let id = AppId(state.apps.len() as u32);
-        state.apps.push(AppState {
-            name: name.to_owned(),
-            lines: Default::default(),
-            queue: Default::default(),
-        });
+        state.apps.push(AppState::new(name));
         App {
             shared: self.shared.clone(),
             id,
@@ -315,16 +311,12 @@ impl Host {
     pub fn tracked_calls(&self, provider: ProviderId) -> usize {
         let mut state = self.shared.lock();
         state.pump(&self.shared.inbox);
-        state.calls.keys().filter(|(p, _)| *p == provider).count()
+        state.tracked(provider)
     }
 
     /// The provider and call behind any app's handle (for stimuli).
     pub fn call_of(&self, handle: CallHandle) -> Option<(ProviderId, CallId)> {
-        self.shared
-            .lock()
-            .handles
-            .get(&handle)
-            .map(|e| (e.provider, e.call))
+        self.shared.lock().call_of(handle)
     }
 
     /// What every remote party of `provider` saw (SPEC §10).
@@ -471,31 +463,14 @@ impl App {
             }
             state.pump(inbox);
             let close_drop = state.slot(provider)?.info.capabilities.close_drop;
-            let mut mine: Vec<CallHandle> = state
-                .handles
-                .iter()
-                .filter(|(_, e)| e.app == self.id && e.provider == provider)
-                .filter(|(_, e)| {
-                    state
-                        .calls
-                        .get(&(provider, e.call))
-                        .is_some_and(|r| r.address == address)
-                })
-                .map(|(h, _)| *h)
-                .collect();
-            mine.sort();
             let mut closed = LineClosed::default();
-            for handle in mine {
-                let mut entry = state.handles[&handle];
-                if entry.privilege != Privilege::Owner {
+            for handle in state.handles_on(self.id, provider, address) {
+                let Ok(mut entry) = state.owned(self.id, handle) else {
                     continue;
-                }
+                };
                 entry.privilege = Privilege::Monitor;
-                state.handles.insert(handle, entry);
-                let sole_owner = state.calls[&(provider, entry.call)]
-                    .handles
-                    .iter()
-                    .all(|h| state.handles[h].privilege != Privilege::Owner);
+                state.set_privilege(&entry, handle);
+                let sole_owner = !state.has_owner(&entry);
                 let status = state.status(&entry);
                 if !sole_owner || status.is_idle() {
                     continue;
@@ -635,9 +610,7 @@ impl App {
     fn address_of(&self, entry: state::HandleEntry) -> LineResult<AddressId> {
         self.shared
             .lock()
-            .calls
-            .get(&(entry.provider, entry.call))
-            .map(|r| r.address)
+            .address(&entry)
             .ok_or(LineError::InvalCallHandle)
     }
 
@@ -737,7 +710,7 @@ impl App {
     pub fn events(&self) -> Vec<Event> {
         let mut state = self.shared.lock();
         state.pump(&self.shared.inbox);
-        std::iter::from_fn(|| state.next_event(self.id)).collect()
+        state.take_events(self.id)
     }
 
     /// The next event, waiting up to `timeout` for providers that report

@@ -1,9 +1,11 @@
 //! The host's state behind its one lock: providers, apps, handles, calls and
 //! pending requests, and the routing of provider reports to apps.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque, hash_map::Entry};
 
 use rustc_hash::FxHashMap;
+use slab::Slab;
+use smallvec::SmallVec;
 
 use abi_stable::std_types::{ROption, RResult};
 use cleardown_contract::{
@@ -34,13 +36,48 @@ pub(crate) struct AppState {
     pub(crate) name: String,
     pub(crate) lines: HashMap<(ProviderId, AddressId), Privilege>,
     pub(crate) queue: VecDeque<Event>,
+    /// Whether a handle was deallocated while events were queued for this
+    /// app: only then can a queued state event be for a handle it no longer
+    /// holds (D10), so only then is each one checked at delivery.
+    stale: bool,
 }
 
+impl AppState {
+    pub(crate) fn new(name: &str) -> AppState {
+        AppState {
+            name: name.to_owned(),
+            lines: HashMap::new(),
+            queue: VecDeque::new(),
+            stale: false,
+        }
+    }
+}
+
+/// A call the host tracks, with every handle to it.
 pub(crate) struct CallRecord {
+    pub(crate) provider: ProviderId,
+    pub(crate) call: CallId,
     pub(crate) address: AddressId,
     pub(crate) status: CallStatus<CallId>,
-    /// Every handle to this call, one per app at most, in issue order.
-    pub(crate) handles: Vec<CallHandle>,
+    /// Every handle to this call, one per app at most, in issue order. Kept
+    /// here rather than only in the handle map, because routing a state
+    /// report needs them all and a cascade routes one report per call.
+    pub(crate) holders: SmallVec<[Holder; 1]>,
+}
+
+/// One app's handle to a call.
+#[derive(Clone, Copy)]
+pub(crate) struct Holder {
+    pub(crate) handle: CallHandle,
+    pub(crate) app: AppId,
+    pub(crate) privilege: Privilege,
+}
+
+/// Where a handle's call record is, and whose handle it is.
+#[derive(Clone, Copy)]
+struct HandleSlot {
+    app: AppId,
+    slot: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -49,6 +86,7 @@ pub(crate) struct HandleEntry {
     pub(crate) provider: ProviderId,
     pub(crate) call: CallId,
     pub(crate) privilege: Privilege,
+    slot: usize,
 }
 
 struct Pending {
@@ -61,16 +99,23 @@ struct Pending {
 pub(crate) struct HostState {
     pub(crate) providers: Vec<Slot>,
     pub(crate) apps: Vec<AppState>,
+    /// Call records in a slab: the calls a cascade reports were made one
+    /// after another, so their records sit next to each other and a cascade
+    /// walks memory in order rather than at hashed positions (at 10 000
+    /// calls the records outgrow the L2 cache, see benches/README.md).
+    calls: Slab<CallRecord>,
     // Keyed by small integer ids (handles and requests are sequence
     // numbers, call ids a provider's): SipHash's resistance to chosen keys
     // buys nothing against a provider running in this process, and costs
-    // a third of a drop's time in the host (see benches/README.md).
-    pub(crate) calls: FxHashMap<(ProviderId, CallId), CallRecord>,
-    pub(crate) handles: FxHashMap<CallHandle, HandleEntry>,
+    // a third of a drop's time in the host (see benches/README.md). The
+    // maps hold slab positions, so they stay small.
+    slots: FxHashMap<(ProviderId, CallId), usize>,
+    handles: FxHashMap<CallHandle, HandleSlot>,
     requests: FxHashMap<RequestId, Pending>,
     next_handle: u32,
     next_request: u64,
-    scratch: Vec<(ProviderId, Raw)>,
+    /// Reports collected from a provider call, waiting to be routed.
+    reported: Vec<(ProviderId, Raw)>,
     /// Calls that went Idle with no handle (on an address no app had open):
     /// closed in their provider once routing is done, as T3 closes a call
     /// whose last handle goes, so the provider can forget them.
@@ -84,9 +129,28 @@ impl HostState {
             .ok_or(LineError::InvalPointer)
     }
 
-    /// Routes every queued provider report to the apps, in arrival order (D10).
+    /// The record of `provider`'s `call`, if the host tracks it.
+    pub(crate) fn record(&self, provider: ProviderId, call: CallId) -> Option<&CallRecord> {
+        self.slots
+            .get(&(provider, call))
+            .and_then(|&slot| self.calls.get(slot))
+    }
+
+    /// The provider and call behind any app's handle.
+    pub(crate) fn call_of(&self, handle: CallHandle) -> Option<(ProviderId, CallId)> {
+        let record = self.calls.get(self.handles.get(&handle)?.slot)?;
+        Some((record.provider, record.call))
+    }
+
+    /// How many of `provider`'s calls the host tracks.
+    pub(crate) fn tracked(&self, provider: ProviderId) -> usize {
+        self.slots.keys().filter(|(p, _)| *p == provider).count()
+    }
+
+    /// Routes every provider report not yet routed to the apps, in the order
+    /// each provider made them (D10).
     pub(crate) fn pump(&mut self, inbox: &Inbox) {
-        let mut batch = std::mem::take(&mut self.scratch);
+        let mut batch = std::mem::take(&mut self.reported);
         inbox.drain_into(&mut batch);
         let routed = !batch.is_empty();
         for (provider, raw) in batch.drain(..) {
@@ -131,17 +195,17 @@ impl HostState {
                 Raw::Complete { request, result } => self.route_reply(provider, request, result),
             }
         }
-        self.scratch = batch;
+        // Kept for the next pump: its allocation is reused.
+        self.reported = batch;
         if routed {
             inbox.routed();
         }
         for (provider, call) in std::mem::take(&mut self.orphans) {
-            if self
-                .calls
-                .get(&(provider, call))
-                .is_some_and(|record| record.handles.is_empty())
-            {
-                self.calls.remove(&(provider, call));
+            let Some(&slot) = self.slots.get(&(provider, call)) else {
+                continue;
+            };
+            if self.calls[slot].holders.is_empty() {
+                self.forget(slot);
                 // Nobody holds it: a provider that fails to close it is its
                 // own problem, and a panic faults it (X2).
                 let _ = self.call_now(inbox, provider, |p| p.close_call(call));
@@ -149,30 +213,34 @@ impl HostState {
         }
     }
 
+    fn forget(&mut self, slot: usize) {
+        let record = self.calls.remove(slot);
+        self.slots.remove(&(record.provider, record.call));
+    }
+
     fn route_state(&mut self, provider: ProviderId, call: CallId, status: CallStatus<CallId>) {
         // A report for a call the host no longer tracks (closed, never
         // announced) reaches nobody.
-        let Some(record) = self.calls.get_mut(&(provider, call)) else {
+        let Some(&slot) = self.slots.get(&(provider, call)) else {
             return;
         };
+        let record = &mut self.calls[slot];
         record.status = status;
-        if record.handles.is_empty() && status.is_idle() {
+        if record.holders.is_empty() && status.is_idle() {
             self.orphans.push((provider, call));
         }
-        let record = &self.calls[&(provider, call)];
-        for handle in &record.handles {
-            let entry = self.handles[handle];
-            let status = status.map_parent(|parent| self.handle_of(entry.app, provider, parent));
-            self.apps[entry.app.0 as usize]
+        let record = &self.calls[slot];
+        for holder in &record.holders {
+            let status = status.map_parent(|parent| self.handle_of(holder.app, provider, parent));
+            self.apps[holder.app.0 as usize]
                 .queue
                 .push_back(Event::CallState {
-                    handle: *handle,
+                    handle: holder.handle,
                     status,
-                    privilege: entry.privilege,
+                    privilege: holder.privilege,
                 });
         }
     }
-
     fn route_reply(&mut self, provider: ProviderId, request: RequestId, result: u32) {
         let Some(pending) = self.requests.remove(&request) else {
             self.fault(
@@ -238,10 +306,10 @@ impl HostState {
     /// Every handle to an Idle call (SPEC T5), by app then handle.
     pub(crate) fn leaked(&self) -> Vec<(AppId, CallHandle)> {
         let mut leaked: Vec<(AppId, CallHandle)> = self
-            .handles
+            .calls
             .iter()
-            .filter(|(_, entry)| self.status(entry).is_idle())
-            .map(|(handle, entry)| (entry.app, *handle))
+            .filter(|(_, record)| record.status.is_idle())
+            .flat_map(|(_, record)| record.holders.iter().map(|h| (h.app, h.handle)))
             .collect();
         leaked.sort();
         leaked
@@ -250,14 +318,30 @@ impl HostState {
     /// The next event for `app`, skipping state events of handles it has
     /// deallocated since they were queued (D10). Replies always go out (T4).
     pub(crate) fn next_event(&mut self, app: AppId) -> Option<Event> {
-        let queue = &mut self.apps[app.0 as usize].queue;
-        while let Some(event) = queue.pop_front() {
+        let state = &mut self.apps[app.0 as usize];
+        while let Some(event) = state.queue.pop_front() {
             match event {
-                Event::CallState { handle, .. } if !self.handles.contains_key(&handle) => continue,
+                Event::CallState { handle, .. }
+                    if state.stale && !self.handles.contains_key(&handle) =>
+                {
+                    continue;
+                }
                 event => return Some(event),
             }
         }
+        state.stale = false;
         None
+    }
+
+    /// Every event queued for `app`, as [`HostState::next_event`] gives them.
+    pub(crate) fn take_events(&mut self, app: AppId) -> Vec<Event> {
+        let state = &mut self.apps[app.0 as usize];
+        if !state.stale {
+            return state.queue.drain(..).collect();
+        }
+        let mut events = Vec::with_capacity(state.queue.len());
+        events.extend(std::iter::from_fn(|| self.next_event(app)));
+        events
     }
 
     /// The handle `app` holds to `call`, if any.
@@ -267,12 +351,11 @@ impl HostState {
         provider: ProviderId,
         call: CallId,
     ) -> Option<CallHandle> {
-        self.calls
-            .get(&(provider, call))?
-            .handles
+        self.record(provider, call)?
+            .holders
             .iter()
-            .copied()
-            .find(|h| self.handles[h].app == app)
+            .find(|h| h.app == app)
+            .map(|h| h.handle)
     }
 
     /// Makes sure the host tracks `call`, giving handles to the apps with its
@@ -285,60 +368,68 @@ impl HostState {
         address: AddressId,
         creator: Option<AppId>,
     ) {
-        let key = (provider, call);
-        if let std::collections::hash_map::Entry::Vacant(vacant) = self.calls.entry(key) {
-            vacant.insert(CallRecord {
-                address,
-                status: CallStatus::Unknown,
-                handles: Vec::new(),
-            });
-            for index in 0..self.apps.len() {
-                let app = AppId(index as u32);
-                let Some(&line) = self.apps[index].lines.get(&(provider, address)) else {
-                    continue;
-                };
-                let privilege = match creator {
-                    Some(creator) if creator == app => Privilege::Owner,
-                    Some(_) => Privilege::Monitor,
-                    None => line,
-                };
-                self.issue_handle(app, provider, call, privilege);
+        let slot = match self.slots.entry((provider, call)) {
+            Entry::Occupied(occupied) => *occupied.get(),
+            Entry::Vacant(vacant) => {
+                let slot = self.calls.insert(CallRecord {
+                    provider,
+                    call,
+                    address,
+                    status: CallStatus::Unknown,
+                    holders: SmallVec::new(),
+                });
+                vacant.insert(slot);
+                for index in 0..self.apps.len() {
+                    let app = AppId(index as u32);
+                    let Some(&line) = self.apps[index].lines.get(&(provider, address)) else {
+                        continue;
+                    };
+                    let privilege = match creator {
+                        Some(creator) if creator == app => Privilege::Owner,
+                        Some(_) => Privilege::Monitor,
+                        None => line,
+                    };
+                    self.issue_handle(app, slot, privilege);
+                }
+                slot
             }
-        }
+        };
         if let Some(creator) = creator {
             if self.handle_of(creator, provider, call).is_none() {
-                self.issue_handle(creator, provider, call, Privilege::Owner);
+                self.issue_handle(creator, slot, Privilege::Owner);
             }
         }
     }
 
-    fn issue_handle(
-        &mut self,
-        app: AppId,
-        provider: ProviderId,
-        call: CallId,
-        privilege: Privilege,
-    ) {
+    fn issue_handle(&mut self, app: AppId, slot: usize, privilege: Privilege) {
         self.next_handle += 1;
         let handle = CallHandle(self.next_handle);
-        self.handles.insert(
+        self.handles.insert(handle, HandleSlot { app, slot });
+        self.calls[slot].holders.push(Holder {
             handle,
-            HandleEntry {
-                app,
-                provider,
-                call,
-                privilege,
-            },
-        );
-        if let Some(record) = self.calls.get_mut(&(provider, call)) {
-            record.handles.push(handle);
-        }
+            app,
+            privilege,
+        });
     }
 
     /// The entry of `handle` if `app` holds it (T2).
     pub(crate) fn entry(&self, app: AppId, handle: CallHandle) -> LineResult<HandleEntry> {
         match self.handles.get(&handle) {
-            Some(entry) if entry.app == app => Ok(*entry),
+            Some(held) if held.app == app => {
+                let record = &self.calls[held.slot];
+                let privilege = record
+                    .holders
+                    .iter()
+                    .find(|h| h.handle == handle)
+                    .map_or(Privilege::Monitor, |h| h.privilege);
+                Ok(HandleEntry {
+                    app,
+                    provider: record.provider,
+                    call: record.call,
+                    privilege,
+                    slot: held.slot,
+                })
+            }
             _ => Err(LineError::InvalCallHandle),
         }
     }
@@ -352,20 +443,65 @@ impl HostState {
         }
     }
 
+    /// Gives `handle` the privilege `entry` says (B5 revokes ownership).
+    pub(crate) fn set_privilege(&mut self, entry: &HandleEntry, handle: CallHandle) {
+        let privilege = entry.privilege;
+        if let Some(holder) = self.calls[entry.slot]
+            .holders
+            .iter_mut()
+            .find(|h| h.handle == handle)
+        {
+            holder.privilege = privilege;
+        }
+    }
+
+    /// Whether any handle to the call `entry` names is an Owner's.
+    pub(crate) fn has_owner(&self, entry: &HandleEntry) -> bool {
+        self.calls[entry.slot]
+            .holders
+            .iter()
+            .any(|h| h.privilege == Privilege::Owner)
+    }
+
+    /// Every handle `app` holds to a call on `provider`'s `address`, in
+    /// issue order.
+    pub(crate) fn handles_on(
+        &self,
+        app: AppId,
+        provider: ProviderId,
+        address: AddressId,
+    ) -> Vec<CallHandle> {
+        let mut handles: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, r)| r.provider == provider && r.address == address)
+            .flat_map(|(_, r)| r.holders.iter().filter(|h| h.app == app).map(|h| h.handle))
+            .collect();
+        handles.sort();
+        handles
+    }
+
     pub(crate) fn status(&self, entry: &HandleEntry) -> CallStatus<CallId> {
         self.calls
-            .get(&(entry.provider, entry.call))
+            .get(entry.slot)
             .map_or(CallStatus::Unknown, |r| r.status)
+    }
+
+    /// The address of the call `entry` names.
+    pub(crate) fn address(&self, entry: &HandleEntry) -> Option<AddressId> {
+        self.calls.get(entry.slot).map(|r| r.address)
     }
 
     /// Calls into a provider. A faulted provider is not called; a panic or an
     /// undefined error code faults it (X2).
     fn call<T>(
         &mut self,
+        inbox: &Inbox,
         provider: ProviderId,
         f: impl FnOnce(&mut ProviderBox) -> ProviderResult<T>,
     ) -> LineResult<T> {
-        let outcome = f(live(&mut self.providers, provider)?);
+        let target = live(&mut self.providers, provider)?;
+        let outcome = inbox.direct(&mut self.reported, || f(target));
         self.settle(provider, outcome)
     }
 
@@ -400,7 +536,7 @@ impl HostState {
         provider: ProviderId,
         f: impl FnOnce(&mut ProviderBox) -> ProviderResult<T>,
     ) -> LineResult<T> {
-        let outcome = self.call(provider, f);
+        let outcome = self.call(inbox, provider, f);
         self.pump(inbox);
         outcome
     }
@@ -419,7 +555,7 @@ impl HostState {
         self.next_request += 1;
         let request = RequestId(self.next_request);
         self.requests.insert(request, Pending { app, provider });
-        let outcome = f(target, request);
+        let outcome = inbox.direct(&mut self.reported, || f(target, request));
         if let RResult::RErr(_) = &outcome {
             // Refused: the request never existed for the app. Withdraw it
             // before anything is routed, so neither a fault nor a stray
@@ -475,16 +611,12 @@ impl HostState {
         // (`next_event`): handles are never reused, so that is exact, and it
         // keeps deallocation O(1) however long the queue is.
         self.handles.remove(&handle);
-        let key = (entry.provider, entry.call);
-        let last = match self.calls.get_mut(&key) {
-            Some(record) => {
-                record.handles.retain(|h| *h != handle);
-                record.handles.is_empty()
-            }
-            None => false,
-        };
-        if last {
-            self.calls.remove(&key);
+        let state = &mut self.apps[app.0 as usize];
+        state.stale |= !state.queue.is_empty();
+        let record = &mut self.calls[entry.slot];
+        record.holders.retain(|h| h.handle != handle);
+        if record.holders.is_empty() {
+            self.forget(entry.slot);
             // Deallocation itself never fails (T1); a provider that fails to
             // close is its own problem, and a panic faults it (X2).
             let _ = self.call_now(inbox, entry.provider, |p| p.close_call(entry.call));

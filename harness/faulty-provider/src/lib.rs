@@ -12,6 +12,10 @@
 //! - `complete=stray`: a drop completes a request it was never given;
 //! - `complete=error`: a drop is accepted, then fails in its Reply (D9);
 //! - `report=thread`: a drop completes later, from a thread of its own;
+//! - `report=interleaved`: a drop reports Accepted, then a thread of its
+//!   own reports Connected while the drop waits for it, then the drop
+//!   reports Idle and completes: one provider reporting from two threads
+//!   inside one host call, in an order the host must keep (D10);
 //! - `report=bad-address`: an offered call is reported on an address the
 //!   provider never declared (garbage);
 //! - `panic=destroy`: the provider panics when the host drops it;
@@ -44,6 +48,7 @@ enum Fault {
     CompleteStray,
     CompleteError,
     ReportFromThread,
+    ReportInterleaved,
     ReportBadAddress,
     PanicDestroy,
     AbortDrop,
@@ -77,6 +82,7 @@ impl Provider for Faulty {
             "complete=stray" => Fault::CompleteStray,
             "complete=error" => Fault::CompleteError,
             "report=thread" => Fault::ReportFromThread,
+            "report=interleaved" => Fault::ReportInterleaved,
             "report=bad-address" => Fault::ReportBadAddress,
             "panic=destroy" => Fault::PanicDestroy,
             "abort=drop" => Fault::AbortDrop,
@@ -158,6 +164,19 @@ impl Provider for Faulty {
                 events.complete(request, Ok(()));
             });
             return Ok(());
+        }
+        if self.fault == Fault::ReportInterleaved {
+            self.events.state(call, CallStatus::Accepted);
+            let events = self.events.clone();
+            // Joined before the next report: the thread's report comes
+            // between the two made on the host's thread.
+            let reported = std::thread::spawn(move || {
+                events.state(call, CallStatus::connected());
+            })
+            .join();
+            if reported.is_err() {
+                return Err(LineError::OperationFailed);
+            }
         }
         self.events.state(call, CallStatus::Idle);
         self.events.complete(request, Ok(()));

@@ -368,6 +368,33 @@ fn d3_d10_reports_from_a_provider_thread_reach_the_app_in_order() {
 }
 
 #[test]
+fn d10_reports_from_two_threads_inside_one_host_call_keep_the_providers_order() {
+    // The host takes reports made on its own thread during a call into the
+    // provider without a lock, and others through its queue; the app must
+    // still see them in the order the provider made them.
+    let host = Host::new();
+    let (_, app, handle) = offered_on_test_provider(&host, "report=interleaved", "app");
+    let request = app.drop(handle, &[]).expect("accepted");
+    let state = |status| cleardown_host::Event::CallState {
+        handle,
+        status,
+        privilege: Privilege::Owner,
+    };
+    assert_eq!(
+        app.events(),
+        vec![
+            state(CallStatus::Accepted),
+            state(CallStatus::connected()),
+            state(CallStatus::Idle),
+            cleardown_host::Event::Reply {
+                request,
+                result: Ok(())
+            },
+        ]
+    );
+}
+
+#[test]
 fn x2_a_provider_reporting_an_undeclared_address_is_faulted() {
     let host = Host::new();
     let bad = host
