@@ -19,6 +19,7 @@
 //! the far-end view ([`Host::far_end`]) exist so tests and the conformance
 //! harness can play the other side of a call.
 
+mod ids;
 mod load;
 pub mod locate;
 mod sink;

@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, VecDeque, hash_map::Entry};
 
-use rustc_hash::FxHashMap;
 use slab::Slab;
 use smallvec::SmallVec;
 
@@ -16,6 +15,7 @@ use cleardown_contract::{
 
 use crate::{
     AppId, ProviderId,
+    ids::IdMap,
     load::Library,
     sink::{Inbox, Raw},
 };
@@ -104,14 +104,12 @@ pub(crate) struct HostState {
     /// walks memory in order rather than at hashed positions (at 10 000
     /// calls the records outgrow the L2 cache, see benches/README.md).
     calls: Slab<CallRecord>,
-    // Keyed by small integer ids (handles and requests are sequence
-    // numbers, call ids a provider's): SipHash's resistance to chosen keys
-    // buys nothing against a provider running in this process, and costs
-    // a third of a drop's time in the host (see benches/README.md). The
-    // maps hold slab positions, so they stay small.
-    slots: FxHashMap<(ProviderId, CallId), usize>,
-    handles: FxHashMap<CallHandle, HandleSlot>,
-    requests: FxHashMap<RequestId, Pending>,
+    // Keyed by ids (handles and requests are sequence numbers, call ids a
+    // provider's), hashed so that ids made in sequence stay together (see
+    // `IdHasher`). The maps hold slab positions, so they stay small.
+    slots: IdMap<(ProviderId, CallId), usize>,
+    handles: IdMap<CallHandle, HandleSlot>,
+    requests: IdMap<RequestId, Pending>,
     next_handle: u32,
     next_request: u64,
     /// Reports collected from a provider call, waiting to be routed.
