@@ -10,6 +10,8 @@
 //! - `panic=open`: opening panics (the load fails cleanly);
 //! - `complete=twice`: a drop completes its request twice;
 //! - `complete=stray`: a drop completes a request it was never given;
+//! - `complete=then-refuse`: a drop reports Idle, completes its request,
+//!   then refuses it (returns an error): a request the app never had;
 //! - `complete=error`: a drop is accepted, then fails in its Reply (D9);
 //! - `report=thread`: a drop completes later, from a thread of its own;
 //! - `report=interleaved`: a drop reports Accepted, then a thread of its
@@ -47,6 +49,7 @@ enum Fault {
     CompleteTwice,
     CompleteStray,
     CompleteError,
+    CompleteThenRefuse,
     ReportFromThread,
     ReportInterleaved,
     ReportBadAddress,
@@ -81,6 +84,7 @@ impl Provider for Faulty {
             "complete=twice" => Fault::CompleteTwice,
             "complete=stray" => Fault::CompleteStray,
             "complete=error" => Fault::CompleteError,
+            "complete=then-refuse" => Fault::CompleteThenRefuse,
             "report=thread" => Fault::ReportFromThread,
             "report=interleaved" => Fault::ReportInterleaved,
             "report=bad-address" => Fault::ReportBadAddress,
@@ -181,6 +185,7 @@ impl Provider for Faulty {
         self.events.state(call, CallStatus::Idle);
         self.events.complete(request, Ok(()));
         match self.fault {
+            Fault::CompleteThenRefuse => return Err(LineError::OperationFailed),
             Fault::CompleteTwice => self.events.complete(request, Ok(())),
             Fault::CompleteStray => self.events.complete(RequestId(request.0 + 1000), Ok(())),
             _ => {}

@@ -395,6 +395,26 @@ fn d10_reports_from_two_threads_inside_one_host_call_keep_the_providers_order() 
 }
 
 #[test]
+fn d3_a_request_refused_after_its_completion_gets_no_reply() {
+    // The provider completes the drop, then refuses it: the app got an
+    // error and no request id, so no Reply may follow; the state the
+    // provider reported before it completed still reaches the app (D10).
+    let host = Host::new();
+    let (faulty, app, handle) = offered_on_test_provider(&host, "complete=then-refuse", "app");
+    assert_eq!(app.drop(handle, &[]), Err(LineError::OperationFailed));
+    assert_eq!(
+        app.events(),
+        vec![cleardown_host::Event::CallState {
+            handle,
+            status: CallStatus::Idle,
+            privilege: Privilege::Owner,
+        }]
+    );
+    let fault = host.fault(faulty).unwrap_or_default();
+    assert!(fault.contains("which it was not given"), "{fault:?}");
+}
+
+#[test]
 fn x2_a_provider_reporting_an_undeclared_address_is_faulted() {
     let host = Host::new();
     let bad = host
