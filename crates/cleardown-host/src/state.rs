@@ -114,6 +114,9 @@ pub(crate) struct HostState {
     next_request: u64,
     /// Reports collected from a provider call, waiting to be routed.
     reported: Vec<(ProviderId, Raw)>,
+    /// The slab position of the last call a state report was routed to
+    /// (see `find_slot`).
+    last_slot: usize,
     /// Calls that went Idle with no handle (on an address no app had open):
     /// closed in their provider once routing is done, as T3 closes a call
     /// whose last handle goes, so the provider can forget them.
@@ -211,6 +214,25 @@ impl HostState {
         }
     }
 
+    /// Where the record of `provider`'s `call` is. A cascade reports its
+    /// calls in the order they were made, and their records were put in the
+    /// slab in that order (forwards or backwards: a slab reuses the last
+    /// freed position first), so the neighbours of the last record routed
+    /// are tried before the id map, whose lookup is a cache miss once a
+    /// cascade outgrows the cache.
+    fn find_slot(&self, provider: ProviderId, call: CallId) -> Option<usize> {
+        let is = |slot: usize| {
+            self.calls
+                .get(slot)
+                .is_some_and(|r| r.call == call && r.provider == provider)
+        };
+        let last = self.last_slot;
+        [last.wrapping_add(1), last.wrapping_sub(1)]
+            .into_iter()
+            .find(|&slot| is(slot))
+            .or_else(|| self.slots.get(&(provider, call)).copied())
+    }
+
     fn forget(&mut self, slot: usize) {
         let record = self.calls.remove(slot);
         self.slots.remove(&(record.provider, record.call));
@@ -219,9 +241,10 @@ impl HostState {
     fn route_state(&mut self, provider: ProviderId, call: CallId, status: CallStatus<CallId>) {
         // A report for a call the host no longer tracks (closed, never
         // announced) reaches nobody.
-        let Some(&slot) = self.slots.get(&(provider, call)) else {
+        let Some(slot) = self.find_slot(provider, call) else {
             return;
         };
+        self.last_slot = slot;
         let record = &mut self.calls[slot];
         record.status = status;
         if record.holders.is_empty() && status.is_idle() {
