@@ -466,11 +466,10 @@ impl App {
             let close_drop = state.slot(provider)?.info.capabilities.close_drop;
             let mut closed = LineClosed::default();
             for handle in state.handles_on(self.id, provider, address) {
-                let Ok(mut entry) = state.owned(self.id, handle) else {
+                let Ok(entry) = state.owned(self.id, handle) else {
                     continue;
                 };
-                entry.privilege = Privilege::Monitor;
-                state.set_privilege(&entry, handle);
+                state.set_privilege(&entry, handle, Privilege::Monitor);
                 let sole_owner = !state.has_owner(&entry);
                 let status = state.status(&entry);
                 if !sole_owner || status.is_idle() {

@@ -464,9 +464,14 @@ impl HostState {
         }
     }
 
-    /// Gives `handle` the privilege `entry` says (B5 revokes ownership).
-    pub(crate) fn set_privilege(&mut self, entry: &HandleEntry, handle: CallHandle) {
-        let privilege = entry.privilege;
+    /// Gives `handle`, which `entry` describes, `privilege` (B5 revokes
+    /// ownership).
+    pub(crate) fn set_privilege(
+        &mut self,
+        entry: &HandleEntry,
+        handle: CallHandle,
+        privilege: Privilege,
+    ) {
         if let Some(holder) = self.calls[entry.slot]
             .holders
             .iter_mut()

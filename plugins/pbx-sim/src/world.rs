@@ -118,13 +118,15 @@ impl Call {
         self.status.state()
     }
 
-    /// Moves to `status`. Going Idle keeps the links as they are now for
-    /// call info (SPEC Q1); the first freeze wins.
-    fn enter(&mut self, status: CallStatus<CallId>) {
+    /// Moves call `id` (this one) to `status` and reports it. Going Idle
+    /// keeps the links as they are now for call info (SPEC Q1); the first
+    /// freeze wins.
+    fn enter(&mut self, id: CallId, status: CallStatus<CallId>, reporter: &Reporter) {
         if status.is_idle() && self.links_at_idle.is_none() {
             self.links_at_idle = Some(self.links.clone());
         }
         self.status = status;
+        reporter.state(id, status);
     }
 
     /// Still up at our station: the far end is in a call with us.
@@ -249,8 +251,7 @@ impl World {
     /// Records and reports `status` for `id`.
     fn set(&mut self, id: CallId, status: CallStatus<CallId>) {
         if let Some(call) = self.calls.get_mut(&id) {
-            call.enter(status);
-            self.reporter.state(id, status);
+            call.enter(id, status, &self.reporter);
         }
     }
 
@@ -690,8 +691,7 @@ impl World {
                 if let (Some(signal), Some(party)) = (plan.signal(), call.remote) {
                     self.parties.send(party, signal, uui);
                 }
-                call.enter(CallStatus::Idle);
-                self.reporter.state(id, CallStatus::Idle);
+                call.enter(id, CallStatus::Idle, &self.reporter);
             }
             if plan != DropPlan::AlreadyDisconnected {
                 call.uui_sent = uui.into();
@@ -729,8 +729,7 @@ impl World {
                     None => {}
                 }
             }
-            call.enter(CallStatus::Idle);
-            self.reporter.state(id, CallStatus::Idle);
+            call.enter(id, CallStatus::Idle, &self.reporter);
         };
         // Explicit stack: nesting depth is up to the caller, the thread's
         // stack is not. Each frame holds its call's children, taken out of
