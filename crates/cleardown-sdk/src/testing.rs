@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use abi_stable::{sabi_trait::TD_Opaque, std_types::RArc};
-use cleardown_contract::abi::{EventSink, EventSink_TO, decode_status};
+use cleardown_contract::abi::{EventSink, EventSink_TO, EventSinkBox, decode_status};
 
 use crate::{AddressId, CONTRACT_VERSION, CallId, CallStatus, LineError, Reporter, RequestId};
 
@@ -149,6 +149,14 @@ impl Recording {
     /// The reporter to hand to [`crate::Provider::open`].
     pub fn reporter(&self) -> Reporter {
         self.reporter.clone()
+    }
+
+    /// The host-side sink behind [`Recording::reporter`], to open a provider
+    /// the way the host does, through its root module and the SDK's panic
+    /// guard: `root_module::<P>().open()(config, CONTRACT_VERSION,
+    /// recording.sink())` gives the provider as the host drives it.
+    pub fn sink(&self) -> EventSinkBox {
+        EventSink_TO::from_ptr(RArc::new(self.log.clone()), TD_Opaque)
     }
 
     /// Everything reported so far.
