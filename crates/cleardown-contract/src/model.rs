@@ -122,8 +122,12 @@ pub struct AddressCaps {
 /// Operations a call supports: TAPI `LINECALLFEATURE_*` bits, with TAPI's
 /// values. Crosses the boundary as a `u32` (contract 1.1); a provider built
 /// against 1.0 cannot say, and is taken to support [`CallFeatures::ALL`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+///
+/// In JSON (`cleardown inspect --json`, the conformance report) it is the
+/// list of [`CallFeatures::names`], e.g. `["answer", "drop"]`, with any bit
+/// the contract does not name as a hex string (`"0x40"`). Reading accepts
+/// that list, and the bare number older files hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CallFeatures(pub u32);
 
 impl CallFeatures {
@@ -187,6 +191,76 @@ impl CallFeatures {
             .filter(|(f, _)| self.contains(*f))
             .map(|(_, name)| *name)
             .collect()
+    }
+}
+
+impl CallFeatures {
+    /// The feature called `name` in [`CallFeatures::NAMED`], or a single
+    /// unnamed bit written in hex (`0x40`), as [`CallFeatures`] serializes
+    /// them.
+    pub fn from_name(name: &str) -> Option<CallFeatures> {
+        if let Some(&(feature, _)) = Self::NAMED.iter().find(|(_, n)| *n == name) {
+            return Some(feature);
+        }
+        let hex = name.strip_prefix("0x")?;
+        u32::from_str_radix(hex, 16).ok().map(CallFeatures)
+    }
+
+    /// The bits of `self` that [`CallFeatures::NAMED`] has no name for.
+    const fn unnamed(self) -> u32 {
+        self.0 & !Self::ALL.0
+    }
+}
+
+impl Serialize for CallFeatures {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let unnamed = self.unnamed();
+        let names = self.names();
+        let mut seq = s.serialize_seq(Some(names.len() + unnamed.count_ones() as usize))?;
+        for name in names {
+            seq.serialize_element(name)?;
+        }
+        for bit in (0..32).map(|i| 1u32 << i).filter(|bit| unnamed & bit != 0) {
+            seq.serialize_element(&format!("{bit:#x}"))?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for CallFeatures {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Features;
+        impl<'de> serde::de::Visitor<'de> for Features {
+            type Value = CallFeatures;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of call feature names, or their LINECALLFEATURE_* bits")
+            }
+            fn visit_u64<E: serde::de::Error>(self, bits: u64) -> Result<CallFeatures, E> {
+                u32::try_from(bits)
+                    .map(CallFeatures)
+                    .map_err(|_| E::custom(format!("call features {bits:#x} exceed 32 bits")))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<CallFeatures, A::Error> {
+                let mut features = CallFeatures(0);
+                while let Some(name) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                    let feature = CallFeatures::from_name(&name).ok_or_else(|| {
+                        let known: Vec<&str> =
+                            CallFeatures::NAMED.iter().map(|(_, n)| *n).collect();
+                        serde::de::Error::custom(format!(
+                            "unknown call feature `{name}`; expected one of {} or a hex bit (0x40)",
+                            known.join(", ")
+                        ))
+                    })?;
+                    features = features | feature;
+                }
+                Ok(features)
+            }
+        }
+        d.deserialize_any(Features)
     }
 }
 
@@ -308,25 +382,43 @@ pub struct RemoteSignal {
     pub kind: SignalKind,
     /// The Q.850 cause it carried (16 normal clearing, 17 busy, 19 no answer, 21 rejected).
     pub cause: u32,
-    /// UUI it carried, byte for byte (SPEC U3).
+    /// UUI it carried, byte for byte (SPEC U3); empty for none.
     #[serde(with = "hex_bytes")]
     pub uui: Vec<u8>,
-    /// The provider's own rendering ("release cause 16", "BYE", "603 Decline").
+    /// The signal as it went over the wire, in the provider's own rendering
+    /// ("release cause 16", a SIP BYE with its headers), one or more lines.
+    /// Only fixtures marked `wire = true` show it, in a snapshot kept per
+    /// provider; transcripts never do.
     pub wire: String,
 }
 
 /// A remote party as the far end sees it (SPEC §10): what it received and
-/// whom it is still talking to (SPEC C2, B2).
+/// whom it is still talking to (SPEC C2, B2). A provider's far-end view has
+/// one per party its calls reached or that called it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteParty {
-    /// The party's name: the destination dialled, or the caller that offered.
+    /// The party's name, exactly as given: the destination dialled
+    /// (`make_call`, a consultation call), or the caller that offered
+    /// (`remote_offer`). One party per name.
     pub name: String,
     /// Where the party stands now.
     pub state: RemoteState,
-    /// Other remote parties this one is still connected to (C2: a conference
-    /// that lost its host station keeps talking).
+    /// Whom the party is still in a call with, while it is `Connected`
+    /// (empty once it is `Released`):
+    ///
+    /// * **our own station**: the [`AddressCaps::name`] of the address whose
+    ///   call with it is up, exactly as the provider declares it (`ext-100`,
+    ///   `station-2`). The conformance suite maps address names to the
+    ///   fixture's line aliases, so a party talking to us must name our
+    ///   address here (`connected to [main]`); leave it out and the
+    ///   transcript says the party talks to nobody (the SPEC B5 scenarios
+    ///   check it).
+    /// * **other remote parties** it still talks to, by their `name`: the
+    ///   parties of a conference it is in, and those that stay connected to
+    ///   each other after our station left (C2) or completed a transfer.
     pub connected_to: Vec<String>,
-    /// The ending signals it received, in order.
+    /// The ending signals it received from us, oldest first; a party called
+    /// again keeps what it received before.
     pub received: Vec<RemoteSignal>,
 }
 
@@ -362,5 +454,58 @@ pub mod hex_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
         decode(&text).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SPEC L2: `inspect --json` names the call features the way the text
+    /// output and the conformance report do, and reads them back.
+    #[test]
+    fn l2_call_features_serialize_as_their_names() {
+        let features = CallFeatures::ANSWER | CallFeatures::DROP | CallFeatures::HOLD;
+        let json = serde_json::to_string(&features).expect("serializes");
+        assert_eq!(json, r#"["answer","drop","hold"]"#);
+        let back: CallFeatures = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, features);
+        let all = serde_json::to_value(CallFeatures::ALL).expect("serializes");
+        assert_eq!(all, serde_json::json!(CallFeatures::ALL.names()));
+        assert_eq!(serde_json::to_string(&CallFeatures(0)).expect("ok"), "[]");
+    }
+
+    /// Bits the contract has no name for survive the round trip, as hex.
+    #[test]
+    fn l2_unnamed_call_feature_bits_round_trip_as_hex() {
+        let features = CallFeatures::DROP | CallFeatures(0x40) | CallFeatures(0x8000_0000);
+        let json = serde_json::to_string(&features).expect("serializes");
+        assert_eq!(json, r#"["drop","0x40","0x80000000"]"#);
+        assert_eq!(
+            serde_json::from_str::<CallFeatures>(&json).expect("reads"),
+            features
+        );
+    }
+
+    /// Older files hold the bits as a number; both forms read.
+    #[test]
+    fn l2_call_features_read_from_an_old_number() {
+        let old: CallFeatures = serde_json::from_str("133").expect("a number reads");
+        assert_eq!(
+            old,
+            CallFeatures::ACCEPT | CallFeatures::ANSWER | CallFeatures::DROP
+        );
+        let caps: AddressCaps = serde_json::from_str(
+            r#"{"name":"l","conf_drop":false,"sharing":"Private","features":184551591}"#,
+        )
+        .expect("an old address reads");
+        assert_eq!(caps.features, CallFeatures::ALL);
+        let error = serde_json::from_str::<CallFeatures>(r#"["answer","park"]"#)
+            .expect_err("an unknown name is refused");
+        assert!(
+            error.to_string().contains("unknown call feature `park`"),
+            "{error}"
+        );
+        assert!(serde_json::from_str::<CallFeatures>("4294967296").is_err());
     }
 }
