@@ -832,6 +832,38 @@ fn d6_drop_after_far_end_left() {
     s.check(&["new call#4 at 2", "state call#4 Dialtone"]);
 }
 
+/// SPEC D6, T3: a call whose caller gave up while it rang, at every station
+/// of a shared loop: nobody is off-hook, so dropping (or closing, T3) any of
+/// its Disconnected appearances sends nothing, clears them all and frees
+/// the loop; the appearances nobody holds do not keep it busy.
+#[test]
+fn d6_t3_abandoned_offer_frees_the_loop() {
+    for close in [false, true] {
+        let mut s = Sim::new("");
+        assert_eq!(s.card.remote_offer(S1, "alice", &[]), Ok(c(1)));
+        assert_eq!(s.card.remote_hang_up(c(1), 16, &[]), Ok(()));
+        s.recording.take();
+        if close {
+            assert_eq!(s.card.close_call(c(1)), Ok(()));
+            s.check(&[
+                "state call#1 Idle",
+                "state call#2 Idle",
+                "state call#3 Idle",
+            ]);
+        } else {
+            assert_eq!(s.drop_call(1, 1), Ok(()));
+            s.check(&[
+                "state call#1 Idle",
+                "state call#2 Idle",
+                "state call#3 Idle",
+                "complete request#1 Ok",
+            ]);
+        }
+        s.check_far_end(&["alice Released []"]);
+        assert_eq!(s.card.make_call(r(2), S2, "bob"), Ok(c(4)));
+    }
+}
+
 /// SPEC S3 without supervision: the card notices the far end left only by
 /// the tone, exactly `tone_ms` after the hang-up, not before; then every
 /// appearance still up goes Disconnected/Unknown.

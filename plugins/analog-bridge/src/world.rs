@@ -627,11 +627,14 @@ impl World {
             CallStatus::Dialing | CallStatus::Proceeding | CallStatus::Ringback => {
                 DropPlan::Clear(far(Signal::Cancel))
             }
-            // SPEC D6 and B2: the far end has gone; the last station off-hook
-            // going on-hook frees the loop, and every appearance clears.
-            CallStatus::Disconnected { .. } if call.off_hook && !self.others_off_hook(id) => {
-                DropPlan::Clear(None)
-            }
+            // SPEC D6 and B2: the far end has gone; once no other station is
+            // off-hook on the call, this drop frees the loop and every
+            // appearance clears: the last station off-hook going on-hook,
+            // or, for a call the caller gave up while it rang, any drop of
+            // an appearance (nobody ever picked up, so no other station
+            // holds the loop; left Disconnected, the appearances nobody
+            // holds would keep the loop busy for good).
+            CallStatus::Disconnected { .. } if !self.others_off_hook(id) => DropPlan::Clear(None),
             _ => DropPlan::Local,
         })
     }
