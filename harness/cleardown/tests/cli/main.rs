@@ -5,6 +5,7 @@
 
 mod bench;
 mod conformance;
+mod external;
 mod interop;
 mod isolation;
 mod mutants;
