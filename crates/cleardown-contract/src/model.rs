@@ -275,11 +275,17 @@ impl std::ops::BitOr for CallFeatures {
 /// every rule these imply and the negative path of every one left out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {
-    /// Largest UUI a drop may carry, in bytes (SPEC U1); 0: none (U4).
+    /// Largest UUI a drop may carry, in bytes (SPEC U1); 0: none (U4). The
+    /// host does not enforce it: the provider refuses a longer UUI with
+    /// `UserUserInfoTooBig`, never truncating it (U2).
     pub uui_drop_size: u32,
-    /// Dropping an offered call rejects it (SPEC R1); else `OperationUnavail` (R2).
+    /// Dropping an offered (or accepted) call rejects it (SPEC R1); without
+    /// it the provider refuses that drop with `OperationUnavail`, whatever
+    /// the disconnect code (R2). The host does not check it.
     pub reject_by_drop: bool,
-    /// Closing a line drops the calls the closing app solely owned (SPEC B5).
+    /// Closing a line drops the calls the closing app solely owned (SPEC
+    /// B5): the host asks the provider to drop each of them; without it
+    /// they stay up.
     pub close_drop: bool,
     /// The provider's addresses; [`AddressId`] indexes this list.
     pub addresses: Vec<AddressCaps>,
