@@ -10,7 +10,8 @@
 //! [`suite::Suite`] and every target, each target in a child process so a
 //! crashing or hanging provider fails fixtures instead of the run, and
 //! builds the [`cleardown_report::Report`]. [`render`] prints it for people
-//! and JUnit.
+//! and JUnit. A fixture with `wire = true` also keeps the provider's own
+//! [`wire`] text, judged against that provider's pinned wire snapshot.
 
 pub mod fixture;
 pub mod render;
@@ -18,5 +19,6 @@ pub mod replay;
 pub mod run;
 pub mod snapshot;
 pub mod suite;
+pub mod wire;
 
 pub use cleardown_report as report;

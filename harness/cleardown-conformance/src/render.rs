@@ -2,9 +2,10 @@
 
 use std::fmt::Write as _;
 
-use cleardown_report::{Report, RuleStatus, Run, Status};
+use cleardown_report::{FailureKind, FixtureResult, Report, RuleStatus, Run, Status, WireStatus};
 
-fn label(run: &Run) -> String {
+/// A target as people name it: `pbx-sim (config "uui=16")`.
+pub fn label(run: &Run) -> String {
     if run.config.is_empty() {
         format!("{} (default config)", run.target)
     } else {
@@ -34,7 +35,12 @@ pub fn text(report: &Report) -> String {
             let rules = fixture.rules.join(" ");
             match fixture.status {
                 Status::Pass => {
-                    let _ = writeln!(out, "  PASS  {} [{rules}]", fixture.name);
+                    let _ = writeln!(
+                        out,
+                        "  PASS  {} [{rules}]{}",
+                        fixture.name,
+                        not_pinned(fixture)
+                    );
                 }
                 Status::Skip => {
                     let _ = writeln!(
@@ -53,7 +59,11 @@ pub fn text(report: &Report) -> String {
                     for failure in &fixture.failures {
                         out.push_str(&indent(&failure.message, "        "));
                         if let Some(diff) = &failure.diff {
-                            out.push_str("        --- snapshot\n        +++ transcript\n");
+                            let what = match failure.kind {
+                                FailureKind::WireLog => "wire log",
+                                _ => "transcript",
+                            };
+                            let _ = writeln!(out, "        --- snapshot\n        +++ {what}");
                             out.push_str(&indent(diff, "        "));
                         }
                     }
@@ -80,7 +90,7 @@ pub fn text(report: &Report) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "\n{} target(s): {} passed, {} failed, {} skipped{} in {:.2} s",
+        "\n{} target(s): {} passed, {} failed, {} skipped{}{} in {:.2} s",
         s.runs,
         s.passed,
         s.failed,
@@ -90,9 +100,29 @@ pub fn text(report: &Report) -> String {
         } else {
             String::new()
         },
+        if s.wire_not_pinned > 0 {
+            format!(
+                "; {} wire log(s) not pinned (the provider's own wire text: see --wire-snapshots)",
+                s.wire_not_pinned
+            )
+        } else {
+            String::new()
+        },
         s.duration_ms as f64 / 1000.0
     );
     out
+}
+
+/// `  (wire log not pinned: …)` for a passing fixture whose provider has
+/// no wire snapshot yet, naming where the pending one went.
+fn not_pinned(fixture: &FixtureResult) -> String {
+    match &fixture.wire {
+        Some(wire) if wire.status == WireStatus::NotPinned => match &wire.pending {
+            Some(path) => format!("  (wire log not pinned; wrote {path})"),
+            None => format!("  (wire log not pinned: no `{}`)", wire.snapshot),
+        },
+        _ => String::new(),
+    }
 }
 
 /// Escapes text for an XML attribute or element.

@@ -109,36 +109,6 @@ pub fn gate(fixture: &Fixture, caps: &Capabilities) -> Gate {
     })
 }
 
-/// What the far end received, as it went over the wire: one block per
-/// party (in name order), one per signal.
-fn wire_log(host: &Host, provider: ProviderId) -> String {
-    let mut parties = match host.far_end(provider) {
-        Ok(parties) => parties,
-        Err(error) => return format!("far-end view: Err({error})\n"),
-    };
-    parties.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut out = String::new();
-    for party in parties {
-        for signal in &party.received {
-            let _ = writeln!(
-                out,
-                "=== to {}: {} cause {}",
-                party.name, signal.kind, signal.cause
-            );
-            for line in signal.wire.lines() {
-                let _ = writeln!(out, "{}", line.trim_end_matches('\r'));
-            }
-        }
-    }
-    out
-}
-
-/// The name of a fixture's wire-log snapshot for `provider`: wire text is
-/// the provider's own, so it is keyed by provider as well.
-pub fn wire_snapshot_name(snapshot: &str, provider: &str) -> String {
-    format!("{snapshot}.wire-{provider}")
-}
-
 /// The snapshot a fixture's transcript is compared with under `binding`.
 pub fn snapshot_name(fixture: &Fixture, binding: &Binding) -> String {
     if binding.profile.is_empty() {
@@ -252,7 +222,7 @@ pub fn replay(
         missing_replies: missing,
         leaks,
         fault: host.fault(provider),
-        wire: fixture.wire.then(|| wire_log(host, provider)),
+        wire: fixture.wire.then(|| crate::wire::log(host, provider)),
     }
 }
 

@@ -25,8 +25,9 @@ use serde::{Deserialize, Serialize};
 use crate::{
     fixture,
     replay::{self, Gate, Options, Outcome},
-    snapshot,
+    snapshot::{self, Kind},
     suite::{self, Entry, Origin, Suite},
+    wire::{self, Home},
 };
 
 /// Marks the worker's protocol lines on its stdout.
@@ -56,9 +57,15 @@ pub struct RunOptions {
     pub settle: Duration,
     /// How many targets run at once.
     pub jobs: usize,
-    /// Where to write `.snap.new` files for author fixtures whose snapshot
-    /// is missing or differs (`None`: do not write).
+    /// Whether to write `.snap.new` files for author fixtures whose snapshot
+    /// is missing or differs, and for wire logs not pinned or differing.
     pub write_pending: bool,
+    /// Where a provider that is not bundled keeps its wire snapshots of the
+    /// bundled fixtures (`--wire-snapshots DIR`, else the `snapshots/` of
+    /// the first `--fixtures DIR`); `None`: they can only be "not pinned".
+    /// An author's own fixture keeps its wire snapshots beside its
+    /// transcript snapshots, whatever this says.
+    pub wire_snapshots: Option<PathBuf>,
 }
 
 /// A fixture sent to the worker.
@@ -74,7 +81,12 @@ enum Answer {
     Ready(ProviderDescription),
     LoadError(String),
     Skipped(String),
-    Replayed { snapshot: String, outcome: Outcome },
+    Replayed {
+        snapshot: String,
+        /// The wire snapshot's name, for a fixture with `wire = true`.
+        wire_snapshot: Option<String>,
+        outcome: Outcome,
+    },
     Error(String),
 }
 
@@ -104,13 +116,14 @@ pub fn worker(target: &Target, settle: Duration) -> u8 {
         }
     };
     let caps = description.capabilities.clone();
+    let name = description.name.clone();
     say(&Answer::Ready(description));
     drop(host);
     let options = Options { settle };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let answer = match serde_json::from_str::<Job>(&line) {
-            Ok(job) => replay_job(&job, &caps, options, &load),
+            Ok(job) => replay_job(&job, &name, &caps, options, &load),
             Err(error) => Answer::Error(format!("bad job from the parent: {error}")),
         };
         say(&answer);
@@ -120,6 +133,7 @@ pub fn worker(target: &Target, settle: Duration) -> u8 {
 
 fn replay_job(
     job: &Job,
+    provider_name: &str,
     caps: &Capabilities,
     options: Options,
     load: &dyn Fn(&Host) -> Result<cleardown_host::ProviderId, cleardown_host::LoadError>,
@@ -141,6 +155,9 @@ fn replay_job(
     let outcome = replay::replay(&host, provider, caps, &fixture, &binding, options);
     Answer::Replayed {
         snapshot: replay::snapshot_name(&fixture, &binding),
+        wire_snapshot: fixture
+            .wire
+            .then(|| wire::snapshot_name(&fixture, &binding, caps, provider_name)),
         outcome,
     }
 }
@@ -330,6 +347,7 @@ fn result_for(entry: &Entry) -> report::FixtureResult {
         skip_reason: None,
         failures: Vec::new(),
         transcript: None,
+        wire: None,
         duration_ms: 0,
     }
 }
@@ -343,30 +361,46 @@ fn failure(kind: report::FailureKind, message: String, rules: Vec<String>) -> re
     }
 }
 
-/// Compares `actual` (a transcript or wire log) with snapshot `name`; a
-/// missing or differing snapshot is a failure, and for an author's
-/// fixture writes `NAME.snap.new` beside where the snapshot belongs.
-fn compare(
+/// Writes `NAME.snap.new` into `dir` when pending files are wanted, and
+/// says so in words to append to a message.
+fn pending(
+    dir: Option<&std::path::Path>,
+    name: &str,
+    kind: Kind,
+    actual: &str,
+    options: &RunOptions,
+) -> (String, Option<String>) {
+    let Some(dir) = dir.filter(|_| options.write_pending) else {
+        return (String::new(), None);
+    };
+    match snapshot::write_pending(dir, name, kind, actual) {
+        Ok(path) => (
+            format!(
+                "; wrote {} (review it, then rename it to .snap or run `cargo insta review`)",
+                path.display()
+            ),
+            Some(path.display().to_string()),
+        ),
+        Err(e) => (format!("; could not write a .snap.new: {e}"), None),
+    }
+}
+
+/// Compares the transcript with snapshot `name`; a missing or differing
+/// snapshot is a failure, and for an author's fixture writes
+/// `NAME.snap.new` beside where the snapshot belongs.
+fn compare_transcript(
     suite: &Suite,
     entry: &Entry,
     name: &str,
     actual: &str,
-    what: &str,
     options: &RunOptions,
-    rules: Vec<String>,
 ) -> Option<report::Failure> {
-    let pending = || match (&entry.origin, options.write_pending) {
-        (Origin::Dir(dir), true) => {
-            match snapshot::write_pending(&suite::snapshot_dir(dir), name, actual) {
-                Ok(path) => format!(
-                    "; wrote {} (review it, then rename it to .snap or run `cargo insta review`)",
-                    path.display()
-                ),
-                Err(e) => format!("; could not write a .snap.new: {e}"),
-            }
-        }
-        _ => String::new(),
+    let rules = entry.fixture.rules.clone();
+    let dir = match &entry.origin {
+        Origin::Dir(dir) => Some(suite::snapshot_dir(dir)),
+        Origin::Bundled => None,
     };
+    let pending = || pending(dir.as_deref(), name, Kind::Transcript, actual, options).0;
     match suite.snapshot(&entry.origin, name) {
         None => Some(failure(
             report::FailureKind::MissingSnapshot,
@@ -379,7 +413,7 @@ fn compare(
         Some(expected) if !snapshot::matches(&expected, actual) => {
             let mut f = failure(
                 report::FailureKind::Transcript,
-                format!("the {what} differs from snapshot `{name}`{}", pending()),
+                format!("the transcript differs from snapshot `{name}`{}", pending()),
                 rules,
             );
             f.diff = Some(snapshot::diff(&expected, actual));
@@ -389,27 +423,98 @@ fn compare(
     }
 }
 
+/// Where `entry`'s wire snapshots for this target live (see [`Home`]).
+fn wire_home(entry: &Entry, bundled_target: bool, options: &RunOptions) -> Home {
+    match &entry.origin {
+        Origin::Dir(dir) => Home::Dir(suite::snapshot_dir(dir)),
+        Origin::Bundled if bundled_target => Home::Bundled,
+        Origin::Bundled => options
+            .wire_snapshots
+            .clone()
+            .map_or(Home::Nowhere, Home::Dir),
+    }
+}
+
+/// Judges a wire log against the provider's wire snapshot `name` in
+/// `home`: matches, differs (a failure), or not pinned (reported, and
+/// written as pending where there is a directory to write to).
+fn check_wire(
+    home: &Home,
+    name: &str,
+    actual: &str,
+    entry: &Entry,
+    options: &RunOptions,
+) -> (report::WireCheck, Option<report::Failure>) {
+    let expected = match home {
+        Home::Bundled => suite::bundled_snapshot(name),
+        Home::Dir(dir) => snapshot::read(dir, name),
+        Home::Nowhere => None,
+    };
+    let dir = match home {
+        Home::Dir(dir) => Some(dir.as_path()),
+        Home::Bundled | Home::Nowhere => None,
+    };
+    let check = |status, pending| report::WireCheck {
+        snapshot: name.to_owned(),
+        status,
+        pending,
+    };
+    match expected {
+        Some(expected) if snapshot::matches(&expected, actual) => {
+            (check(report::WireStatus::Matches, None), None)
+        }
+        Some(expected) => {
+            let (words, path) = pending(dir, name, Kind::WireLog, actual, options);
+            let mut f = failure(
+                report::FailureKind::WireLog,
+                format!("the wire log differs from the provider's wire snapshot `{name}`{words}"),
+                entry.fixture.rules.clone(),
+            );
+            f.diff = Some(snapshot::diff(&expected, actual));
+            (check(report::WireStatus::Differs, path), Some(f))
+        }
+        // Every bundled provider's wire text is pinned in the binary; one
+        // missing is a cleardown that should not have shipped.
+        None if *home == Home::Bundled => (
+            check(report::WireStatus::NotPinned, None),
+            Some(failure(
+                report::FailureKind::MissingSnapshot,
+                format!("no bundled wire snapshot `{name}` for this bundled provider"),
+                entry.fixture.rules.clone(),
+            )),
+        ),
+        None => {
+            let (_, path) = pending(dir, name, Kind::WireLog, actual, options);
+            (check(report::WireStatus::NotPinned, path), None)
+        }
+    }
+}
+
 /// Judges a replayed fixture: transcript against snapshot, then the checks
 /// that hold for every fixture (D3 replies, T5 leaks, X2 faults).
+#[allow(clippy::too_many_arguments)]
 fn judge(
     suite: &Suite,
     entry: &Entry,
-    provider: &str,
+    bundled_target: bool,
     snapshot_name: String,
+    wire_snapshot: Option<String>,
     outcome: Outcome,
     options: &RunOptions,
     result: &mut report::FixtureResult,
 ) {
-    let rules = entry.fixture.rules.clone();
-    let compare = |name: &str, actual: &str, what: &str| {
-        compare(suite, entry, name, actual, what, options, rules.clone())
-    };
-    result
-        .failures
-        .extend(compare(&snapshot_name, &outcome.transcript, "transcript"));
-    if let Some(wire) = &outcome.wire {
-        let name = crate::replay::wire_snapshot_name(&snapshot_name, provider);
-        result.failures.extend(compare(&name, wire, "wire log"));
+    result.failures.extend(compare_transcript(
+        suite,
+        entry,
+        &snapshot_name,
+        &outcome.transcript,
+        options,
+    ));
+    if let (Some(wire), Some(name)) = (&outcome.wire, &wire_snapshot) {
+        let home = wire_home(entry, bundled_target, options);
+        let (check, failed) = check_wire(&home, name, wire, entry, options);
+        result.wire = Some(check);
+        result.failures.extend(failed);
     }
     if !outcome.missing_replies.is_empty() {
         result.failures.push(failure(
@@ -454,9 +559,12 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
         duration_ms: 0,
     };
     // Resolve a bundled name once, here: under cargo that builds the plugin,
-    // which every worker would otherwise do again (and at once).
+    // which every worker would otherwise do again (and at once). Named so,
+    // it is ours, and so are its wire snapshots; by path it is judged as
+    // anyone's provider.
     let mut target = target.clone();
-    if !cleardown_host::locate::looks_like_path(&target.provider) {
+    let bundled_target = !cleardown_host::locate::looks_like_path(&target.provider);
+    if bundled_target {
         match cleardown_host::locate::bundled(&target.provider) {
             Ok(path) => target.provider = path.display().to_string(),
             Err(error) => {
@@ -511,13 +619,17 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
                     result.status = report::Status::Skip;
                     result.skip_reason = Some(reason);
                 }
-                Ok(Answer::Replayed { snapshot, outcome }) => {
-                    let provider = run.provider.as_ref().map_or("", |p| p.name.as_str());
+                Ok(Answer::Replayed {
+                    snapshot,
+                    wire_snapshot,
+                    outcome,
+                }) => {
                     judge(
                         suite,
                         entry,
-                        provider,
+                        bundled_target,
                         snapshot,
+                        wire_snapshot,
                         outcome,
                         options,
                         &mut result,
@@ -621,6 +733,13 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
             format!("{} [{}]", run.target, run.config)
         };
         for fixture in &run.fixtures {
+            if fixture
+                .wire
+                .as_ref()
+                .is_some_and(|w| w.status == report::WireStatus::NotPinned)
+            {
+                summary.wire_not_pinned += 1;
+            }
             match fixture.status {
                 report::Status::Pass => {
                     summary.passed += 1;

@@ -50,18 +50,52 @@ pub fn diff(expected: &str, actual: &str) -> String {
     out
 }
 
+/// What a snapshot holds; its name is the insta header's `expression`, so
+/// `cargo insta review` says which of the two it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The normalized, provider-neutral transcript.
+    Transcript,
+    /// The provider's own wire text: what the far end received.
+    WireLog,
+}
+
+impl Kind {
+    /// `transcript` or `wire log`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Transcript => "transcript",
+            Kind::WireLog => "wire log",
+        }
+    }
+}
+
 /// A snapshot file in insta's format, as `cargo insta review` expects.
-pub fn file_contents(source: &str, body: &str) -> String {
+pub fn file_contents(source: &str, kind: Kind, body: &str) -> String {
     format!(
-        "---\nsource: {source}\nexpression: transcript\n---\n{}\n",
+        "---\nsource: {source}\nexpression: {}\n---\n{}\n",
+        kind.name(),
         normalize(body)
     )
 }
 
+/// Reads snapshot `name` (`NAME.snap`) from `dir`: its body, or `None` if
+/// there is no such file.
+pub fn read(dir: &Path, name: &str) -> Option<String> {
+    std::fs::read_to_string(dir.join(format!("{name}.snap")))
+        .ok()
+        .map(|text| body(&text).to_owned())
+}
+
 /// Writes `NAME.snap.new` beside where `NAME.snap` belongs, for review.
-pub fn write_pending(dir: &Path, name: &str, body: &str) -> std::io::Result<std::path::PathBuf> {
+pub fn write_pending(
+    dir: &Path,
+    name: &str,
+    kind: Kind,
+    body: &str,
+) -> std::io::Result<std::path::PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("{name}.snap.new"));
-    std::fs::write(&path, file_contents("cleardown conformance", body))?;
+    std::fs::write(&path, file_contents("cleardown conformance", kind, body))?;
     Ok(path)
 }

@@ -45,6 +45,15 @@ pub enum SuiteError {
         #[source]
         source: std::io::Error,
     },
+    /// A `--fixtures` directory with no fixture in it: running it would be
+    /// a green run that checked nothing of the author's.
+    #[error("{dir}: no fixture to run: {why}")]
+    NoFixtures {
+        /// The directory.
+        dir: PathBuf,
+        /// What it holds instead.
+        why: String,
+    },
     /// Two fixtures share a name, so their snapshots would collide.
     #[error("{file}: a fixture named `{name}` is already in the suite (from {other}); rename one")]
     Duplicate {
@@ -102,11 +111,21 @@ impl Suite {
             dir: dir.to_path_buf(),
             source,
         };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        let everything: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(read)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
             .collect();
+        let mut files: Vec<PathBuf> = everything
+            .iter()
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "toml"))
+            .cloned()
+            .collect();
+        if files.is_empty() {
+            return Err(SuiteError::NoFixtures {
+                dir: dir.to_path_buf(),
+                why: no_fixtures_because(&everything),
+            });
+        }
         files.sort();
         for file in files {
             let source = std::fs::read_to_string(&file).map_err(read)?;
@@ -116,20 +135,65 @@ impl Suite {
         Ok(())
     }
 
-    /// The snapshot body for `name` (`FIXTURE` or `FIXTURE@PROFILE`).
+    /// The transcript snapshot body for `name` (`FIXTURE` or
+    /// `FIXTURE@PROFILE`).
     pub fn snapshot(&self, origin: &Origin, name: &str) -> Option<String> {
         match origin {
-            Origin::Bundled => bundled::SNAPSHOTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, text)| crate::snapshot::body(text).to_owned()),
-            Origin::Dir(dir) => {
-                std::fs::read_to_string(snapshot_dir(dir).join(format!("{name}.snap")))
-                    .ok()
-                    .map(|text| crate::snapshot::body(&text).to_owned())
-            }
+            Origin::Bundled => bundled_snapshot(name),
+            Origin::Dir(dir) => crate::snapshot::read(&snapshot_dir(dir), name),
         }
     }
+}
+
+/// A snapshot embedded in the binary: a bundled fixture's transcript, or a
+/// bundled provider's wire log.
+pub fn bundled_snapshot(name: &str) -> Option<String> {
+    bundled::SNAPSHOTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| crate::snapshot::body(text).to_owned())
+}
+
+/// Why a directory holding `entries` has no fixture, as plainly as it can
+/// be said: empty, only other files, or fixtures one level down (the
+/// search does not descend, so `snapshots/` is never taken for fixtures).
+fn no_fixtures_because(entries: &[PathBuf]) -> String {
+    let name = |p: &PathBuf| {
+        p.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
+    if entries.is_empty() {
+        return "the directory is empty (fixtures are `*.toml` files directly in it)".to_owned();
+    }
+    let mut nested: Vec<String> = entries
+        .iter()
+        .filter(|p| p.is_dir())
+        .filter(|p| {
+            std::fs::read_dir(p).is_ok_and(|mut inner| {
+                inner.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "toml")))
+            })
+        })
+        .map(name)
+        .collect();
+    nested.sort();
+    if !nested.is_empty() {
+        return format!(
+            "it holds no `*.toml` file itself; subdirectories are not searched, and `{}` holds fixtures (pass it as --fixtures)",
+            nested.join("`, `")
+        );
+    }
+    let mut others: Vec<String> = entries.iter().map(name).collect();
+    others.sort();
+    let shown = others.len().min(3);
+    format!(
+        "it holds no `*.toml` file, only {}{}",
+        others[..shown].join(", "),
+        if others.len() > shown {
+            format!(" and {} more", others.len() - shown)
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Where an author directory's snapshots live.

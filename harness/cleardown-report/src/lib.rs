@@ -52,6 +52,11 @@ pub struct Summary {
     pub skipped: usize,
     /// Targets that could not be loaded at all.
     pub load_errors: usize,
+    /// Fixture runs whose wire log the provider has not pinned yet (see
+    /// [`WireCheck`]); not failures. Added in schema 1 after its first
+    /// release, so absent (0) in older reports.
+    #[serde(default)]
+    pub wire_not_pinned: usize,
     /// Wall-clock time of the whole run.
     pub duration_ms: u64,
 }
@@ -150,8 +155,40 @@ pub struct FixtureResult {
     pub failures: Vec<Failure>,
     /// The transcript it produced, if it ran to the end.
     pub transcript: Option<String>,
+    /// For a fixture with `wire = true`: how the provider's wire text
+    /// compared with its pinned wire snapshot. Added in schema 1 after its
+    /// first release, so absent in older reports.
+    #[serde(default)]
+    pub wire: Option<WireCheck>,
     /// Wall-clock time.
     pub duration_ms: u64,
+}
+
+/// The exact wire text of a fixture (what the far end received, as the
+/// provider put it on the wire) against the provider's own wire snapshot.
+/// What SPEC §10 pins about the far end (signal, cause, UUI bytes) is in
+/// the provider-neutral transcript; the wire text is each provider's own,
+/// so it is judged only once the provider's author has pinned it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireCheck {
+    /// The wire snapshot's name (`FIXTURE[@PROFILE].wire-PROVIDER`).
+    pub snapshot: String,
+    /// Matches, differs, or not pinned yet.
+    pub status: WireStatus,
+    /// Where the wire log was written for review (`NAME.snap.new`), if it was.
+    pub pending: Option<String>,
+}
+
+/// How a wire log compared with its snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WireStatus {
+    /// Equal to the pinned snapshot.
+    Matches,
+    /// Different from the pinned snapshot: a `wire_log` failure.
+    Differs,
+    /// No snapshot pinned for this provider: reported, not a failure.
+    NotPinned,
 }
 
 /// What kind of failure.
@@ -162,6 +199,9 @@ pub enum FailureKind {
     Transcript,
     /// No snapshot exists for this fixture and profile.
     MissingSnapshot,
+    /// The wire log differs from the provider's pinned wire snapshot;
+    /// `diff` shows how. Added in schema 1 after its first release.
+    WireLog,
     /// A request never got its Reply (SPEC D3).
     NoReply,
     /// Handles were left Idle and undeallocated (SPEC T5).
@@ -185,7 +225,7 @@ pub struct Failure {
     pub message: String,
     /// The SPEC rules this failure counts against.
     pub rules: Vec<String>,
-    /// For `transcript`: a unified diff, `-` snapshot, `+` actual.
+    /// For `transcript` and `wire_log`: a unified diff, `-` snapshot, `+` actual.
     pub diff: Option<String>,
 }
 

@@ -12,12 +12,13 @@ use std::{
     time::Duration,
 };
 
+mod replay_command;
+
 use clap::{Parser, Subcommand, ValueEnum, error::ErrorKind};
 use cleardown_bench::{Baseline, BenchResult, Comparison, Progress};
 use cleardown_conformance::{
-    fixture, render, replay,
+    render,
     run::{self, RunOptions, Target},
-    snapshot,
     suite::{self, Suite},
 };
 use cleardown_host::{Host, LoadError, ProviderDescription, locate};
@@ -56,20 +57,9 @@ enum Command {
     Conformance(ConformanceArgs),
     /// Replay one fixture against a provider and print its transcript: how a
     /// new fixture is written. If a snapshot of it exists in the fixture's
-    /// `snapshots/` directory, the transcript is compared with it.
-    Replay {
-        /// The fixture file.
-        file: PathBuf,
-        /// The provider: a bundled name or a library path.
-        #[arg(long, value_name = "NAME|PATH")]
-        plugin: String,
-        /// The provider's configuration string.
-        #[arg(long, default_value = "")]
-        config: String,
-        /// How long to wait for Replies, in milliseconds.
-        #[arg(long, value_name = "MS", default_value_t = 1000)]
-        settle_ms: u64,
-    },
+    /// `snapshots/` directory, the transcript is compared with it, and so is
+    /// the wire log of a `wire = true` fixture with its wire snapshot.
+    Replay(replay_command::ReplayArgs),
     /// Benchmark the drop cascade (SPEC C1) of a provider that declares
     /// conf_drop: the latency of dropping a conference of N parties, per N
     /// and per affected call, compared with a saved baseline and plotted.
@@ -126,9 +116,15 @@ struct ConformanceArgs {
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// Do not write `.snap.new` files for your fixtures whose snapshot
-    /// is missing or differs.
+    /// is missing or differs, nor for wire logs.
     #[arg(long)]
     no_pending: bool,
+    /// Where your provider's wire snapshots of the bundled `wire = true`
+    /// fixtures are kept (its exact wire text, pinned by you): written as
+    /// `.snap.new` while not pinned, compared once renamed to `.snap`
+    /// [default: the `snapshots/` of the first `--fixtures DIR`].
+    #[arg(long, value_name = "DIR")]
+    wire_snapshots: Option<PathBuf>,
 }
 
 /// The arguments of `cleardown bench`.
@@ -234,12 +230,7 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Command::Conformance(args) => conformance(args),
         Command::Bench(args) => bench(&args),
-        Command::Replay {
-            file,
-            plugin,
-            config,
-            settle_ms,
-        } => replay_one(&file, &plugin, &config, Duration::from_millis(settle_ms)),
+        Command::Replay(args) => replay_command::run(&args),
         Command::Worker {
             plugin,
             config,
@@ -276,6 +267,9 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
             return Err(format!("no fixture name contains `{filter}`"));
         }
     }
+    if suite.entries.is_empty() {
+        return Err("no fixture to run".to_owned());
+    }
     let targets: Vec<Target> = if args.plugins.is_empty() {
         run::bundled_targets()
     } else {
@@ -309,6 +303,11 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         }),
         write_pending: !args.no_pending,
+        wire_snapshots: args.wire_snapshots.clone().or_else(|| {
+            args.fixture_dirs
+                .first()
+                .map(|dir| suite::snapshot_dir(dir))
+        }),
     };
     let report = run::run(&suite, &targets, &options);
     match args.format {
@@ -319,12 +318,18 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
         std::fs::write(path, render::junit(&report))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
+    let mut code = report.exit_code();
     for run in &report.runs {
         if let Some(error) = &run.load_error {
             eprintln!("cleardown: {error}");
+        } else if let Some(why) = ran_nothing(run) {
+            // A green run that checked nothing is the worst answer a CI
+            // can get: say so, and fail as a usage error does.
+            eprintln!("cleardown: {}: ran no fixture: {why}", render::label(run));
+            code = 2;
         }
     }
-    Ok(report.exit_code())
+    Ok(code)
 }
 
 fn bench(args: &BenchArgs) -> Result<u8, String> {
@@ -518,59 +523,24 @@ impl ProgressLine {
     }
 }
 
-fn replay_one(file: &Path, plugin: &str, config: &str, settle: Duration) -> Result<u8, String> {
-    let source = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let fixture =
-        fixture::parse(&file.display().to_string(), &source).map_err(|e| e.to_string())?;
-    let host = Host::new();
-    let provider = host.load_named(plugin, config).map_err(|e| e.to_string())?;
-    let caps = host
-        .describe(provider)
-        .map_err(|e| e.description().to_owned())?
-        .capabilities;
-    let binding = match replay::gate(&fixture, &caps) {
-        replay::Gate::Skip(reason) => {
-            println!("skipped: {reason}");
-            return Ok(1);
-        }
-        replay::Gate::Run(binding) => binding,
-    };
-    let outcome = replay::replay(
-        &host,
-        provider,
-        &caps,
-        &fixture,
-        &binding,
-        replay::Options { settle },
-    );
-    print!("{}", outcome.transcript);
-    let name = replay::snapshot_name(&fixture, &binding);
-    let mut code = 0;
-    for leak in &outcome.leaks {
-        eprintln!("leak (T5): {leak}");
-        code = 1;
+/// Why a loaded target ran no fixture at all, if it ran none.
+fn ran_nothing(run: &cleardown_conformance::report::Run) -> Option<String> {
+    use cleardown_conformance::report::Status;
+    if run.fixtures.iter().any(|f| f.status != Status::Skip) {
+        return None;
     }
-    if let Some(fault) = &outcome.fault {
-        eprintln!("provider faulted (X2): {fault}");
-        code = 1;
-    }
-    let dir = suite::snapshot_dir(file.parent().unwrap_or(Path::new(".")));
-    match std::fs::read_to_string(dir.join(format!("{name}.snap"))) {
-        Ok(text) if snapshot::matches(snapshot::body(&text), &outcome.transcript) => {
-            eprintln!("matches snapshot {name}");
-        }
-        Ok(text) => {
-            eprintln!("differs from snapshot {name}:");
-            eprint!(
-                "{}",
-                snapshot::diff(snapshot::body(&text), &outcome.transcript)
-            );
-            code = 1;
-        }
-        Err(_) => eprintln!("no snapshot {name} in {}", dir.display()),
-    }
-    Ok(code)
+    let mut reasons: Vec<&str> = run
+        .fixtures
+        .iter()
+        .filter_map(|f| f.skip_reason.as_deref())
+        .collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    Some(format!(
+        "all {} skipped by their gates ({})",
+        run.fixtures.len(),
+        reasons.join("; ")
+    ))
 }
 
 /// Help and version go out as clap prints them; a usage mistake becomes one

@@ -1,0 +1,105 @@
+//! Wire logs: what the far end received, as the provider put it on the
+//! wire (a SIP BYE, an ISDN RELEASE), for fixtures with `wire = true`.
+//!
+//! What SPEC §10 fixes about the far end (which signal, which cause, the
+//! UUI bytes) is in the transcript, from the provider-neutral far-end view,
+//! and judged for every provider. The exact text is each provider's own, so
+//! it is judged against *that provider's* pinned snapshot: the bundled
+//! providers' are embedded in the binary; any other provider's live in a
+//! directory its author keeps ([`Home`]). Until the author pins them, a
+//! wire log is reported as not pinned, never failed: cleardown cannot hold
+//! the wire text of a provider it has never seen.
+
+use std::{fmt::Write as _, path::PathBuf};
+
+use cleardown_host::{Capabilities, Host, ProviderId};
+
+use crate::{
+    fixture::{Fixture, ProfileKey, Step, Uui},
+    replay::Binding,
+};
+
+/// Every signal the far end received, one block per party (in name
+/// order), each headed by its signal and cause.
+pub fn log(host: &Host, provider: ProviderId) -> String {
+    let mut parties = match host.far_end(provider) {
+        Ok(parties) => parties,
+        Err(error) => return format!("far-end view: Err({error})\n"),
+    };
+    parties.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut out = String::new();
+    for party in parties {
+        for signal in &party.received {
+            let _ = writeln!(
+                out,
+                "=== to {}: {} cause {}",
+                party.name, signal.kind, signal.cause
+            );
+            for line in signal.wire.lines() {
+                let _ = writeln!(out, "{}", line.trim_end_matches('\r'));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a fixture sends UUI sized from the declaration (`max`,
+/// `max+1`): then the bytes on the wire depend on `uui_drop_size`.
+pub fn sizes_uui_from_declaration(fixture: &Fixture) -> bool {
+    let sized = |uui: &Uui| matches!(uui, Uui::Max | Uui::OverMax);
+    fixture.steps.iter().any(|(_, step)| match step {
+        Step::Drop { uui, .. } | Step::FarOffer { uui, .. } | Step::FarHangUp { uui, .. } => {
+            sized(uui)
+        }
+        _ => false,
+    })
+}
+
+/// The name of a fixture's wire snapshot for `provider` (its declared
+/// name): `FIXTURE[@PROFILE].wire-PROVIDER`. The profile is the
+/// transcript's, plus whatever else changes the wire text: the declared
+/// `uui_drop_size` when the fixture's UUI is sized from it, since a SIP
+/// `User-to-User` header or an ISDN user-user element carries every byte.
+pub fn snapshot_name(
+    fixture: &Fixture,
+    binding: &Binding,
+    caps: &Capabilities,
+    provider: &str,
+) -> String {
+    let mut profile: Vec<String> = if binding.profile.is_empty() {
+        Vec::new()
+    } else {
+        vec![binding.profile.clone()]
+    };
+    if sizes_uui_from_declaration(fixture) && !fixture.profile.contains(&ProfileKey::UuiSize) {
+        profile.push(format!("uui_drop_size={}", caps.uui_drop_size));
+    }
+    let provider: String = provider
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if profile.is_empty() {
+        format!("{}.wire-{provider}", fixture.name)
+    } else {
+        format!("{}@{}.wire-{provider}", fixture.name, profile.join(","))
+    }
+}
+
+/// Where a provider's wire snapshots for a fixture are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Home {
+    /// Embedded in the binary: a bundled fixture on a bundled provider,
+    /// named as such. A missing one is cleardown's own bug, so it fails.
+    Bundled,
+    /// A directory the provider's author keeps: `--wire-snapshots DIR`, or
+    /// the `snapshots/` of their fixtures. Pending `.snap.new` files go here.
+    Dir(PathBuf),
+    /// Nowhere given: the wire log can only be reported as not pinned.
+    Nowhere,
+}

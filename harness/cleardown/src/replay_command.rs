@@ -1,0 +1,137 @@
+//! `cleardown replay`: one fixture through one provider in this process,
+//! its transcript on stdout (how a fixture is written), compared with the
+//! snapshot beside the fixture; for a `wire = true` fixture the wire log
+//! too, shown with `--wire` and compared with the provider's wire snapshot.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use cleardown_conformance::{
+    fixture, replay,
+    snapshot::{self, Kind},
+    suite, wire,
+};
+use cleardown_host::Host;
+
+/// The arguments of `cleardown replay`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The fixture file.
+    file: PathBuf,
+    /// The provider: a bundled name or a library path.
+    #[arg(long, value_name = "NAME|PATH")]
+    plugin: String,
+    /// The provider's configuration string.
+    #[arg(long, default_value = "")]
+    config: String,
+    /// How long to wait for Replies, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    settle_ms: u64,
+    /// Also print the wire log (what the far end received, as the provider
+    /// put it on the wire) after the transcript; the fixture must say
+    /// `wire = true`.
+    #[arg(long)]
+    wire: bool,
+    /// Where the provider's wire snapshot is kept [default: the
+    /// `snapshots/` directory beside the fixture].
+    #[arg(long, value_name = "DIR")]
+    wire_snapshots: Option<PathBuf>,
+}
+
+/// Runs it. Exit 0 printed and matching what is pinned, 1 skipped,
+/// different, leaking or faulted; an error is exit 2 (returned as text).
+pub fn run(args: &ReplayArgs) -> Result<u8, String> {
+    let file = &args.file;
+    let source = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let fixture =
+        fixture::parse(&file.display().to_string(), &source).map_err(|e| e.to_string())?;
+    if args.wire && !fixture.wire {
+        return Err(format!(
+            "{}: --wire needs a fixture with `wire = true`; this one keeps no wire log",
+            file.display()
+        ));
+    }
+    let host = Host::new();
+    let provider = host
+        .load_named(&args.plugin, &args.config)
+        .map_err(|e| e.to_string())?;
+    let description = host
+        .describe(provider)
+        .map_err(|e| e.description().to_owned())?;
+    let caps = description.capabilities;
+    let binding = match replay::gate(&fixture, &caps) {
+        replay::Gate::Skip(reason) => {
+            println!("skipped: {reason}");
+            return Ok(1);
+        }
+        replay::Gate::Run(binding) => binding,
+    };
+    let outcome = replay::replay(
+        &host,
+        provider,
+        &caps,
+        &fixture,
+        &binding,
+        replay::Options {
+            settle: Duration::from_millis(args.settle_ms),
+        },
+    );
+    print!("{}", outcome.transcript);
+    let mut code = 0;
+    for leak in &outcome.leaks {
+        eprintln!("leak (T5): {leak}");
+        code = 1;
+    }
+    if let Some(fault) = &outcome.fault {
+        eprintln!("provider faulted (X2): {fault}");
+        code = 1;
+    }
+    let beside = suite::snapshot_dir(file.parent().unwrap_or(Path::new(".")));
+    let name = replay::snapshot_name(&fixture, &binding);
+    code = code.max(compare(
+        &beside,
+        &name,
+        Kind::Transcript,
+        &outcome.transcript,
+    ));
+    if let Some(log) = &outcome.wire {
+        if args.wire {
+            println!("--- wire log");
+            print!("{log}");
+        }
+        let name = wire::snapshot_name(&fixture, &binding, &caps, &description.name);
+        let dir = args.wire_snapshots.as_deref().unwrap_or(&beside);
+        code = code.max(compare(dir, &name, Kind::WireLog, log));
+    }
+    Ok(code)
+}
+
+/// Compares `actual` with snapshot `name` in `dir`, saying on stderr how it
+/// went: 0 matches or none pinned (a transcript without a snapshot is how a
+/// fixture starts; a wire log is the provider's to pin), 1 differs.
+fn compare(dir: &Path, name: &str, kind: Kind, actual: &str) -> u8 {
+    let what = kind.name();
+    match snapshot::read(dir, name) {
+        Some(expected) if snapshot::matches(&expected, actual) => {
+            eprintln!("{what} matches snapshot {name}");
+            0
+        }
+        Some(expected) => {
+            eprintln!("{what} differs from snapshot {name}:");
+            eprintln!("--- snapshot\n+++ {what}");
+            eprint!("{}", snapshot::diff(&expected, actual));
+            1
+        }
+        None if kind == Kind::WireLog => {
+            eprintln!("{what} not pinned: no snapshot {name} in {}", dir.display());
+            0
+        }
+        None => {
+            eprintln!("no snapshot {name} in {}", dir.display());
+            0
+        }
+    }
+}
