@@ -9,11 +9,13 @@ use std::{
 };
 
 use cleardown_host::{
-    AddressId, App, CallHandle, CallId, CallStatus, Capabilities, Disconnected, Event, Host,
-    LineResult, ProviderId, RequestId,
+    AddressCaps, AddressId, App, CallHandle, CallId, CallStatus, Capabilities, Disconnected, Event,
+    Host, LineResult, ProviderId, RequestId,
 };
 
-use crate::fixture::{ALL_CALLS, Condition, Fixture, ProfileKey, SimpleOp, Step, Uui, flag};
+use crate::fixture::{
+    ALL_CALLS, Condition, Fixture, LineCondition, ProfileKey, SimpleOp, Step, Uui, flag,
+};
 
 /// How calls the fixture did not name are shown: `~1`, `~2`…
 const AUTO_PREFIX: &str = "~";
@@ -66,16 +68,7 @@ pub fn gate(fixture: &Fixture, caps: &Capabilities) -> Gate {
                 !taken.contains(i) && conditions.iter().all(|c| c.holds(address))
             });
         let Some((index, _)) = found else {
-            let wanted: Vec<String> = conditions.iter().map(ToString::to_string).collect();
-            return Gate::Skip(format!(
-                "needs a free address for line `{alias}`{}; the provider declares {} address(es)",
-                if wanted.is_empty() {
-                    String::new()
-                } else {
-                    format!(" with {}", wanted.join(" and "))
-                },
-                caps.addresses.len()
-            ));
+            return Gate::Skip(why_no_address(alias, conditions, caps, &lines));
         };
         taken.insert(index);
         lines.push((alias.clone(), AddressId(index as u32)));
@@ -107,6 +100,67 @@ pub fn gate(fixture: &Fixture, caps: &Capabilities) -> Gate {
         lines,
         profile: profile.join(","),
     })
+}
+
+/// Why no free address can be bound to line `alias`: the conditions no
+/// address meets at all, or else that the addresses meeting them are
+/// already bound to the fixture's other lines.
+fn why_no_address(
+    alias: &str,
+    conditions: &[LineCondition],
+    caps: &Capabilities,
+    bound: &[(String, AddressId)],
+) -> String {
+    let names = |addresses: &mut dyn Iterator<Item = &AddressCaps>| {
+        addresses
+            .map(|a| format!("`{}`", a.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if caps.addresses.is_empty() {
+        return format!("needs an address for line `{alias}`; the provider declares none");
+    }
+    let unmet: Vec<String> = conditions
+        .iter()
+        .filter(|c| !caps.addresses.iter().any(|a| c.holds(a)))
+        .map(ToString::to_string)
+        .collect();
+    if !unmet.is_empty() {
+        return format!(
+            "needs an address with {} for line `{alias}`; none of the provider's {} address(es) ({}) has it",
+            unmet.join(" and "),
+            caps.addresses.len(),
+            names(&mut caps.addresses.iter())
+        );
+    }
+    let meeting: Vec<&AddressCaps> = caps
+        .addresses
+        .iter()
+        .filter(|a| conditions.iter().all(|c| c.holds(a)))
+        .collect();
+    let wanted = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " with {}",
+            conditions
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )
+    };
+    if meeting.is_empty() {
+        return format!(
+            "needs an address{wanted} for line `{alias}`; the provider's addresses meet each condition, but none meets all of them together"
+        );
+    }
+    let taken: Vec<String> = bound.iter().map(|(line, _)| format!("`{line}`")).collect();
+    format!(
+        "needs a free address{wanted} for line `{alias}`; the provider's only such address(es), {}, are bound to line(s) {} of this fixture",
+        names(&mut meeting.into_iter()),
+        taken.join(", ")
+    )
 }
 
 /// The snapshot a fixture's transcript is compared with under `binding`.

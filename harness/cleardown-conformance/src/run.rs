@@ -710,7 +710,7 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
     struct Tally {
         fixtures: Vec<String>,
         failed_in: Vec<String>,
-        skips: Vec<String>,
+        skips: Vec<(String, bool)>,
         passed: bool,
     }
     let mut tally: BTreeMap<String, Tally> = BTreeMap::new();
@@ -755,7 +755,15 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
                             fixture.name,
                             fixture.skip_reason.as_deref().unwrap_or("skipped")
                         );
-                        tally.entry(rule.clone()).or_default().skips.push(reason);
+                        let skips = &mut tally.entry(rule.clone()).or_default().skips;
+                        // A rule's own fixtures (`u4-…` for U4) say best
+                        // why it was skipped: their reasons come first.
+                        if names_rule(&fixture.name, rule) {
+                            let own = skips.iter().take_while(|r| r.1).count();
+                            skips.insert(own, (reason, true));
+                        } else {
+                            skips.push((reason, false));
+                        }
                     }
                 }
                 report::Status::Fail => {
@@ -793,7 +801,7 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
                 fixtures: t.fixtures,
                 failed_in: t.failed_in,
                 skip_reasons: if status == report::RuleStatus::Skip {
-                    t.skips
+                    t.skips.into_iter().map(|(reason, _)| reason).collect()
                 } else {
                     Vec::new()
                 },
@@ -826,6 +834,14 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
         runs,
         rules,
     }
+}
+
+/// Whether fixture `name` is one of `rule`'s own: its name starts with
+/// rule ids, and `rule` is among them (`c1-c2-…` is C1's and C2's).
+fn names_rule(name: &str, rule: &str) -> bool {
+    name.split('-')
+        .take_while(|part| fixture::is_rule_id(&part.to_uppercase()))
+        .any(|part| part.eq_ignore_ascii_case(rule))
 }
 
 /// The configuration variants each bundled provider is run with: every

@@ -327,3 +327,109 @@ fn an_installed_cleardown_runs_the_suite_without_a_checkout() {
     assert!(path.starts_with(dir.to_str().expect("utf-8")), "{path}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A run that checks nothing must never be green: a `--fixtures` directory
+/// with no fixture in it (empty, other files only, fixtures one level
+/// down), with or without `--no-bundled`, is exit 2 naming why, and so is
+/// a target on which every fixture was skipped.
+#[test]
+fn a_run_of_no_fixture_is_an_error_naming_why() {
+    let dir = scratch("no-fixtures");
+    let empty = dir.join("empty");
+    let others = dir.join("others");
+    let nested = dir.join("nested");
+    for d in [&empty, &others, &nested.join("inner")] {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    std::fs::write(others.join("README.md"), "notes").expect("write");
+    std::fs::write(others.join("drop.tml"), OWN_FIXTURE).expect("write");
+    std::fs::write(nested.join("inner/my-drop.toml"), OWN_FIXTURE).expect("write");
+    for (d, words) in [
+        (&empty, "the directory is empty"),
+        (&others, "holds no `*.toml` file, only README.md, drop.tml"),
+        (&nested, "`inner` holds fixtures (pass it as --fixtures)"),
+    ] {
+        for bundled in [true, false] {
+            let mut args = vec![
+                "conformance",
+                "--plugin",
+                "pbx-sim",
+                "--fixtures",
+                d.to_str().expect("utf-8"),
+            ];
+            if !bundled {
+                args.push("--no-bundled");
+            }
+            let output = cleardown(&args);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{args:?}: {}",
+                stdout(&output)
+            );
+            let err = stderr(&output);
+            assert!(err.contains("no fixture to run"), "{args:?}: {err}");
+            assert!(err.contains(words), "{args:?}: {err}");
+            assert!(
+                stdout(&output).is_empty(),
+                "nothing ran: {}",
+                stdout(&output)
+            );
+        }
+    }
+    // Every fixture selected is skipped by its gates on this provider.
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        "analog-bridge",
+        "--filter",
+        "c1-conference-drop-cascades",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "analog-bridge (default config): ran no fixture: all 1 skipped by their gates"
+        ),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// SPEC L2: a skip names the capability it needs. A line no address can be
+/// bound to names the condition none meets, or the lines holding the only
+/// address that does; a rule skipped everywhere gives its own fixture's
+/// reason first (U4's is `uui_drop_size == 0`, not d9's conference).
+#[test]
+fn l2_skip_reasons_name_the_unmet_condition_and_the_rules_own_gate() {
+    let output = cleardown(&["conformance", "--plugin", "sip", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = report_of(&output);
+    let reason = |name: &str| {
+        report.runs[0]
+            .fixtures
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.skip_reason.clone())
+            .unwrap_or_else(|| panic!("{name} skipped"))
+    };
+    assert_eq!(
+        reason("c3-drop-one-child-others-stay-conferenced"),
+        "needs an address with conference for line `main`; none of the provider's 1 address(es) (`line-1`) has it"
+    );
+    assert_eq!(
+        reason("d4-state-events-reach-exactly-the-apps-holding-the-call"),
+        "needs a free address with sharing == Private for line `other`; the provider's only such address(es), `line-1`, are bound to line(s) `main` of this fixture"
+    );
+    let u4 = report
+        .rules
+        .iter()
+        .find(|r| r.id == "U4")
+        .expect("U4 in the table");
+    assert_eq!(u4.status, RuleStatus::Skip);
+    assert_eq!(
+        u4.skip_reasons[0],
+        "sip u4-no-uui-support-refuses-any-uui: needs `uui_drop_size == 0`; the provider declares uui_drop_size 128"
+    );
+    assert!(u4.skip_reasons.len() >= 2, "d9 cites U4 too: {u4:?}");
+}

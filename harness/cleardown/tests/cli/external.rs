@@ -254,3 +254,154 @@ fn u3_the_far_end_gets_the_uui_in_ext_isdns_own_wire_text() {
     }
     assert!(host.leaks().is_empty(), "T5: {:?}", host.leaks());
 }
+
+/// Runs the bundled `u3-max-uui` fixture on ext-isdn in both UUI sizes,
+/// its wire snapshots kept in `dir`, and returns the exit code and report.
+fn run_u3_with_wire_snapshots(dir: &Path) -> (Option<i32>, cleardown_report::Report) {
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        path_arg(ext_isdn()),
+        "--config",
+        "",
+        "--config",
+        "uui=16",
+        "--filter",
+        "u3-max-uui",
+        "--wire-snapshots",
+        path_arg(dir),
+        "--format",
+        "json",
+    ]);
+    (output.status.code(), report_of(&output))
+}
+
+fn wire_checks(report: &cleardown_report::Report) -> Vec<cleardown_report::WireCheck> {
+    report
+        .runs
+        .iter()
+        .flat_map(|run| &run.fixtures)
+        .filter_map(|f| f.wire.clone())
+        .collect()
+}
+
+/// SPEC U3, §10: a provider's exact wire text is its own snapshot. Not
+/// pinned at first (reported, not failed, and written as `.snap.new`, one
+/// per UUI size since the bytes differ); once renamed to `.snap` it is
+/// compared, and a change of the wire text fails the fixture.
+#[test]
+fn u3_an_outside_providers_wire_text_is_pinned_in_its_own_directory() {
+    let dir = crate::scratch("ext-wire");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (code, report) = run_u3_with_wire_snapshots(&dir);
+    assert_eq!(code, Some(0), "not pinned is not a failure: {report:?}");
+    let checks = wire_checks(&report);
+    let names: Vec<&str> = checks.iter().map(|c| c.snapshot.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "u3-max-uui-reaches-far-end-byte-for-byte@uui_drop_size=32.wire-ext-isdn",
+            "u3-max-uui-reaches-far-end-byte-for-byte@uui_drop_size=16.wire-ext-isdn",
+        ]
+    );
+    assert_eq!(report.summary.wire_not_pinned, 2);
+    for check in &checks {
+        assert_eq!(check.status, cleardown_report::WireStatus::NotPinned);
+        let pending = PathBuf::from(check.pending.as_deref().expect("written for review"));
+        let text = std::fs::read_to_string(&pending).expect("the .snap.new");
+        assert!(text.contains("expression: wire log"), "{text}");
+        assert!(
+            text.contains("DISCONNECT crv="),
+            "ext-isdn's own text: {text}"
+        );
+        std::fs::rename(&pending, pending.with_extension("")).expect("pin it");
+    }
+    let (code, report) = run_u3_with_wire_snapshots(&dir);
+    assert_eq!(code, Some(0), "{report:?}");
+    assert!(
+        wire_checks(&report)
+            .iter()
+            .all(|c| c.status == cleardown_report::WireStatus::Matches && c.pending.is_none()),
+        "{:?}",
+        wire_checks(&report)
+    );
+    assert_eq!(report.summary.wire_not_pinned, 0);
+    // A wire text that changes (here: the pinned one, as if the provider
+    // had started sending cause 31) fails, with a diff and a pending file.
+    let pinned = dir.join(format!("{}.snap", checks[1].snapshot));
+    let text = std::fs::read_to_string(&pinned).expect("pinned");
+    std::fs::write(&pinned, text.replace("cause #16", "cause #31")).expect("tamper");
+    let (code, report) = run_u3_with_wire_snapshots(&dir);
+    assert_eq!(code, Some(1), "{report:?}");
+    let failed: Vec<&cleardown_report::Failure> = report.runs[1].fixtures[0]
+        .failures
+        .iter()
+        .filter(|f| f.kind == cleardown_report::FailureKind::WireLog)
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", report.runs[1].fixtures[0].failures);
+    assert!(
+        failed[0]
+            .diff
+            .as_deref()
+            .is_some_and(|d| d.contains("cause #31")),
+        "{failed:?}"
+    );
+    assert_eq!(report.runs[0].fixtures[0].status, Status::Pass);
+}
+
+/// SPEC U3: `replay --wire` prints the wire log after the transcript and
+/// compares it with the provider's wire snapshot, as `conformance` does.
+#[test]
+fn u3_replay_shows_and_checks_an_outside_providers_wire_log() {
+    let dir = crate::scratch("ext-replay-wire");
+    let fixture = workspace_root().join("fixtures/u3-uui-on-rejection-byte-for-byte.toml");
+    let replay = || {
+        cleardown(&[
+            "replay",
+            path_arg(&fixture),
+            "--plugin",
+            path_arg(ext_isdn()),
+            "--wire",
+            "--wire-snapshots",
+            path_arg(&dir),
+        ])
+    };
+    let name = "u3-uui-on-rejection-byte-for-byte@uui_drop_size=32.wire-ext-isdn";
+    let _ = std::fs::remove_file(dir.join(format!("{name}.snap")));
+    let output = replay();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (transcript, wire) = stdout(&output)
+        .split_once("--- wire log\n")
+        .map(|(t, w)| (t.to_owned(), w.to_owned()))
+        .expect("the wire log follows the transcript");
+    assert!(transcript.contains("far_end"), "{transcript}");
+    assert!(wire.contains("RELEASE COMPLETE crv="), "{wire}");
+    assert!(
+        stderr(&output).contains(&format!("wire log not pinned: no snapshot {name}")),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::write(
+        dir.join(format!("{name}.snap")),
+        format!("---\nsource: test\nexpression: wire log\n---\n{wire}"),
+    )
+    .expect("pin");
+    let output = replay();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&format!("wire log matches snapshot {name}")));
+    std::fs::write(
+        dir.join(format!("{name}.snap")),
+        format!(
+            "---\nsource: test\nexpression: wire log\n---\n{}",
+            wire.replace("#21", "#17")
+        ),
+    )
+    .expect("tamper");
+    let output = replay();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("wire log differs from snapshot {name}")),
+        "{}",
+        stderr(&output)
+    );
+}
