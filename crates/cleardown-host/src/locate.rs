@@ -8,13 +8,18 @@
 //!    variable is set), the path cargo itself reports after building the
 //!    workspace's plugin crates — so a fresh clone needs no separate build
 //!    step and never picks up a stale library;
-//! 3. the directory of the running executable (an installed or copied
-//!    `cleardown` with its plugins beside it).
+//! 3. the directory of the running executable (a copied `cleardown` with
+//!    its plugins beside it);
+//! 4. the checkout this build came from, if it is still there: an
+//!    installed `cleardown` (`cargo install --locked --path
+//!    harness/cleardown`) builds the bundled plugins there with the cargo
+//!    it was built with, once, as step 2 does, and loads them from that
+//!    checkout's `target/`.
 
 use std::{
     collections::HashMap,
     ffi::OsString,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::Command,
     sync::{Mutex, PoisonError},
 };
@@ -69,29 +74,57 @@ pub fn find(name: &str) -> Result<PathBuf, LoadError> {
     }
     // Under cargo, but outside this workspace (a provider author's own
     // project), the build fails; the executable's directory may still have it.
-    let built = std::env::var_os("CARGO").map(|cargo| built_by_cargo(&cargo, name));
+    let built = std::env::var_os("CARGO").map(|cargo| built_by_cargo(&cargo, name, None));
     if let Some(Ok(path)) = built {
         return Ok(path);
     }
     let beside_exe = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|dir| dir.join(&file)));
-    match (beside_exe, built) {
-        (Some(path), _) if path.is_file() => Ok(path),
-        (_, Some(Err(build_error))) => Err(build_error),
-        _ => Err(LoadError::NotFound {
+    if let Some(path) = beside_exe.filter(|p| p.is_file()) {
+        return Ok(path);
+    }
+    if let Some(Err(build_error)) = built {
+        return Err(build_error);
+    }
+    match source_checkout() {
+        Some(checkout) => {
+            // The first run of an installed copy compiles for a while; say
+            // why the screen is quiet (stderr, so reports stay clean).
+            eprintln!(
+                "cleardown: building the bundled providers in {} (once; set ${PLUGIN_DIR_VAR} to use built ones)",
+                checkout.display()
+            );
+            let cargo =
+                option_env!("CARGO").map_or_else(|| OsString::from("cargo"), OsString::from);
+            built_by_cargo(&cargo, name, Some(&checkout))
+        }
+        None => Err(LoadError::NotFound {
             path: PathBuf::from(format!(
-                "{file} (searched ${PLUGIN_DIR_VAR} and the executable's directory)"
+                "{file} (searched ${PLUGIN_DIR_VAR} and the executable's directory; the checkout it was built from is gone)"
             )),
         }),
     }
+}
+
+/// The workspace this crate was compiled in, if it is still a cleardown
+/// checkout with the bundled plugins' sources: where an installed
+/// `cleardown` builds them. (A build from a published crate has none.)
+pub fn source_checkout() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?.parent()?;
+    BUNDLED
+        .iter()
+        .all(|name| root.join("plugins").join(name).join("Cargo.toml").is_file())
+        .then(|| root.to_path_buf())
 }
 
 /// Builds plugin crate `name` with the cargo that runs us and returns the
 /// library cargo reports. Memoised per process: one build per name. A
 /// bundled name builds every bundled plugin in the same cargo run, so a
 /// cold run over all of them compiles them side by side, once.
-fn built_by_cargo(cargo: &OsString, name: &str) -> Result<PathBuf, LoadError> {
+/// `dir` is where to run cargo: the checkout for an installed copy; under
+/// cargo, `None`, for the package directory cargo gives us.
+fn built_by_cargo(cargo: &OsString, name: &str, dir: Option<&Path>) -> Result<PathBuf, LoadError> {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
     let cache = built.get_or_insert_with(HashMap::new);
@@ -117,7 +150,9 @@ fn built_by_cargo(cargo: &OsString, name: &str) -> Result<PathBuf, LoadError> {
     }
     // Under `cargo run`/`cargo test` this is the package directory, inside
     // the workspace; elsewhere the current directory is the best guess.
-    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    } else if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
         command.current_dir(dir);
     }
     let output = command.output().map_err(|error| LoadError::Build {

@@ -6,6 +6,7 @@
 mod bench;
 mod conformance;
 mod external;
+mod install;
 mod interop;
 mod isolation;
 mod mutants;
