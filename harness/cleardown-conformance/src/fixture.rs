@@ -551,6 +551,12 @@ pub fn parse(file: &str, source: &str) -> Result<Fixture, FixtureError> {
             "`steps` is empty; a fixture needs at least one step".to_owned(),
         ));
     }
+    if raw.wire && !steps.iter().any(|(_, step)| *step == Step::FarEnd) {
+        return Err(at(
+            Some(raw.steps.span()),
+            "`wire = true` needs a `far_end` step: the wire text is each provider's own and judged only once its author pins it, so what SPEC §10 fixes (signal, cause, UUI bytes) must be in the transcript, for every provider".to_owned(),
+        ));
+    }
     Ok(Fixture {
         name,
         file: file.to_owned(),

@@ -23,6 +23,22 @@ fn check(source: &str, line: usize, expected: &str) {
 
 const HEAD: &str = "title = \"t\"\nrules = [\"D1\"]\n";
 
+/// SPEC §10: a wire fixture shows the far-end view, so what the far end
+/// must receive is judged for every provider, not only where wire text
+/// is pinned.
+#[test]
+fn wire_fixture_without_far_end_view_is_refused() {
+    check(
+        &format!("{HEAD}wire = true\nsteps = [\n  {{ do = \"open\", line = \"main\" }},\n]\n"),
+        4,
+        "`wire = true` needs a `far_end` step",
+    );
+    let fine = format!(
+        "{HEAD}wire = true\nsteps = [\n  {{ do = \"open\", line = \"main\" }},\n  {{ do = \"far_end\" }},\n]\n"
+    );
+    assert!(parse("ok.toml", &fine).is_ok());
+}
+
 #[test]
 fn syntax_error_names_the_line() {
     check(
