@@ -319,15 +319,32 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     let mut code = report.exit_code();
+    // A green run that checked nothing is the worst answer a CI can get:
+    // say so, and fail as a usage error does. A target that ran nothing
+    // is such a run; with --filter, which narrows on purpose, only a whole
+    // run that executed no fixture is.
+    let idle: Vec<(&cleardown_conformance::report::Run, String)> = report
+        .runs
+        .iter()
+        .filter(|run| run.load_error.is_none())
+        .filter_map(|run| ran_nothing(run).map(|why| (run, why)))
+        .collect();
+    let loaded = report
+        .runs
+        .iter()
+        .filter(|r| r.load_error.is_none())
+        .count();
+    let refuse = !idle.is_empty() && (args.filter.is_none() || idle.len() == loaded);
     for run in &report.runs {
         if let Some(error) = &run.load_error {
             eprintln!("cleardown: {error}");
-        } else if let Some(why) = ran_nothing(run) {
-            // A green run that checked nothing is the worst answer a CI
-            // can get: say so, and fail as a usage error does.
-            eprintln!("cleardown: {}: ran no fixture: {why}", render::label(run));
-            code = 2;
         }
+    }
+    if refuse {
+        for (run, why) in &idle {
+            eprintln!("cleardown: {}: ran no fixture: {why}", render::label(run));
+        }
+        code = 2;
     }
     Ok(code)
 }

@@ -393,6 +393,36 @@ fn a_run_of_no_fixture_is_an_error_naming_why() {
         ),
         "{err}"
     );
+    // Without --filter, one target of several that runs nothing is enough:
+    // an author's own fixture that only pbx-sim can run, on analog-bridge.
+    let own = dir.join("own");
+    std::fs::create_dir_all(&own).expect("mkdir");
+    std::fs::write(
+        own.join("my-conference.toml"),
+        OWN_FIXTURE.replace(
+            "steps = [",
+            "lines = { main = [\"conference\"] }\nsteps = [",
+        ),
+    )
+    .expect("write");
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        "pbx-sim",
+        "--plugin",
+        "analog-bridge",
+        "--fixtures",
+        own.to_str().expect("utf-8"),
+        "--no-bundled",
+        "--no-pending",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("analog-bridge (default config): ran no fixture: all 1 skipped"),
+        "{err}"
+    );
+    assert!(!err.contains("pbx-sim (default config): ran no"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
