@@ -393,8 +393,11 @@ pub struct RemoteSignal {
     pub uui: Vec<u8>,
     /// The signal as it went over the wire, in the provider's own rendering
     /// ("release cause 16", a SIP BYE with its headers), one or more lines.
-    /// Only fixtures marked `wire = true` show it, in a snapshot kept per
-    /// provider; transcripts never do.
+    /// Only fixtures marked `wire = true` show it, in a wire snapshot kept
+    /// per provider by its author (`--wire-snapshots DIR`; "not pinned",
+    /// not a failure, until there is one); transcripts never do. Put every
+    /// byte that goes out in it, UUI included, so that pinning it catches
+    /// a change.
     pub wire: String,
 }
 

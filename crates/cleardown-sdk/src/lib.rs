@@ -487,6 +487,13 @@ pub trait Provider: Send + Sized + 'static {
     /// received. Keep parties whose calls are over, so that a test can look
     /// back at what they received (bounded as you see fit). This view is
     /// for the conformance suite and tests: it is how they see the far end.
+    ///
+    /// Each signal's kind, cause and UUI are judged for every provider, in
+    /// the transcript. Its [`RemoteSignal::wire`] text is yours alone: the
+    /// suite keeps it as your *wire snapshot*, reported "not pinned" (never
+    /// failed) until you pin it (`cleardown conformance --wire-snapshots
+    /// DIR`, then rename the `.snap.new` files to `.snap`), and compared
+    /// from then on, so a change in what you put on the wire is caught.
     fn far_end(&self) -> Vec<RemoteParty>;
 
     /// Stimulus: the far end `from` offers a call at `address` (`uui`: what

@@ -347,6 +347,29 @@ fn u3_an_outside_providers_wire_text_is_pinned_in_its_own_directory() {
         "{failed:?}"
     );
     assert_eq!(report.runs[0].fixtures[0].status, Status::Pass);
+    // The text report names what differs: the wire log, not a transcript.
+    let text = cleardown(&[
+        "conformance",
+        "--plugin",
+        path_arg(ext_isdn()),
+        "--config",
+        "uui=16",
+        "--filter",
+        "u3-max-uui",
+        "--wire-snapshots",
+        path_arg(&dir),
+        "--no-pending",
+    ]);
+    assert_eq!(text.status.code(), Some(1));
+    let text = stdout(&text);
+    assert!(
+        text.contains("the wire log differs from the provider's wire snapshot"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--- snapshot\n        +++ wire log\n"),
+        "{text}"
+    );
 }
 
 /// SPEC U3: `replay --wire` prints the wire log after the transcript and
