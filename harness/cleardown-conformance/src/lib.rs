@@ -13,7 +13,6 @@
 //! and JUnit. A fixture with `wire = true` also keeps the provider's own
 //! [`wire`] text, judged against that provider's pinned wire snapshot.
 
-pub mod fixture;
 pub mod render;
 pub mod replay;
 pub mod run;
@@ -21,4 +20,5 @@ pub mod snapshot;
 pub mod suite;
 pub mod wire;
 
+pub use cleardown_fixture as fixture;
 pub use cleardown_report as report;

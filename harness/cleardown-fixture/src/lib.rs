@@ -22,7 +22,7 @@
 
 use std::{collections::HashSet, fmt, ops::Range};
 
-use cleardown_host::{CallFeatures, Capabilities, DisconnectCode, Privilege, Sharing};
+use cleardown_contract::{CallFeatures, Capabilities, DisconnectCode, Privilege, Sharing};
 use serde::Deserialize;
 
 /// A fixture that cannot be used, with where and why.
@@ -725,7 +725,7 @@ fn parse_uui(text: Option<&str>) -> Result<Uui, String> {
         "max+1" => Ok(Uui::OverMax),
         hex => {
             let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-            cleardown_host::hex_bytes::decode(&digits)
+            cleardown_contract::hex_bytes::decode(&digits)
                 .map(Uui::Bytes)
                 .map_err(|e| {
                     format!("uui: {e}; expected hex bytes like \"04 68 69\", \"max\" or \"max+1\"")
@@ -756,7 +756,7 @@ fn parse_code(text: &str) -> Result<DisconnectCode, String> {
 
 /// The state names a `wait` step may wait for.
 pub fn is_state_name(text: &str) -> bool {
-    cleardown_host::CallState::ALL
+    cleardown_contract::CallState::ALL
         .iter()
         .any(|s| s.name() == text)
 }
@@ -1076,7 +1076,7 @@ impl fmt::Display for LineCondition {
 
 impl LineCondition {
     /// Whether an address with these capabilities meets the condition.
-    pub fn holds(&self, address: &cleardown_host::AddressCaps) -> bool {
+    pub fn holds(&self, address: &cleardown_contract::AddressCaps) -> bool {
         match *self {
             LineCondition::ConfDrop(wanted) => address.conf_drop == wanted,
             LineCondition::Sharing { equal, sharing } => (address.sharing == sharing) == equal,
