@@ -1,0 +1,2 @@
+//! The oracle: SPEC.md as code.
+pub mod history;
