@@ -1,6 +1,5 @@
-//! Replaying a fixture through a loaded provider into a normalized
-//! transcript: aliases instead of handles, `r1`, `r2`… instead of request
-//! ids, every event, result and error in order.
+//! The replayer: runs a fixture's steps through the host, names what it
+//! sees by the fixture's aliases, and writes the transcript and the history.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -9,214 +8,16 @@ use std::{
 };
 
 use cleardown_host::{
-    AddressCaps, AddressId, App, CallHandle, CallId, CallStatus, Capabilities, Disconnected, Event,
-    Host, ProviderId, RequestId,
+    AddressId, App, CallHandle, CallId, CallStatus, Capabilities, Disconnected, Event, Host,
+    ProviderId, RequestId,
 };
-
 use cleardown_oracle::history::{Answer, History, InfoSeen, PartySeen, Seen, StepSeen};
 
-use crate::fixture::{
-    ALL_CALLS, Condition, Fixture, LineCondition, ProfileKey, SimpleOp, Step, Uui, flag,
-};
+use super::{Binding, Options, Outcome, uui_pattern};
+use crate::fixture::{ALL_CALLS, Fixture, SimpleOp, Step, Uui};
 
 /// How calls the fixture did not name are shown: `~1`, `~2`…
-const AUTO_PREFIX: &str = "~";
-
-/// How a fixture's lines are bound to a provider's addresses, and the
-/// profile that names its snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Binding {
-    /// Line alias → address, in the fixture's order.
-    pub lines: Vec<(String, AddressId)>,
-    /// `key=value,…` of the fixture's profile keys; empty if it has none.
-    pub profile: String,
-}
-
-/// Whether a fixture runs against a provider's capabilities.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Gate {
-    /// It runs, bound so.
-    Run(Binding),
-    /// It is skipped; the reason names the capability.
-    Skip(String),
-}
-
-/// Decides whether `fixture` runs against `caps` and binds its lines
-/// (SPEC L2: every rule the declaration implies runs; the rest skip).
-pub fn gate(fixture: &Fixture, caps: &Capabilities) -> Gate {
-    for condition in &fixture.requires {
-        if !condition.holds(caps) {
-            return Gate::Skip(match condition {
-                Condition::Flag {
-                    name,
-                    declared: true,
-                } => format!("needs `{name}`, which the provider does not declare"),
-                Condition::Flag {
-                    name,
-                    declared: false,
-                } => format!("checks the absence of `{name}`, which the provider declares"),
-                Condition::UuiSize { .. } => format!(
-                    "needs `{condition}`; the provider declares uui_drop_size {}",
-                    caps.uui_drop_size
-                ),
-            });
-        }
-    }
-    let mut taken = HashSet::new();
-    let mut lines = Vec::new();
-    for (alias, conditions) in &fixture.lines {
-        let found =
-            caps.addresses.iter().enumerate().find(|(i, address)| {
-                !taken.contains(i) && conditions.iter().all(|c| c.holds(address))
-            });
-        let Some((index, _)) = found else {
-            return Gate::Skip(why_no_address(alias, conditions, caps, &lines));
-        };
-        taken.insert(index);
-        lines.push((alias.clone(), AddressId(index as u32)));
-    }
-    let address = |line: &str| {
-        lines
-            .iter()
-            .find(|(alias, _)| alias == line)
-            .and_then(|(_, a)| caps.address(*a))
-    };
-    let on_off = |b: bool| if b { "on" } else { "off" };
-    let profile: Vec<String> = fixture
-        .profile
-        .iter()
-        .map(|key| match key {
-            ProfileKey::Flag(name) => format!("{name}={}", on_off(flag(caps, *name))),
-            ProfileKey::UuiSize => format!("uui_drop_size={}", caps.uui_drop_size),
-            ProfileKey::ConfDrop(line) => format!(
-                "{line}.conf_drop={}",
-                on_off(address(line).is_some_and(|a| a.conf_drop))
-            ),
-            ProfileKey::Sharing(line) => format!(
-                "{line}.sharing={}",
-                address(line).map_or("?", |a| a.sharing.name())
-            ),
-        })
-        .collect();
-    Gate::Run(Binding {
-        lines,
-        profile: profile.join(","),
-    })
-}
-
-/// Why no free address can be bound to line `alias`: the conditions no
-/// address meets at all, or else that the addresses meeting them are
-/// already bound to the fixture's other lines.
-fn why_no_address(
-    alias: &str,
-    conditions: &[LineCondition],
-    caps: &Capabilities,
-    bound: &[(String, AddressId)],
-) -> String {
-    let names = |addresses: &mut dyn Iterator<Item = &AddressCaps>| {
-        addresses
-            .map(|a| format!("`{}`", a.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if caps.addresses.is_empty() {
-        return format!("needs an address for line `{alias}`; the provider declares none");
-    }
-    let unmet: Vec<String> = conditions
-        .iter()
-        .filter(|c| !caps.addresses.iter().any(|a| c.holds(a)))
-        .map(ToString::to_string)
-        .collect();
-    if !unmet.is_empty() {
-        return format!(
-            "needs an address with {} for line `{alias}`; none of the provider's {} address(es) ({}) has it",
-            unmet.join(" and "),
-            caps.addresses.len(),
-            names(&mut caps.addresses.iter())
-        );
-    }
-    let meeting: Vec<&AddressCaps> = caps
-        .addresses
-        .iter()
-        .filter(|a| conditions.iter().all(|c| c.holds(a)))
-        .collect();
-    let wanted = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " with {}",
-            conditions
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" and ")
-        )
-    };
-    if meeting.is_empty() {
-        return format!(
-            "needs an address{wanted} for line `{alias}`; the provider's addresses meet each condition, but none meets all of them together"
-        );
-    }
-    let taken: Vec<String> = bound.iter().map(|(line, _)| format!("`{line}`")).collect();
-    format!(
-        "needs a free address{wanted} for line `{alias}`; the provider's only such address(es), {}, are bound to line(s) {} of this fixture",
-        names(&mut meeting.into_iter()),
-        taken.join(", ")
-    )
-}
-
-/// The snapshot a fixture's transcript is compared with under `binding`.
-pub fn snapshot_name(fixture: &Fixture, binding: &Binding) -> String {
-    if binding.profile.is_empty() {
-        fixture.name.clone()
-    } else {
-        format!("{}@{}", fixture.name, binding.profile)
-    }
-}
-
-/// The test pattern `max` and `max+1` UUI is made of: the IA5 protocol
-/// discriminator, then bytes that make truncation and reordering visible.
-pub fn uui_pattern(len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| if i == 0 { 0x04 } else { (i * 37 + 11) as u8 })
-        .collect()
-}
-
-/// Replay knobs.
-#[derive(Debug, Clone, Copy)]
-pub struct Options {
-    /// How long to wait for outstanding Replies after a step before a
-    /// request counts as never answered (D3). Waited at most once per
-    /// fixture: after the first timeout the fixture has failed anyway.
-    pub settle: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            settle: Duration::from_millis(1_000),
-        }
-    }
-}
-
-/// What replaying one fixture produced.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Outcome {
-    /// The normalized transcript compared with the snapshot.
-    pub transcript: String,
-    /// Requests that never got their Reply (D3), by their `rN` names.
-    pub missing_replies: Vec<String>,
-    /// Handles left Idle and undeallocated at the end (T5): `app: alias`.
-    pub leaks: Vec<String>,
-    /// Why the host faulted the provider during the fixture (X2).
-    pub fault: Option<String>,
-    /// For a fixture with `wire = true`: every signal the far end received,
-    /// as the provider put it on the wire, party by party.
-    pub wire: Option<String>,
-    /// Everything observed, step by step, in the fixture's names: what the
-    /// oracle judges.
-    pub history: History,
-}
+pub(super) const AUTO_PREFIX: &str = "~";
 
 /// Replays `fixture` against `provider` of `host`, bound by `binding`.
 pub fn replay(
@@ -292,36 +93,36 @@ pub fn replay(
     }
 }
 
-struct Replayer<'h> {
-    host: &'h Host,
-    provider: ProviderId,
-    uui_size: usize,
-    lines: Vec<(String, AddressId)>,
+pub(super) struct Replayer<'h> {
+    pub(super) host: &'h Host,
+    pub(super) provider: ProviderId,
+    pub(super) uui_size: usize,
+    pub(super) lines: Vec<(String, AddressId)>,
     /// The provider's address names, by address id.
-    address_names: Vec<String>,
-    options: Options,
-    apps: Vec<(String, App)>,
-    calls: HashMap<String, CallId>,
-    call_names: HashMap<CallId, String>,
-    auto_names: usize,
+    pub(super) address_names: Vec<String>,
+    pub(super) options: Options,
+    pub(super) apps: Vec<(String, App)>,
+    pub(super) calls: HashMap<String, CallId>,
+    pub(super) call_names: HashMap<CallId, String>,
+    pub(super) auto_names: usize,
     /// Each app's last known handle per alias; kept after deallocate so a
     /// fixture can show that a freed handle is refused (T2).
-    handles: HashMap<(usize, String), CallHandle>,
-    handle_names: HashMap<CallHandle, String>,
+    pub(super) handles: HashMap<(usize, String), CallHandle>,
+    pub(super) handle_names: HashMap<CallHandle, String>,
     /// Which app each handle seen in an event belongs to (for `deallocate *`).
-    handle_apps: HashMap<CallHandle, usize>,
-    freed: HashSet<CallHandle>,
-    requests: HashMap<RequestId, String>,
+    pub(super) handle_apps: HashMap<CallHandle, usize>,
+    pub(super) freed: HashSet<CallHandle>,
+    pub(super) requests: HashMap<RequestId, String>,
     /// Requests without a Reply yet, with the index of the app that made them.
-    pending: Vec<(RequestId, usize)>,
-    gave_up: bool,
+    pub(super) pending: Vec<(RequestId, usize)>,
+    pub(super) gave_up: bool,
     /// Between `pause_events` and `resume_events`.
-    paused: bool,
+    pub(super) paused: bool,
     /// A `station` step's alias, for the next new call seen on its address.
-    bind_next: Option<(String, AddressId)>,
-    out: String,
+    pub(super) bind_next: Option<(String, AddressId)>,
+    pub(super) out: String,
     /// The same run, structured, for the oracle.
-    history: History,
+    pub(super) history: History,
 }
 
 impl Replayer<'_> {
@@ -445,25 +246,6 @@ impl Replayer<'_> {
         }
     }
 
-    /// Bytes as the transcript shows them: `-`, `<max>` for exactly the
-    /// declared size of the test pattern, `<pattern N>` for another length
-    /// of it (a truncation shows up so), else hex.
-    fn show_uui(&self, bytes: &[u8]) -> String {
-        if bytes.is_empty() {
-            "-".to_owned()
-        } else if bytes == uui_pattern(bytes.len()) && bytes.len() > 4 {
-            if bytes.len() == self.uui_size {
-                "<max>".to_owned()
-            } else if bytes.len() == self.uui_size + 1 {
-                "<max+1>".to_owned()
-            } else {
-                format!("<pattern {}>", bytes.len())
-            }
-        } else {
-            cleardown_host::hex_bytes::encode(bytes)
-        }
-    }
-
     fn request(&mut self, app: usize, request: RequestId) -> String {
         let name = format!("r{}", self.requests.len() + 1);
         self.requests.insert(request, name.clone());
@@ -489,75 +271,6 @@ impl Replayer<'_> {
             seen.answer = answer;
         }
         self.settle();
-    }
-
-    fn echo(&self, step: &Step) -> String {
-        let uui = |uui: &Uui| match uui {
-            Uui::Bytes(b) if b.is_empty() => String::new(),
-            Uui::Bytes(b) => format!(" uui={}", cleardown_host::hex_bytes::encode(b)),
-            Uui::Max => " uui=max".to_owned(),
-            Uui::OverMax => " uui=max+1".to_owned(),
-        };
-        match step {
-            Step::Open {
-                app,
-                line,
-                privilege,
-            } => format!("{app}: open {line} as {privilege}"),
-            Step::Close { app, line } => format!("{app}: close {line}"),
-            Step::MakeCall {
-                app,
-                call,
-                line,
-                to,
-            } => format!("{app}: make_call {call} on {line} to {to}"),
-            Step::Simple { app, op, call } => format!("{app}: {op} {call}"),
-            Step::Setup {
-                app,
-                transfer,
-                call,
-                consult,
-                to,
-            } => format!(
-                "{app}: setup_{} {call} consult {consult} to {to}",
-                if *transfer { "transfer" } else { "conference" }
-            ),
-            Step::AddToConference {
-                app, call, consult, ..
-            } => format!("{app}: add_to_conference {call} + {consult}"),
-            Step::CompleteTransfer { app, call, consult } => {
-                format!("{app}: complete_transfer {call} to {consult}")
-            }
-            Step::Drop { app, call, uui: u } => format!("{app}: drop {call}{}", uui(u)),
-            Step::Disconnect { app, call, code } => format!("{app}: disconnect {call} {code}"),
-            Step::Deallocate { app, call } => format!("{app}: deallocate {call}"),
-            Step::Info { app, call } => format!("{app}: info {call}"),
-            Step::Leaks => "leaks".to_owned(),
-            Step::FarOffer {
-                call,
-                line,
-                from,
-                uui: u,
-            } => format!("far: offer {call} on {line} from {from}{}", uui(u)),
-            Step::FarAlert { call } => format!("far: alert {call}"),
-            Step::FarAnswer { call } => format!("far: answer {call}"),
-            Step::FarHangUp {
-                call,
-                cause,
-                uui: u,
-            } => format!("far: hang_up {call} cause {cause}{}", uui(u)),
-            Step::Station { line, off_hook, .. } => format!(
-                "far: station {line} {}",
-                if *off_hook { "off-hook" } else { "on-hook" }
-            ),
-            Step::Advance { ms } => format!("far: advance {ms} ms"),
-            Step::FarEnd => "far_end".to_owned(),
-            Step::PauseEvents => "pause_events".to_owned(),
-            Step::ResumeEvents => "resume_events".to_owned(),
-            Step::Wait {
-                app, call, state, ..
-            } => format!("{app}: wait {call} {state}"),
-        }
     }
 
     fn run(&mut self, step: &Step) -> Answer {
@@ -899,110 +612,6 @@ impl Replayer<'_> {
                     .unwrap_or_else(|| format!("?{request}")),
                 result: *result,
             },
-        }
-    }
-
-    /// The answer as the transcript shows it after `->`.
-    fn show_answer(&self, answer: &Answer) -> String {
-        match answer {
-            Answer::Done => "ok".to_owned(),
-            Answer::Request(request) => request.clone(),
-            Answer::Requested(request) => format!("requested {request}"),
-            Answer::Refused(error) => format!("Err({error})"),
-            Answer::AlreadyIdle => "already idle".to_owned(),
-            Answer::Conference {
-                request,
-                conference,
-            } => format!("{request}, conference {conference}"),
-            Answer::Closed {
-                dropped,
-                still_active,
-            } => format!(
-                "dropped [{}] still_active [{}]",
-                dropped.join(", "),
-                still_active.join(", ")
-            ),
-            Answer::Deallocated(freed) => {
-                let lines: Vec<String> = freed
-                    .iter()
-                    .map(|(name, error)| match error {
-                        None => name.clone(),
-                        Some(e) => format!("{name} Err({e})"),
-                    })
-                    .collect();
-                format!("deallocated [{}]", lines.join(", "))
-            }
-            Answer::Info(info) => {
-                let related: Vec<String> = info
-                    .related
-                    .iter()
-                    .map(|(relation, call)| format!("{relation} {call}"))
-                    .collect();
-                format!(
-                    "{} {} on {}\nremote {}\nrelated [{}]\ndisconnect_mode {}\nuui_received {}\nuui_sent {}",
-                    info.status,
-                    info.privilege
-                        .map_or_else(|e| format!("Err({e})"), |p| p.to_string()),
-                    info.line,
-                    if info.remote.is_empty() {
-                        "-"
-                    } else {
-                        &info.remote
-                    },
-                    related.join(", "),
-                    info.disconnect_mode
-                        .map_or_else(|| "-".to_owned(), |m| m.to_string()),
-                    self.show_uui(&info.uui_received),
-                    self.show_uui(&info.uui_sent),
-                )
-            }
-            Answer::Leaks(leaks) if leaks.is_empty() => "none".to_owned(),
-            Answer::Leaks(leaks) => leaks
-                .iter()
-                .map(|(app, names)| format!("{app}: {}", names.join(", ")))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Answer::FarEnd(parties) if parties.is_empty() => "nobody".to_owned(),
-            Answer::FarEnd(parties) => parties
-                .iter()
-                .map(|party| {
-                    let received: Vec<String> = party
-                        .received
-                        .iter()
-                        .map(|(kind, cause, uui)| {
-                            format!("{kind} cause {cause} uui {}", self.show_uui(uui))
-                        })
-                        .collect();
-                    format!(
-                        "{}: {}, connected to [{}], received [{}]",
-                        party.name,
-                        party.state,
-                        party.connected_to.join(", "),
-                        received.join("; ")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Answer::Waited(None) | Answer::Quiet => String::new(),
-            Answer::Waited(Some(text)) | Answer::Unrunnable(text) => text.clone(),
-        }
-    }
-
-    fn show_event(&self, app: usize, seen: &Seen) -> String {
-        let app_name = &self.apps[app].0;
-        match seen {
-            Seen::State {
-                call,
-                status,
-                privilege,
-            } => format!("{app_name}: {call} {status} {privilege}"),
-            Seen::Reply { request, result } => {
-                let result = match result {
-                    Ok(()) => "Ok".to_owned(),
-                    Err(e) => format!("Err({e})"),
-                };
-                format!("{app_name}: reply {request} {result}")
-            }
         }
     }
 
