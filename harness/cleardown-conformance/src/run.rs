@@ -152,7 +152,8 @@ fn replay_job(
         Ok(provider) => provider,
         Err(error) => return Answer::Error(format!("reloading the provider failed: {error}")),
     };
-    let outcome = replay::replay(&host, provider, caps, &fixture, &binding, options);
+    let mut outcome = replay::replay(&host, provider, caps, &fixture, &binding, options);
+    outcome.judge(&fixture, &replay::oracle_context(caps, &binding));
     Answer::Replayed {
         snapshot: replay::snapshot_name(&fixture, &binding),
         wire_snapshot: fixture
@@ -348,6 +349,7 @@ fn result_for(entry: &Entry) -> report::FixtureResult {
         failures: Vec::new(),
         transcript: None,
         wire: None,
+        unjudged: Vec::new(),
         duration_ms: 0,
     }
 }
@@ -515,6 +517,19 @@ fn judge(
         let (check, failed) = check_wire(&home, name, wire, entry, options);
         result.wire = Some(check);
         result.failures.extend(failed);
+    }
+    result.unjudged = outcome.unjudged.clone();
+    for verdict in &outcome.verdicts {
+        let line = verdict
+            .step
+            .and_then(|i| entry.fixture.steps.get(i))
+            .map(|(line, _)| format!("{}:{line}: ", entry.fixture.file))
+            .unwrap_or_default();
+        result.failures.push(failure(
+            report::FailureKind::Rule,
+            format!("{line}{} broken: {}", verdict.rule, verdict.message),
+            vec![verdict.rule.clone()],
+        ));
     }
     if !outcome.missing_replies.is_empty() {
         result.failures.push(failure(

@@ -160,6 +160,11 @@ pub struct FixtureResult {
     /// first release, so absent in older reports.
     #[serde(default)]
     pub wire: Option<WireCheck>,
+    /// Situations this fixture met that the oracle does not model, so
+    /// judged there only by the snapshot and the rules that hold
+    /// everywhere. Added in schema 1 after its first release.
+    #[serde(default)]
+    pub unjudged: Vec<String>,
     /// Wall-clock time.
     pub duration_ms: u64,
 }
@@ -202,6 +207,10 @@ pub enum FailureKind {
     /// The wire log differs from the provider's pinned wire snapshot;
     /// `diff` shows how. Added in schema 1 after its first release.
     WireLog,
+    /// The oracle (SPEC as code) found the run breaking the rule in
+    /// `rules` at a step, as the message says. Added in schema 1 after its
+    /// first release.
+    Rule,
     /// A request never got its Reply (SPEC D3).
     NoReply,
     /// Handles were left Idle and undeallocated (SPEC T5).

@@ -157,6 +157,18 @@ fn why_no_address(
     )
 }
 
+/// What the oracle knows of a provider for a fixture bound by `binding`.
+pub fn oracle_context(caps: &Capabilities, binding: &Binding) -> cleardown_oracle::Context {
+    cleardown_oracle::Context {
+        caps: caps.clone(),
+        lines: binding
+            .lines
+            .iter()
+            .filter_map(|(alias, address)| Some((alias.clone(), caps.address(*address)?.clone())))
+            .collect(),
+    }
+}
+
 /// The snapshot a fixture's transcript is compared with under `binding`.
 pub fn snapshot_name(fixture: &Fixture, binding: &Binding) -> String {
     if binding.profile.is_empty() {
@@ -208,4 +220,40 @@ pub struct Outcome {
     /// Everything observed, step by step, in the fixture's names: what the
     /// oracle judges.
     pub history: History,
+    /// Where the oracle found the run breaking a SPEC rule ([`Outcome::judge`]).
+    pub verdicts: Vec<RuleBroken>,
+    /// Situations the oracle met but does not model.
+    pub unjudged: Vec<String>,
+}
+
+/// A rule the oracle found broken, as plain data for the report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuleBroken {
+    /// The SPEC rule.
+    pub rule: String,
+    /// The 0-based step, or `None` for the run as a whole.
+    pub step: Option<usize>,
+    /// What happened and what was expected.
+    pub message: String,
+}
+
+impl Outcome {
+    /// Has the oracle judge the history of `fixture` under `context`. The
+    /// run-wide checks it shares with the harness (D3's missing Replies,
+    /// T5's leaks at the end) stay the harness's own failures.
+    pub fn judge(&mut self, fixture: &Fixture, context: &cleardown_oracle::Context) {
+        let steps: Vec<_> = fixture.steps.iter().map(|(_, s)| s.clone()).collect();
+        let judgement = cleardown_oracle::judge(context, &steps, &self.history);
+        self.verdicts = judgement
+            .verdicts
+            .into_iter()
+            .filter(|v| v.step.is_some())
+            .map(|v| RuleBroken {
+                rule: v.rule.to_owned(),
+                step: v.step,
+                message: v.message,
+            })
+            .collect();
+        self.unjudged = judgement.unjudged;
+    }
 }

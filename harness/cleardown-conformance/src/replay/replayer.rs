@@ -90,6 +90,8 @@ pub fn replay(
         fault: host.fault(provider),
         wire: fixture.wire.then(|| crate::wire::log(host, provider)),
         history,
+        verdicts: Vec::new(),
+        unjudged: Vec::new(),
     }
 }
 

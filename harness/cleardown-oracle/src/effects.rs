@@ -1,0 +1,259 @@
+//! What a drop does, by the situation its call is in (SPEC §2, §3, §5,
+//! §10): which calls change and to what, and what each far party is sent.
+//! The same rules serve a drop, a disconnect, the close of a last handle
+//! (T3) and the close of a line with close_drop (B5).
+
+use std::fmt;
+
+use cleardown_contract::{CallState, CallStatus, DisconnectCode, Sharing, SignalKind};
+
+use crate::{
+    Context,
+    world::{Signal, World},
+};
+
+/// What a call must become for every app holding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Want {
+    Idle,
+    /// Connected/Active (C4's remaining party, D8's primary).
+    Connected,
+    Disconnected,
+    /// No state event at all.
+    Unchanged,
+}
+
+impl fmt::Display for Want {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Want::Idle => "Idle",
+            Want::Connected => "Connected/Active",
+            Want::Disconnected => "Disconnected",
+            Want::Unchanged => "no change",
+        })
+    }
+}
+
+/// The effects of one operation, each with the rule that fixes it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Effects {
+    pub wants: Vec<(String, Want, &'static str)>,
+    pub signals: Vec<(String, Signal, &'static str)>,
+    /// Parties that must be sent nothing by this operation.
+    pub silent: Vec<(String, &'static str)>,
+    pub uui_sent: Vec<(String, Vec<u8>)>,
+    /// Parties reached by something not modelled.
+    pub unjudged_parties: Vec<String>,
+    pub unjudged: Vec<String>,
+}
+
+impl Effects {
+    pub fn want(&mut self, call: &str, want: Want, rule: &'static str) {
+        self.wants.push((call.to_owned(), want, rule));
+    }
+
+    pub fn unchanged(call: &str, rule: &'static str) -> Effects {
+        let mut effects = Effects::default();
+        effects.want(call, Want::Unchanged, rule);
+        effects
+    }
+
+    pub fn extend(&mut self, other: Effects) {
+        self.wants.extend(other.wants);
+        self.signals.extend(other.signals);
+        self.silent.extend(other.silent);
+        self.uui_sent.extend(other.uui_sent);
+        self.unjudged_parties.extend(other.unjudged_parties);
+        self.unjudged.extend(other.unjudged);
+    }
+
+    /// Names `rule` for what happens to `call` itself (T3, B5: the call
+    /// is dropped because of them); its related calls keep their rules.
+    pub fn retag(&mut self, call: &str, rule: &'static str) {
+        for (c, _, r) in &mut self.wants {
+            if c == call {
+                *r = rule;
+            }
+        }
+    }
+
+    /// A drop of `call` with `code` (a plain drop is `Normal`; NoAnswer
+    /// outside Offering has already become `Normal`) and `uui`, accepted.
+    /// `Err` names a situation the oracle does not model.
+    pub fn of_drop(
+        context: &Context,
+        world: &World,
+        call: &str,
+        code: DisconnectCode,
+        uui: &[u8],
+    ) -> Result<Effects, String> {
+        let mut effects = Effects::default();
+        drop_into(context, world, call, code, uui, &mut effects, false)?;
+        Ok(effects)
+    }
+}
+
+fn reject_cause(code: DisconnectCode) -> (u32, &'static str) {
+    match code {
+        DisconnectCode::Busy => (17, "R3"),
+        DisconnectCode::NoAnswer => (19, "R3"),
+        DisconnectCode::Rejected => (21, "R3"),
+        _ => (21, "R1"),
+    }
+}
+
+fn drop_into(
+    context: &Context,
+    world: &World,
+    call: &str,
+    code: DisconnectCode,
+    uui: &[u8],
+    effects: &mut Effects,
+    in_cascade: bool,
+) -> Result<(), String> {
+    let c = world
+        .call(call)
+        .ok_or_else(|| format!("a drop of {call}, which never appeared"))?;
+    if c.unmodelled {
+        return Err("calls touched by an unmodelled situation".to_owned());
+    }
+    let Some(address) = c.line.as_deref().and_then(|l| context.line(l)) else {
+        return Err(
+            "calls the script never placed on a line (station appearances, unnamed calls)"
+                .to_owned(),
+        );
+    };
+    if address.sharing != Sharing::Private {
+        return Err("drops on bridged lines (B1-B4)".to_owned());
+    }
+    let address = Some(address);
+    let party = c.party.clone();
+    let state = c
+        .state()
+        .ok_or_else(|| format!("a drop of {call} in no known state"))?;
+    let release = |effects: &mut Effects, rule: &'static str| {
+        if let Some(party) = &party {
+            effects
+                .signals
+                .push((party.clone(), (SignalKind::Release, 16, uui.to_vec()), rule));
+        }
+        effects.uui_sent.push((call.to_owned(), uui.to_vec()));
+    };
+    if c.conference && !matches!(state, CallState::Idle | CallState::Disconnected) {
+        let conf_drop = address.is_some_and(|a| a.conf_drop);
+        let rule = if conf_drop { "C1" } else { "C2" };
+        effects.want(call, Want::Idle, if in_cascade { "C5" } else { rule });
+        effects.uui_sent.push((call.to_owned(), uui.to_vec()));
+        if state == CallState::OnHoldPendConf {
+            return Err("a conference dropped while a party is being added".to_owned());
+        }
+        if matches!(state, CallState::Conferenced) && !in_cascade {
+            return Err("a drop of a nested conference from inside it".to_owned());
+        }
+        for child in world.children(call) {
+            if conf_drop {
+                drop_into(context, world, &child, code, uui, effects, true)?;
+                for (c, _, r) in &mut effects.wants {
+                    if *c == child && *r != "C5" {
+                        *r = if in_cascade { "C5" } else { "C1" };
+                    }
+                }
+            } else {
+                idle_here(world, &child, effects);
+            }
+        }
+        return Ok(());
+    }
+    match state {
+        CallState::Offering | CallState::Accepted => {
+            let (cause, rule) = reject_cause(code);
+            effects.want(call, Want::Idle, rule);
+            if let Some(party) = &party {
+                effects.signals.push((
+                    party.clone(),
+                    (SignalKind::Reject, cause, uui.to_vec()),
+                    rule,
+                ));
+            }
+            effects.uui_sent.push((call.to_owned(), uui.to_vec()));
+        }
+        CallState::Dialtone | CallState::Dialing | CallState::Proceeding | CallState::Ringback => {
+            effects.want(call, Want::Idle, "D7");
+            if let Some(party) = &party {
+                effects
+                    .signals
+                    .push((party.clone(), (SignalKind::Cancel, 16, uui.to_vec()), "D7"));
+            }
+            effects.uui_sent.push((call.to_owned(), uui.to_vec()));
+        }
+        CallState::Disconnected => {
+            effects.want(call, Want::Idle, "D6");
+            if let Some(party) = &party {
+                effects.silent.push((party.clone(), "D6"));
+            }
+        }
+        CallState::Connected | CallState::OnHold => {
+            effects.want(call, Want::Idle, if in_cascade { "C1" } else { "D5" });
+            release(effects, if in_cascade { "C1" } else { "U3" });
+        }
+        CallState::Conferenced if in_cascade => {
+            effects.want(call, Want::Idle, "C1");
+            release(effects, "C1");
+        }
+        CallState::Conferenced => {
+            let Some(CallStatus::Conferenced { parent }) = &c.status else {
+                return Err("a party of an unknown conference".to_owned());
+            };
+            effects.want(call, Want::Idle, "C3");
+            release(effects, "C3");
+            let rest: Vec<String> = world
+                .children(parent)
+                .into_iter()
+                .filter(|x| x != call)
+                .collect();
+            let nested = matches!(
+                world.call(parent).and_then(|p| p.state()),
+                Some(CallState::Conferenced)
+            );
+            if rest.len() >= 2 {
+                for x in &rest {
+                    effects.want(x, Want::Unchanged, "C3");
+                }
+                effects.want(parent, Want::Unchanged, "C3");
+            } else if nested {
+                return Err("a nested conference falling to one party (C4 nested)".to_owned());
+            } else if let [last] = rest.as_slice() {
+                effects.want(parent, Want::Idle, "C4");
+                effects.want(last, Want::Connected, "C4");
+            }
+        }
+        other => return Err(format!("a drop in {other}")),
+    }
+    // D8: a consultation dropped, in whatever state, returns its primary
+    // to Connected while the primary waits for it.
+    if let Some(primary) = &c.primary {
+        let pending = world.call(primary).and_then(|p| p.state());
+        if matches!(
+            pending,
+            Some(CallState::OnHoldPendConf | CallState::OnHoldPendTransfer)
+        ) {
+            effects.want(primary, Want::Connected, "D8");
+        }
+    }
+    Ok(())
+}
+
+/// C2: without conf_drop a conference's party goes Idle at this station
+/// and its far party stays connected (sent nothing); a party that is a
+/// conference itself takes its own parties with it (C5).
+fn idle_here(world: &World, call: &str, effects: &mut Effects) {
+    effects.want(call, Want::Idle, "C2");
+    if let Some(p) = world.call(call).and_then(|c| c.party.clone()) {
+        effects.silent.push((p, "C2"));
+    }
+    if world.call(call).is_some_and(|c| c.conference) {
+        for child in world.children(call) {
+            idle_here(world, &child, effects);
+        }
+    }
+}
