@@ -519,7 +519,9 @@ fn judge(
         result.failures.extend(failed);
     }
     result.unjudged = outcome.unjudged.clone();
-    for verdict in &outcome.verdicts {
+    // Verdicts on the run as a whole (D3, T5, X2) are the harness's own
+    // failures below already.
+    for verdict in outcome.verdicts.iter().filter(|v| v.step.is_some()) {
         let line = verdict
             .step
             .and_then(|i| entry.fixture.steps.get(i))

@@ -149,4 +149,7 @@ pub struct History {
     pub leaks: Vec<(String, Vec<String>)>,
     /// Requests that never got a Reply.
     pub missing_replies: Vec<String>,
+    /// Why the host faulted the provider, if it did (SPEC X2).
+    #[serde(default)]
+    pub fault: Option<String>,
 }

@@ -182,6 +182,15 @@ impl World {
     /// After the last step: every request got exactly one Reply (D3), and
     /// the leak report names exactly the Idle handles left (T5).
     pub fn finish(&self, history: &History, verdicts: &mut Vec<Verdict>) {
+        if let Some(fault) = &history.fault {
+            verdicts.push(Verdict {
+                rule: "X2",
+                step: None,
+                message: format!(
+                    "the provider panicked or returned garbage, and the host faulted it: {fault}"
+                ),
+            });
+        }
         for (name, request) in &self.requests {
             if request.replies == 0 && !history.missing_replies.contains(name) {
                 verdicts.push(Verdict {
@@ -214,6 +223,16 @@ impl World {
         }
         seen.retain(|(_, names)| !names.is_empty());
         seen.sort();
+        if !seen.is_empty() && seen == expected {
+            verdicts.push(Verdict {
+                rule: "T5",
+                step: None,
+                message: format!(
+                    "the run ends with Idle handles never deallocated: {}",
+                    show_leaks(&seen)
+                ),
+            });
+        }
         if seen != expected {
             verdicts.push(Verdict {
                 rule: "T5",

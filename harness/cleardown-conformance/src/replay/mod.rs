@@ -238,16 +238,13 @@ pub struct RuleBroken {
 }
 
 impl Outcome {
-    /// Has the oracle judge the history of `fixture` under `context`. The
-    /// run-wide checks it shares with the harness (D3's missing Replies,
-    /// T5's leaks at the end) stay the harness's own failures.
+    /// Has the oracle judge the history of `fixture` under `context`.
     pub fn judge(&mut self, fixture: &Fixture, context: &cleardown_oracle::Context) {
         let steps: Vec<_> = fixture.steps.iter().map(|(_, s)| s.clone()).collect();
         let judgement = cleardown_oracle::judge(context, &steps, &self.history);
         self.verdicts = judgement
             .verdicts
             .into_iter()
-            .filter(|v| v.step.is_some())
             .map(|v| RuleBroken {
                 rule: v.rule.to_owned(),
                 step: v.step,

@@ -83,6 +83,7 @@ pub fn replay(
     let mut history = replayer.history;
     history.leaks = by_app;
     history.missing_replies = missing.clone();
+    history.fault = host.fault(provider);
     Outcome {
         transcript: replayer.out,
         missing_replies: missing,

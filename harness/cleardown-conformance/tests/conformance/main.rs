@@ -4,3 +4,4 @@
 
 mod bad_fixtures;
 mod coverage;
+mod oracle;
