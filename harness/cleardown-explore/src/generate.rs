@@ -1,0 +1,439 @@
+//! Drawing a script from a declaration.
+//!
+//! Weighted so that the rare combinations come up within a CI budget: a
+//! situation is built first (one to three calls, each in one of SPEC §0's
+//! situations the address supports), then one to four operations meet it,
+//! then every call is queried, the far end is looked at and every app
+//! deallocates what it holds. The script does not have to be sensible: a
+//! refused operation is judged as much as an accepted one.
+
+use std::collections::BTreeSet;
+
+use cleardown_contract::{CallFeatures, Capabilities, Sharing};
+
+use crate::{Scenario, rng::Rng};
+
+/// The second app, when there is one.
+const OTHER: &str = "other";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Outbound,
+    Inbound,
+    Consultation,
+    Conference,
+}
+
+struct Call {
+    alias: String,
+    kind: Kind,
+}
+
+struct Gen {
+    rng: Rng,
+    steps: Vec<String>,
+    calls: Vec<Call>,
+    parties: usize,
+    other: bool,
+    size: usize,
+    features: CallFeatures,
+    reject: bool,
+    rules: BTreeSet<&'static str>,
+}
+
+/// A script for a provider declaring `caps`, fixed by `seed`; `None` when
+/// none of its addresses is one the explorer drives (it generates for
+/// private lines: bridged stations are the hand-written B fixtures' for
+/// now).
+pub fn generate(caps: &Capabilities, seed: u64) -> Option<Scenario> {
+    let mut rng = Rng::new(seed);
+    let private: Vec<_> = caps
+        .addresses
+        .iter()
+        .filter(|a| a.sharing == Sharing::Private)
+        .collect();
+    if private.is_empty() {
+        return None;
+    }
+    let address = *rng.pick(&private);
+    let mut line = vec![
+        "sharing == Private".to_owned(),
+        if address.conf_drop {
+            "conf_drop".to_owned()
+        } else {
+            "!conf_drop".to_owned()
+        },
+    ];
+    for (name, features) in cleardown_fixture::FEATURE_CONDITIONS {
+        if address.features.contains(*features) {
+            line.push((*name).to_owned());
+        }
+    }
+    let mut generator = Gen {
+        rng,
+        steps: Vec::new(),
+        calls: Vec::new(),
+        parties: 0,
+        other: false,
+        size: caps.uui_drop_size as usize,
+        features: address.features,
+        reject: caps.reject_by_drop,
+        // What every script meets: replies (D3) after their states (D4),
+        // no call leaving Idle (S1), no leak at the end (T5).
+        rules: ["D3", "D4", "S1", "T5"].into_iter().collect(),
+    };
+    generator.run();
+    Some(Scenario {
+        seed,
+        rules: generator.rules.iter().map(|r| (*r).to_owned()).collect(),
+        line,
+        steps: generator.steps,
+    })
+}
+
+impl Gen {
+    fn has(&self, features: CallFeatures) -> bool {
+        self.features.contains(features)
+    }
+
+    fn push(&mut self, step: String) {
+        self.steps.push(step);
+    }
+
+    fn app(&mut self) -> String {
+        if self.other && self.rng.chance(25) {
+            format!(", app = {OTHER:?}")
+        } else {
+            String::new()
+        }
+    }
+
+    fn party(&mut self) -> String {
+        self.parties += 1;
+        format!("p{}", self.parties)
+    }
+
+    fn new_call(&mut self, kind: Kind) -> String {
+        let alias = format!("c{}", self.calls.len() + 1);
+        self.calls.push(Call {
+            alias: alias.clone(),
+            kind,
+        });
+        alias
+    }
+
+    /// UUI bytes as a fixture writes them: the discriminator, then
+    /// arbitrary bytes.
+    fn bytes(&mut self, len: usize) -> String {
+        let mut bytes = Vec::with_capacity(len);
+        for i in 0..len {
+            bytes.push(if i == 0 {
+                0x04
+            } else {
+                (self.rng.next_u64() & 0xff) as u8
+            });
+        }
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// A drop's UUI: none, or at one of the declared size's edges.
+    fn drop_uui(&mut self) -> String {
+        let size = self.size;
+        let choice = *self.rng.weighted(&[
+            (4, 0usize),
+            (1, 1),
+            (1, 2),
+            (1, 3),
+            (2, size.saturating_sub(1)),
+            (3, size),
+            (3, size + 1),
+        ]);
+        if choice == 0 {
+            return String::new();
+        }
+        self.rules.insert(if self.size == 0 { "U4" } else { "U2" });
+        self.rules.insert("U3");
+        if choice == size && self.rng.chance(30) {
+            return ", uui = \"max\"".to_owned();
+        }
+        if choice == size + 1 && self.rng.chance(30) {
+            return ", uui = \"max+1\"".to_owned();
+        }
+        format!(", uui = {:?}", self.bytes(choice))
+    }
+
+    /// A far end's UUI on its hang-up or offer: up to 128 octets.
+    fn far_uui(&mut self) -> String {
+        let size = self.size;
+        let len = *self
+            .rng
+            .weighted(&[(5, 0usize), (1, 1), (2, size), (1, size + 1), (1, 128)]);
+        if len == 0 {
+            return String::new();
+        }
+        self.rules.insert("U5");
+        format!(", uui = {:?}", self.bytes(len.min(128)))
+    }
+
+    fn run(&mut self) {
+        self.push("{ do = \"open\", line = \"main\" }".to_owned());
+        if self.rng.chance(30) {
+            self.other = true;
+            let privilege = if self.rng.chance(50) {
+                "Owner"
+            } else {
+                "Monitor"
+            };
+            self.rules.insert("P1");
+            self.push(format!(
+                "{{ do = \"open\", line = \"main\", app = {OTHER:?}, privilege = {privilege:?} }}"
+            ));
+        }
+        let situations = 1 + self.rng.below(3);
+        for _ in 0..situations {
+            self.situation();
+        }
+        let operations = 1 + self.rng.below(4);
+        for _ in 0..operations {
+            self.operation();
+        }
+        for index in 0..self.calls.len() {
+            if self.rng.chance(40) {
+                let alias = self.calls[index].alias.clone();
+                self.push(format!("{{ do = \"info\", call = {alias:?} }}"));
+                self.rules.insert("Q1");
+            }
+        }
+        self.push("{ do = \"far_end\" }".to_owned());
+        self.push("{ do = \"deallocate\", call = \"*\" }".to_owned());
+        if self.other {
+            self.push(format!(
+                "{{ do = \"deallocate\", call = \"*\", app = {OTHER:?} }}"
+            ));
+        }
+    }
+
+    fn connected(&mut self) -> String {
+        let call = self.new_call(Kind::Outbound);
+        let party = self.party();
+        let app = self.app();
+        self.push(format!(
+            "{{ do = \"make_call\", call = {call:?}, line = \"main\", to = {party:?}{app} }}"
+        ));
+        self.push(format!("{{ do = \"far_answer\", call = {call:?} }}"));
+        call
+    }
+
+    fn situation(&mut self) {
+        let conference = self.has(CallFeatures(
+            CallFeatures::SETUP_CONFERENCE.0 | CallFeatures::ADD_TO_CONFERENCE.0,
+        ));
+        let transfer = self.has(CallFeatures::SETUP_TRANSFER);
+        let hold = self.has(CallFeatures::HOLD);
+        let menu = [
+            (5, "connected"),
+            (3, "unanswered"),
+            (4, "offered"),
+            (3, "disconnected"),
+            (if hold { 2 } else { 0 }, "held"),
+            (if conference || transfer { 2 } else { 0 }, "consultation"),
+            (if conference { 4 } else { 0 }, "conference"),
+        ];
+        match *self.rng.weighted(&menu) {
+            "connected" => {
+                self.connected();
+            }
+            "unanswered" => {
+                let call = self.new_call(Kind::Outbound);
+                let party = self.party();
+                let app = self.app();
+                self.push(format!(
+                    "{{ do = \"make_call\", call = {call:?}, line = \"main\", to = {party:?}{app} }}"
+                ));
+                if self.rng.chance(50) {
+                    self.push(format!("{{ do = \"far_alert\", call = {call:?} }}"));
+                }
+                self.rules.insert("D7");
+            }
+            "offered" => {
+                let call = self.new_call(Kind::Inbound);
+                let party = self.party();
+                let uui = self.far_uui();
+                self.push(format!(
+                    "{{ do = \"far_offer\", call = {call:?}, line = \"main\", from = {party:?}{uui} }}"
+                ));
+                if self.has(CallFeatures::ACCEPT) && self.rng.chance(30) {
+                    let app = self.app();
+                    self.push(format!("{{ do = \"accept\", call = {call:?}{app} }}"));
+                }
+                self.rules.insert(if self.reject { "R1" } else { "R2" });
+            }
+            "disconnected" => {
+                let call = if self.rng.chance(70) {
+                    self.connected()
+                } else {
+                    let call = self.new_call(Kind::Inbound);
+                    let party = self.party();
+                    self.push(format!(
+                        "{{ do = \"far_offer\", call = {call:?}, line = \"main\", from = {party:?} }}"
+                    ));
+                    call
+                };
+                self.hang_up(&call);
+            }
+            "held" => {
+                let call = self.connected();
+                let app = self.app();
+                self.push(format!("{{ do = \"hold\", call = {call:?}{app} }}"));
+            }
+            "consultation" => {
+                let primary = self.connected();
+                let consult = self.new_call(Kind::Consultation);
+                let party = self.party();
+                let kind = if conference && (!transfer || self.rng.chance(50)) {
+                    "setup_conference"
+                } else {
+                    "setup_transfer"
+                };
+                self.push(format!(
+                    "{{ do = {kind:?}, call = {primary:?}, consult = {consult:?}, to = {party:?} }}"
+                ));
+                if self.rng.chance(60) {
+                    self.push(format!("{{ do = \"far_answer\", call = {consult:?} }}"));
+                }
+                self.rules.insert("D8");
+            }
+            _ => self.conference(),
+        }
+    }
+
+    fn conference(&mut self) {
+        let first = self.connected();
+        let parent = self.new_call(Kind::Conference);
+        let mut parties = vec![first.clone()];
+        let mut host = first;
+        let count = 2 + self.rng.below(2);
+        for _ in 1..count {
+            let consult = self.new_call(Kind::Consultation);
+            let party = self.party();
+            self.push(format!(
+                "{{ do = \"setup_conference\", call = {host:?}, consult = {consult:?}, to = {party:?} }}"
+            ));
+            self.push(format!("{{ do = \"far_answer\", call = {consult:?} }}"));
+            if host == parent {
+                self.push(format!(
+                    "{{ do = \"add_to_conference\", call = {parent:?}, consult = {consult:?} }}"
+                ));
+            } else {
+                self.push(format!(
+                    "{{ do = \"add_to_conference\", call = {host:?}, consult = {consult:?}, conference = {parent:?} }}"
+                ));
+                host = parent.clone();
+            }
+            parties.push(consult);
+        }
+        self.rules.insert("C1");
+        self.rules.insert("C3");
+        if self.rng.chance(25) {
+            let leaving = self.rng.pick(&parties).clone();
+            self.hang_up(&leaving);
+            self.rules.insert("C6");
+        }
+    }
+
+    fn hang_up(&mut self, call: &str) {
+        let cause = *self
+            .rng
+            .weighted(&[(4, 16u32), (2, 17), (2, 21), (1, 19), (1, 31)]);
+        let uui = self.far_uui();
+        self.push(format!(
+            "{{ do = \"far_hang_up\", call = {call:?}, cause = {cause}{uui} }}"
+        ));
+        self.rules.insert("S3");
+        self.rules.insert("D6");
+    }
+
+    fn operation(&mut self) {
+        if self.calls.is_empty() {
+            self.connected();
+        }
+        let index = self.rng.below(self.calls.len());
+        let call = self.calls[index].alias.clone();
+        let kind = self.calls[index].kind;
+        let menu = [
+            (8, "drop"),
+            (3, "disconnect"),
+            (4, "deallocate"),
+            (if kind == Kind::Conference { 0 } else { 2 }, "hang_up"),
+            (1, "answer"),
+            (1, "close"),
+            (1, "advance"),
+            (2, "info"),
+            (2, "far_end"),
+            (1, "late"),
+        ];
+        match *self.rng.weighted(&menu) {
+            "drop" => {
+                let uui = self.drop_uui();
+                let app = self.app();
+                self.push(format!("{{ do = \"drop\", call = {call:?}{uui}{app} }}"));
+                self.rules.insert("D5");
+                if self.rng.chance(40) {
+                    self.push("{ do = \"far_end\" }".to_owned());
+                }
+            }
+            "disconnect" => {
+                let code = *self.rng.pick(&["Normal", "NoAnswer", "Rejected", "Busy"]);
+                let app = self.app();
+                self.push(format!(
+                    "{{ do = \"disconnect\", call = {call:?}, code = {code:?}{app} }}"
+                ));
+                self.rules.insert("R3");
+            }
+            "deallocate" => {
+                let app = self.app();
+                self.push(format!("{{ do = \"deallocate\", call = {call:?}{app} }}"));
+                self.rules.insert("T1");
+                self.rules.insert("T3");
+            }
+            "hang_up" => self.hang_up(&call),
+            "answer" => {
+                let step = if kind == Kind::Inbound {
+                    let app = self.app();
+                    format!("{{ do = \"answer\", call = {call:?}{app} }}")
+                } else {
+                    format!("{{ do = \"far_answer\", call = {call:?} }}")
+                };
+                self.push(step);
+            }
+            "close" => {
+                self.push("{ do = \"close\", line = \"main\" }".to_owned());
+                self.rules.insert("B5");
+            }
+            "advance" => {
+                let ms = *self.rng.pick(&[10u64, 1_000, 5_000]);
+                self.push(format!("{{ do = \"advance\", ms = {ms} }}"));
+            }
+            "info" => {
+                let app = self.app();
+                self.push(format!("{{ do = \"info\", call = {call:?}{app} }}"));
+                self.rules.insert("Q1");
+            }
+            "far_end" => self.push("{ do = \"far_end\" }".to_owned()),
+            _ => {
+                // Events read late: the drop's Reply must still come after
+                // its handle is freed (T4), and nothing else for it (D10).
+                self.push("{ do = \"pause_events\" }".to_owned());
+                self.push(format!("{{ do = \"drop\", call = {call:?} }}"));
+                self.push(format!("{{ do = \"deallocate\", call = {call:?} }}"));
+                self.push("{ do = \"resume_events\" }".to_owned());
+                self.rules.insert("T4");
+                self.rules.insert("D10");
+            }
+        }
+    }
+}

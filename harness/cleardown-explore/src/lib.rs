@@ -1,0 +1,66 @@
+//! Generated scenarios for the conformance explorer.
+//!
+//! [`generate`] draws a script from what a provider declares (its
+//! addresses, call features, UUI size, reject and close capabilities) over
+//! SPEC's situations (§0: plain connected, offered, outbound unanswered,
+//! Disconnected after a far hang-up, held, consultation, conference parent
+//! and party, nested) and the operations that meet them (drop with UUI at
+//! the size's edges, disconnect with every code, deallocate by the sole
+//! owner or one of two holders, close, far hang-ups with every §10 cause
+//! and UUI up to the protocol's largest, a second app as Owner or Monitor,
+//! events read late). A seed fixes the script, on every machine.
+//!
+//! A script is an ordinary fixture ([`Scenario::source`]): it runs through
+//! the same replay, in the same worker processes, and is judged by the
+//! oracle. [`shrink`] cuts a failing one down to the fewest steps and the
+//! smallest values that still break the same rule, so what is written for
+//! the author is a fixture small enough to read.
+//!
+//! Architecture invariant: generation and shrinking do no I/O and run no
+//! provider; running a candidate is the caller's closure.
+
+mod generate;
+pub mod rng;
+mod shrink;
+
+pub use generate::generate;
+pub use shrink::shrink;
+
+/// One generated script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    /// The scenario's own seed ([`rng::scenario_seed`]).
+    pub seed: u64,
+    /// The SPEC rules its operations meet.
+    pub rules: Vec<String>,
+    /// The conditions its one line, `main`, is bound with.
+    pub line: Vec<String>,
+    /// The steps, each an inline TOML table of the fixture format.
+    pub steps: Vec<String>,
+}
+
+impl Scenario {
+    /// The scenario as a fixture file, with a title saying where it came
+    /// from and, for a failure, what it shows.
+    pub fn source(&self, title: &str) -> String {
+        let quote = |items: &[String]| {
+            items
+                .iter()
+                .map(|i| format!("{i:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut out = format!(
+            "title = {title:?}\nrules = [{}]\nlines = {{ main = [{}] }}\nsteps = [\n",
+            quote(&self.rules),
+            quote(&self.line)
+        );
+        for step in &self.steps {
+            out.push_str("  ");
+            out.push_str(step);
+            out.push_str(",\n");
+        }
+        out.push_str("]\n");
+        out
+    }
+}

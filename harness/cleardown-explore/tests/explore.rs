@@ -1,0 +1,57 @@
+//! Generated scenarios are fixtures: each parses and checks, for every
+//! kind of declaration, and the same seed gives the same script.
+
+use cleardown_contract::{AddressCaps, CallFeatures, Capabilities, Sharing};
+use cleardown_explore::{generate, rng::scenario_seed};
+
+fn caps(uui: u32, reject: bool, features: CallFeatures, conf_drop: bool) -> Capabilities {
+    Capabilities {
+        uui_drop_size: uui,
+        reject_by_drop: reject,
+        close_drop: true,
+        addresses: vec![AddressCaps {
+            name: "line".to_owned(),
+            conf_drop,
+            sharing: Sharing::Private,
+            features,
+        }],
+    }
+}
+
+#[test]
+fn every_generated_scenario_is_a_valid_fixture() {
+    let all = CallFeatures(u32::MAX);
+    let plain =
+        CallFeatures(CallFeatures::ACCEPT.0 | CallFeatures::ANSWER.0 | CallFeatures::DROP.0);
+    for caps in [
+        caps(128, true, all, true),
+        caps(0, false, plain, false),
+        caps(1, true, plain, false),
+        caps(3, false, all, false),
+    ] {
+        for index in 0..500 {
+            let scenario = generate(&caps, scenario_seed(7, index)).expect("a private line");
+            let source = scenario.source("generated");
+            if let Err(error) = cleardown_fixture::parse("generated.toml", &source) {
+                panic!("{error}\n{source}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_seed_fixes_the_scenario() {
+    let caps = caps(16, true, CallFeatures(u32::MAX), true);
+    let a = generate(&caps, 42).expect("generated");
+    let b = generate(&caps, 42).expect("generated");
+    assert_eq!(a, b);
+    let c = generate(&caps, 43).expect("generated");
+    assert_ne!(a.steps, c.steps);
+}
+
+#[test]
+fn a_provider_with_only_bridged_lines_gets_no_scenario() {
+    let mut caps = caps(0, false, CallFeatures(u32::MAX), false);
+    caps.addresses[0].sharing = Sharing::BridgedShared;
+    assert!(generate(&caps, 1).is_none());
+}
