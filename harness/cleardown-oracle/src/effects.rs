@@ -21,6 +21,9 @@ pub(crate) enum Want {
     Disconnected,
     /// No state event at all.
     Unchanged,
+    /// May change in any way: a call linked to the affected ones where
+    /// SPEC fixes nothing for it.
+    Any,
 }
 
 impl fmt::Display for Want {
@@ -30,6 +33,7 @@ impl fmt::Display for Want {
             Want::Connected => "Connected/Active",
             Want::Disconnected => "Disconnected",
             Want::Unchanged => "no change",
+            Want::Any => "anything",
         })
     }
 }
@@ -75,6 +79,41 @@ impl Effects {
                 *r = rule;
             }
         }
+    }
+
+    /// What the far party of `call` alone is sent when it is dropped in
+    /// its present state, as part of a larger operation (B5's close): no
+    /// effect on linked calls.
+    pub fn signal_only(world: &World, call: &str, reject: bool) -> Result<Effects, String> {
+        let mut effects = Effects::default();
+        let c = world
+            .call(call)
+            .ok_or_else(|| format!("a drop of {call}, which never appeared"))?;
+        let Some(party) = c.party.clone() else {
+            return Ok(effects);
+        };
+        match c.state() {
+            Some(CallState::Offering | CallState::Accepted) if reject => {
+                effects
+                    .signals
+                    .push((party, (SignalKind::Reject, 21, Vec::new()), "R1"))
+            }
+            Some(CallState::Offering | CallState::Accepted) => effects.unjudged_parties.push(party),
+            Some(
+                CallState::Dialtone
+                | CallState::Dialing
+                | CallState::Proceeding
+                | CallState::Ringback,
+            ) => effects
+                .signals
+                .push((party, (SignalKind::Cancel, 16, Vec::new()), "D7")),
+            Some(CallState::Disconnected) => effects.silent.push((party, "D6")),
+            Some(CallState::Connected | CallState::OnHold | CallState::Conferenced) => effects
+                .signals
+                .push((party, (SignalKind::Release, 16, Vec::new()), "U3")),
+            other => return Err(format!("a call dropped in {other:?}")),
+        }
+        Ok(effects)
     }
 
     /// A drop of `call` with `code` (a plain drop is `Normal`; NoAnswer

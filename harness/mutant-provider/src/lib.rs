@@ -50,12 +50,135 @@
 //!   what the SDK returns for a panic (`OperationFailed` with the panic
 //!   message), so the host faults the provider.
 //!
+//! The mutants below break one rule in one *situation* only (the kind of
+//! call an operation meets, with the capability edge it meets, SPEC §0):
+//! the decorator asks the inner provider (its call info and far-end view)
+//! what situation a call is in, and everywhere else forwards unchanged.
+//! Whatever one of them tells the host about a call, call info answers
+//! too, so the mistake looks like one a provider made, not a torn view.
+//!
+//! Combined situations:
+//!
+//! - `hang_up_mode_in_conference` (SPEC S3, in C6): a far hang-up whose
+//!   cause is not normal clearing (17, 21, …) on a party of a conference
+//!   that keeps at least two parties is reported, and kept in call info, as
+//!   `Disconnected/Normal` instead of the cause's mode. A plain call, or a
+//!   party whose hang-up collapses a two-party conference (C4), gets the
+//!   right mode.
+//! - `consult_hang_up_keeps_primary_pending` (SPEC D8): dropping a
+//!   consultation call whose far end already hung up (Disconnected) leaves
+//!   its primary OnHoldPendConf or OnHoldPendTransfer: the primary's
+//!   `Connected` report is lost and call info keeps the pending state.
+//!   Dropping a consultation that is still up returns the primary as it
+//!   should.
+//! - `oversize_uui_on_disconnected` (SPEC U2): a drop of a Disconnected call
+//!   (the far end already left, so D6 sends nothing) with UUI longer than
+//!   `uui_drop_size` is accepted, the UUI thrown away, instead of failing
+//!   with `UserUserInfoTooBig`. Oversize UUI on a live call is refused.
+//! - `oversize_uui_on_conference` (SPEC U2): a drop of a live conference
+//!   parent with UUI longer than `uui_drop_size` runs the cascade with the
+//!   UUI cut to the declared size. Oversize UUI on a party, or on a plain
+//!   call, is refused.
+//! - `close_left_party_releases` (SPEC D6, via T3): when the last handle of
+//!   a conference party whose far end hung up (it left the conference, C6)
+//!   goes, the provider sends that party a release (cause 16), as if it
+//!   were still in the conference. The last handle of a plain call the far
+//!   end left sends nothing, and so does dropping the party.
+//! - `close_parent_keeps_parties` (SPEC C1, via T3): when the last handle of
+//!   a live conference parent on an address with `conf_drop` goes, only the
+//!   parent is forgotten: it is never dropped, and its parties stay
+//!   Conferenced, their far ends connected. Dropping the parent cascades,
+//!   and so does freeing it on an address without `conf_drop` (C2).
+//! - `no_answer_on_hold_rejects` (SPEC R3): `Disconnect(NoAnswer)` of a held
+//!   call sends the far end a rejection with the no-answer cause (19)
+//!   instead of the plain release (cause 16) `Normal` would. On a
+//!   Connected call it is a plain release.
+//! - `busy_on_accepted_rejects_21` (SPEC R3, §10): `Disconnect(Busy)` of an
+//!   Accepted call rejects it with cause 21 (call rejected) instead of 17
+//!   (user busy). On an Offering call the caller gets 17.
+//! - `no_answer_conference_rejects_19` (SPEC R3, in C1): `Disconnect(NoAnswer)`
+//!   of a live conference parent with `conf_drop` hands the code down the
+//!   cascade: every party gets a rejection with cause 19 instead of a
+//!   release with cause 16. `NoAnswer` on one party is a plain release.
+//! - `direct_conference_unowned` (SPEC P1): the parent that
+//!   `add_to_conference` creates by joining two connected calls (no
+//!   `setup_conference` before it) is reported with no request (0), so
+//!   every app with the line open gets its line privilege: a second Owner
+//!   of the line owns it too instead of monitoring it. The parent of a
+//!   conference set up with `setup_conference` is its maker's alone.
+//! - `nested_cascade_drops_uui` (SPEC U3, in C5): dropping with UUI a
+//!   conference that has a conference nested in it releases the nested
+//!   conference's parties without the UUI (and their call info shows none
+//!   sent); the parties of the top level get it. A flat conference's
+//!   parties all get it.
+//! - `nested_party_drop_unnests` (SPEC C3, in C5): dropping a party of a
+//!   nested conference that keeps at least two parties also reports the
+//!   nested conference (a party of the outer one) `Connected` instead of
+//!   leaving it Conferenced. A party dropped from a flat conference leaves
+//!   the others as they were.
+//! - `close_collapse_leaves_party_conferenced` (SPEC C4, via T3): when the
+//!   last handle of a party of a two-party conference goes, the parent goes
+//!   Idle but the remaining party's `Connected` report is lost: it is left
+//!   Conferenced to a parent that is gone. Dropping the party instead
+//!   leaves the remaining one Connected.
+//!
+//! Capability edges (`uui=N` goes on to pbx-sim):
+//!
+//! - `small_size_refuses_exact_uui` (SPEC U3): with a `uui_drop_size` of 1,
+//!   2 or 3, a drop with UUI of exactly that size fails with
+//!   `UserUserInfoTooBig` (one byte kept back for the discriminator).
+//!   Shorter UUI, and UUI of exactly a larger size, are sent.
+//! - `small_size_reject_takes_one_more` (SPEC U2): with a `uui_drop_size` of
+//!   1, 2 or 3 and `reject_by_drop`, a drop that rejects an Offering or
+//!   Accepted call accepts UUI one byte over the size and sends all of it.
+//!   The decorator declares the size itself and runs pbx-sim with room for
+//!   more (its `uui=N` is taken from the inner configuration); one byte
+//!   over on any other call is refused.
+//! - `far_uui_cut_to_drop_size` (SPEC U5): call info shows the UUI a far
+//!   hang-up carried cut to `uui_drop_size` where it was longer (in
+//!   Disconnected and after the drop); UUI within the size reads whole.
+//! - `ringback_cancel_cuts_max_uui` (SPEC U3, in D7): dropping an alerting
+//!   outbound call (Ringback) with UUI of exactly `uui_drop_size` sends it
+//!   one byte short (call info shows the short UUI as sent). The same UUI
+//!   on a Proceeding call, or on a connected one, goes whole.
+//!
+//! Time (`advance_time`, which pbx-sim itself ignores):
+//!
+//! - `timer_clears_disconnected` (SPEC S3): when simulated time passes,
+//!   every call waiting in Disconnected is reported (and answers) Idle, as a
+//!   clearing timer would, though its owner never dropped it. Without time
+//!   passing it waits for its drop.
+//! - `stale_ring_timer` (SPEC S1): when simulated time passes, an outbound
+//!   call that was cancelled (dropped before it was answered) and is Idle
+//!   is reported `Ringback` again, its ring timer never stopped. A call
+//!   dropped after its answer stays Idle.
+//!
+//! What crosses the wire (the far-end view):
+//!
+//! - `accepted_reject_with_uui_cause_16` (SPEC R1, §10): rejecting an
+//!   Accepted call with UUI sends the rejection with cause 16 instead of
+//!   21. Without UUI, or on an Offering call, it is 21.
+//! - `conference_consult_ringback_releases` (SPEC D7): dropping the
+//!   consultation call of `setup_conference` while it is alerting
+//!   (Ringback) sends the far end a release (a hang-up), not a cancel. The
+//!   consultation of `setup_transfer`, and a plain call, are cancelled.
+//! - `nested_cascade_releases_twice` (SPEC C5): dropping a conference with
+//!   a conference nested in it sends each party of the nested conference
+//!   its release twice. A flat conference's parties get one each.
+//! - `long_cascade_uui_reordered` (SPEC U3, in C1): dropping a conference
+//!   with UUI longer than 8 bytes hands each party the UUI with its 8-byte
+//!   blocks in reverse order. 8 bytes or fewer, or a plain drop of any
+//!   length, arrive byte for byte.
+//!
 //! A configuration error (no `mutant`, an unknown one, no `inner`, an inner
 //! library that does not load, an inner configuration the inner provider
 //! refuses) makes `open` fail with a sentence saying what was expected.
 //!
 //! Test-only: not bundled, never loaded by the `cleardown` command unless
 //! named by path.
+
+mod overlay;
+mod situation;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -81,6 +204,8 @@ use cleardown_contract::{
         ProviderModule_Ref, ProviderResult,
     },
 };
+
+use crate::overlay::{Overlay, Status};
 
 cleardown_sdk::export_contract_stamp!();
 
@@ -109,6 +234,54 @@ pub enum Mutant {
     LeakHandle,
     /// Panics after forwarding a drop (X2).
     PanicMidDrop,
+    /// A non-normal far hang-up in a conference that survives it reads Normal (S3).
+    HangUpModeInConference,
+    /// Dropping a Disconnected consultation leaves its primary pending (D8).
+    ConsultHangUpKeepsPrimaryPending,
+    /// Accepts oversize UUI on a Disconnected call (U2).
+    OversizeUuiOnDisconnected,
+    /// Cuts oversize UUI on a conference drop (U2).
+    OversizeUuiOnConference,
+    /// Freeing a party that left its conference releases it (D6, T3).
+    CloseLeftPartyReleases,
+    /// Freeing a live conference parent does not cascade (C1, T3).
+    CloseParentKeepsParties,
+    /// `NoAnswer` on a held call rejects with 19 (R3).
+    NoAnswerOnHoldRejects,
+    /// `Busy` on an Accepted call rejects with 21 (R3).
+    BusyOnAcceptedRejects21,
+    /// `NoAnswer` on a conference parent rejects every party with 19 (R3).
+    NoAnswerConferenceRejects19,
+    /// A conference parent joined directly is owned by every Owner (P1).
+    DirectConferenceUnowned,
+    /// A nested conference's parties get no UUI in a cascade (U3).
+    NestedCascadeDropsUui,
+    /// Dropping a party of a nested conference unnests it (C3).
+    NestedPartyDropUnnests,
+    /// Freeing a party of a two-party conference leaves the other Conferenced (C4).
+    CloseCollapseLeavesPartyConferenced,
+    /// Refuses UUI of exactly a small declared size (U3).
+    SmallSizeRefusesExactUui,
+    /// Accepts one byte over a small size on a rejection (U2).
+    SmallSizeRejectTakesOneMore,
+    /// Cuts far hang-up UUI to the drop size in call info (U5).
+    FarUuiCutToDropSize,
+    /// Cuts max UUI by one byte on a Ringback cancel (U3, D7).
+    RingbackCancelCutsMaxUui,
+    /// Time clears Disconnected calls to Idle (S3).
+    TimerClearsDisconnected,
+    /// Time brings a cancelled call back from Idle (S1).
+    StaleRingTimer,
+    /// Rejecting an Accepted call with UUI sends cause 16 (R1).
+    AcceptedRejectWithUuiCause16,
+    /// A conference consultation in Ringback is released, not cancelled (D7).
+    ConferenceConsultRingbackReleases,
+    /// A nested conference's parties are released twice (C5).
+    NestedCascadeReleasesTwice,
+    /// Cascade UUI over 8 bytes arrives reordered (U3).
+    LongCascadeUuiReordered,
+    /// A hang-up that collapses a conference loses its UUI (U5).
+    CollapseHangUpLosesUui,
 }
 
 impl Mutant {
@@ -122,6 +295,30 @@ impl Mutant {
         Mutant::IdleOnHangUp,
         Mutant::LeakHandle,
         Mutant::PanicMidDrop,
+        Mutant::HangUpModeInConference,
+        Mutant::ConsultHangUpKeepsPrimaryPending,
+        Mutant::OversizeUuiOnDisconnected,
+        Mutant::OversizeUuiOnConference,
+        Mutant::CloseLeftPartyReleases,
+        Mutant::CloseParentKeepsParties,
+        Mutant::NoAnswerOnHoldRejects,
+        Mutant::BusyOnAcceptedRejects21,
+        Mutant::NoAnswerConferenceRejects19,
+        Mutant::DirectConferenceUnowned,
+        Mutant::NestedCascadeDropsUui,
+        Mutant::NestedPartyDropUnnests,
+        Mutant::CloseCollapseLeavesPartyConferenced,
+        Mutant::SmallSizeRefusesExactUui,
+        Mutant::SmallSizeRejectTakesOneMore,
+        Mutant::FarUuiCutToDropSize,
+        Mutant::RingbackCancelCutsMaxUui,
+        Mutant::TimerClearsDisconnected,
+        Mutant::StaleRingTimer,
+        Mutant::AcceptedRejectWithUuiCause16,
+        Mutant::ConferenceConsultRingbackReleases,
+        Mutant::NestedCascadeReleasesTwice,
+        Mutant::LongCascadeUuiReordered,
+        Mutant::CollapseHangUpLosesUui,
     ];
 
     /// The value of `mutant=` that selects it.
@@ -135,6 +332,32 @@ impl Mutant {
             Mutant::IdleOnHangUp => "idle_on_hang_up",
             Mutant::LeakHandle => "leak_handle",
             Mutant::PanicMidDrop => "panic_mid_drop",
+            Mutant::HangUpModeInConference => "hang_up_mode_in_conference",
+            Mutant::ConsultHangUpKeepsPrimaryPending => "consult_hang_up_keeps_primary_pending",
+            Mutant::OversizeUuiOnDisconnected => "oversize_uui_on_disconnected",
+            Mutant::OversizeUuiOnConference => "oversize_uui_on_conference",
+            Mutant::CloseLeftPartyReleases => "close_left_party_releases",
+            Mutant::CloseParentKeepsParties => "close_parent_keeps_parties",
+            Mutant::NoAnswerOnHoldRejects => "no_answer_on_hold_rejects",
+            Mutant::BusyOnAcceptedRejects21 => "busy_on_accepted_rejects_21",
+            Mutant::NoAnswerConferenceRejects19 => "no_answer_conference_rejects_19",
+            Mutant::DirectConferenceUnowned => "direct_conference_unowned",
+            Mutant::NestedCascadeDropsUui => "nested_cascade_drops_uui",
+            Mutant::NestedPartyDropUnnests => "nested_party_drop_unnests",
+            Mutant::CloseCollapseLeavesPartyConferenced => {
+                "close_collapse_leaves_party_conferenced"
+            }
+            Mutant::SmallSizeRefusesExactUui => "small_size_refuses_exact_uui",
+            Mutant::SmallSizeRejectTakesOneMore => "small_size_reject_takes_one_more",
+            Mutant::FarUuiCutToDropSize => "far_uui_cut_to_drop_size",
+            Mutant::RingbackCancelCutsMaxUui => "ringback_cancel_cuts_max_uui",
+            Mutant::TimerClearsDisconnected => "timer_clears_disconnected",
+            Mutant::StaleRingTimer => "stale_ring_timer",
+            Mutant::AcceptedRejectWithUuiCause16 => "accepted_reject_with_uui_cause_16",
+            Mutant::ConferenceConsultRingbackReleases => "conference_consult_ringback_releases",
+            Mutant::NestedCascadeReleasesTwice => "nested_cascade_releases_twice",
+            Mutant::LongCascadeUuiReordered => "long_cascade_uui_reordered",
+            Mutant::CollapseHangUpLosesUui => "collapse_hang_up_loses_uui",
         }
     }
 
@@ -272,6 +495,8 @@ struct Tap {
     hanging_up: AtomicBool,
     /// `no_reply`: drop requests whose completion is swallowed.
     drop_requests: Mutex<HashSet<RequestId>>,
+    /// The situational mutants' changes (see [`overlay`]).
+    overlay: Mutex<Overlay>,
 }
 
 impl Tap {
@@ -279,6 +504,10 @@ impl Tap {
         self.drop_requests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn overlay(&self) -> MutexGuard<'_, Overlay> {
+        self.overlay.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -303,7 +532,14 @@ struct MutantSink {
 
 impl EventSink for MutantSink {
     fn new_call(&self, call: CallId, address: AddressId, request: RequestId) {
-        guard(|| self.host.new_call(call, address, request));
+        guard(|| {
+            let request = if self.tap.overlay().plan.unrequested {
+                RequestId(0)
+            } else {
+                request
+            };
+            self.host.new_call(call, address, request);
+        });
     }
 
     fn call_state(&self, call: CallId, state: u32, mode: u32, parent: CallId) {
@@ -322,12 +558,28 @@ impl EventSink for MutantSink {
                 }
                 _ => (state, mode),
             };
-            self.host.call_state(call, state, mode, parent);
+            let routed = tap.overlay().route(
+                call,
+                Status {
+                    state,
+                    mode,
+                    parent,
+                },
+            );
+            if let Some(out) = routed {
+                self.host.call_state(call, out.state, out.mode, out.parent);
+            }
         });
     }
 
     fn complete(&self, request: RequestId, result: u32) {
         guard(|| {
+            let inject = std::mem::take(&mut self.tap.overlay().plan.inject);
+            for (call, status) in inject {
+                self.tap.overlay().made_up(call, status);
+                self.host
+                    .call_state(call, status.state, status.mode, status.parent);
+            }
             if self.tap.mutant == Mutant::NoReply && self.tap.drop_requests().remove(&request) {
                 return;
             }
@@ -349,6 +601,14 @@ struct Mutated {
     /// `leak_handle`: the ghost calls reported so far, with their address.
     ghosts: HashMap<CallId, AddressId>,
     next_ghost: u64,
+    /// `small_size_reject_takes_one_more`: the `uui_drop_size` declared
+    /// (and enforced) here, the inner provider running with room for more.
+    declared_uui: Option<u32>,
+    /// `close_left_party_releases`: parties whose far end hung up while
+    /// they were in a conference.
+    left: HashSet<CallId>,
+    /// `stale_ring_timer`: calls dropped before they were answered.
+    cancelled: HashSet<CallId>,
 }
 
 impl Mutated {
@@ -384,7 +644,7 @@ fn ghost_info(address: AddressId) -> FfiCallInfo {
 impl FfiProvider for Mutated {
     fn info(&self) -> ProviderResult<FfiProviderInfo> {
         guard(|| {
-            self.inner.info().map(|mut info| {
+            self.info_new().map(|mut info| {
                 if self.tap.mutant == Mutant::RejectUndeclared {
                     info.reject_by_drop = false;
                 }
@@ -441,7 +701,7 @@ impl FfiProvider for Mutated {
         call: CallId,
         consult: CallId,
     ) -> ProviderResult<CallId> {
-        guard(|| self.inner.add_to_conference(request, call, consult))
+        guard(|| self.add_new(request, call, consult))
     }
 
     fn setup_transfer(
@@ -508,25 +768,26 @@ impl FfiProvider for Mutated {
             Mutant::None | Mutant::RejectUndeclared | Mutant::IdleOnHangUp => {
                 self.inner.drop_call(request, call, code, uui)
             }
+            _ => self.drop_new(request, call, code, uui),
         })
     }
 
     fn close_call(&mut self, call: CallId) -> ProviderResult<()> {
         guard(|| match self.ghosts.remove(&call) {
             Some(_) => RResult::ROk(()),
-            None => self.inner.close_call(call),
+            None => self.close_new(call),
         })
     }
 
     fn call_info(&self, call: CallId) -> ProviderResult<FfiCallInfo> {
         guard(|| match self.ghosts.get(&call) {
             Some(&address) => RResult::ROk(ghost_info(address)),
-            None => self.inner.call_info(call),
+            None => self.call_info_new(call),
         })
     }
 
     fn far_end(&self) -> ProviderResult<RVec<FfiRemoteParty>> {
-        guard(|| self.inner.far_end())
+        guard(|| self.far_end_new())
     }
 
     fn remote_offer(
@@ -556,7 +817,7 @@ impl FfiProvider for Mutated {
             Mutant::IdleOnHangUp => while_set(&self.tap.hanging_up, || {
                 self.inner.remote_hang_up(call, cause, uui)
             }),
-            _ => self.inner.remote_hang_up(call, cause, uui),
+            _ => self.hang_up_new(call, cause, uui),
         })
     }
 
@@ -565,7 +826,7 @@ impl FfiProvider for Mutated {
     }
 
     fn advance_time(&mut self, millis: u64) -> ProviderResult<()> {
-        guard(|| self.inner.advance_time(millis))
+        guard(|| self.time_new(millis))
     }
 
     fn call_features(&self, address: AddressId) -> ProviderResult<u32> {
@@ -592,13 +853,21 @@ fn open_mutant(
     host: ContractVersion,
     sink: EventSinkBox,
 ) -> Result<ProviderBox, String> {
-    let config = Config::parse(config)?;
+    let mut config = Config::parse(config)?;
+    let declared_uui = if config.mutant == Mutant::SmallSizeRejectTakesOneMore {
+        let (rest, size) = take_uui(&config.inner_config);
+        config.inner_config = rest;
+        size
+    } else {
+        None
+    };
     let module = load_inner(&config.inner)?;
     let tap = Arc::new(Tap {
         mutant: config.mutant,
         skip_next_idle: AtomicBool::new(false),
         hanging_up: AtomicBool::new(false),
         drop_requests: Mutex::new(HashSet::new()),
+        overlay: Mutex::new(Overlay::default()),
     });
     let wrapped = EventSink_TO::from_ptr(
         RArc::new(MutantSink {
@@ -624,9 +893,38 @@ fn open_mutant(
             host: sink,
             ghosts: HashMap::new(),
             next_ghost: 0,
+            declared_uui,
+            left: HashSet::new(),
+            cancelled: HashSet::new(),
         },
         TD_Opaque,
     ))
+}
+
+/// Takes a valid `uui=N` out of an inner configuration: the configuration
+/// without it, and `N`. A value pbx-sim would refuse stays, so that it is
+/// refused as pbx-sim refuses it.
+fn take_uui(config: &str) -> (String, Option<u32>) {
+    let mut size = None;
+    let rest: Vec<&str> = config
+        .split(';')
+        .filter(|pair| {
+            let value = pair.split_once('=').and_then(|(key, value)| {
+                (key.trim() == "uui")
+                    .then(|| value.trim().parse::<u32>().ok())
+                    .flatten()
+                    .filter(|n| *n <= 128)
+            });
+            match value {
+                Some(n) if size.is_none() => {
+                    size = Some(n);
+                    false
+                }
+                _ => true,
+            }
+        })
+        .collect();
+    (rest.join(";"), size)
 }
 
 extern "C" fn open(

@@ -63,7 +63,7 @@ impl Seen {
     }
 }
 
-const fn too_big<T>() -> ProviderResult<T> {
+fn too_big<T>() -> ProviderResult<T> {
     RResult::RErr(ProviderError {
         code: LineError::UserUserInfoTooBig.code(),
         panic: abi_stable::std_types::ROption::RNone,
@@ -226,7 +226,8 @@ impl Mutated {
             Mutant::OversizeUuiOnDisconnected
                 if seen.state == CallState::Disconnected && uui.len() > size =>
             {
-                self.inner.drop_call(request, call, code, RSlice::from_slice(&[]))
+                self.inner
+                    .drop_call(request, call, code, RSlice::from_slice(&[]))
             }
             Mutant::OversizeUuiOnConference if seen.is_live_parent() && uui.len() > size => {
                 let cut = &uui.as_slice()[..size];
@@ -256,11 +257,12 @@ impl Mutated {
             Mutant::NestedCascadeDropsUui if seen.is_live_parent() && !uui.is_empty() => {
                 let nested = self.nested_parties(&seen);
                 let outcome = self.drop_editing(request, call, code, uui, |party, sent| {
+                    let mut bare = sent.clone();
+                    bare.uui = RVec::new();
                     nested
                         .iter()
                         .any(|(name, _)| name == party)
-                        .then(|| vec![signal(SignalKind::from_code(sent.kind)?, sent.cause, &[])])
-                        .flatten()
+                        .then(|| vec![bare])
                 });
                 if outcome.is_ok() {
                     let mut overlay = self.overlay();
@@ -279,13 +281,12 @@ impl Mutated {
                         .then(|| vec![sent.clone(), sent.clone()])
                 })
             }
-            Mutant::LongCascadeUuiReordered if seen.is_live_parent() && uui.len() > 8 => {
-                self.drop_editing(request, call, code, uui, |_, sent| {
+            Mutant::LongCascadeUuiReordered if seen.is_live_parent() && uui.len() > 8 => self
+                .drop_editing(request, call, code, uui, |_, sent| {
                     let mut reordered = sent.clone();
                     reordered.uui = reorder_blocks(&sent.uui).as_slice().into();
                     Some(vec![reordered])
-                })
-            }
+                }),
             Mutant::NestedPartyDropUnnests => {
                 let nested = seen
                     .parent
@@ -302,7 +303,11 @@ impl Mutated {
                 too_big()
             }
             Mutant::SmallSizeRejectTakesOneMore => {
-                let reject_by_drop = self.inner.info().is_ok_and(|info| info.reject_by_drop);
+                let reject_by_drop = self
+                    .inner
+                    .info()
+                    .into_result()
+                    .is_ok_and(|info| info.reject_by_drop);
                 let hole = reject_by_drop
                     && seen.state.is_offered()
                     && (1..=3).contains(&size)
@@ -494,7 +499,9 @@ impl Mutated {
         })
     }
 
-    pub(crate) fn far_end_new(&self) -> ProviderResult<RVec<cleardown_contract::abi::FfiRemoteParty>> {
+    pub(crate) fn far_end_new(
+        &self,
+    ) -> ProviderResult<RVec<cleardown_contract::abi::FfiRemoteParty>> {
         self.inner.far_end().map(|mut parties| {
             self.overlay().apply_far(&mut parties);
             parties
@@ -511,6 +518,9 @@ mod tests {
         let short: Vec<u8> = (0..8).collect();
         assert_eq!(reorder_blocks(&short), short);
         let long: Vec<u8> = (0..12).collect();
-        assert_eq!(reorder_blocks(&long), [8, 9, 10, 11, 0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(
+            reorder_blocks(&long),
+            [8, 9, 10, 11, 0, 1, 2, 3, 4, 5, 6, 7]
+        );
     }
 }

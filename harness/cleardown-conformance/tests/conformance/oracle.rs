@@ -57,3 +57,58 @@ fn the_oracle_names_each_mutants_rule_and_accepts_the_control() {
         }
     }
 }
+
+/// Debug aid while the explorer is wired in: generated scenarios on the
+/// bundled providers, judged by the oracle.
+#[test]
+#[ignore]
+fn explore_bundled_in_process() {
+    use cleardown_conformance::{fixture, run::BUNDLED_VARIANTS};
+    let mut shown = 0;
+    for (name, variants) in BUNDLED_VARIANTS {
+        let path = locate::find(name).expect("builds");
+        for config in *variants {
+            let host = Host::new();
+            let provider = host.load(&path, config).expect("loads");
+            let caps = host.describe(provider).expect("describes").capabilities;
+            drop(host);
+            for index in 0..300 {
+                let seed = cleardown_explore::rng::scenario_seed(1, index);
+                let Some(scenario) = cleardown_explore::generate(&caps, seed) else {
+                    break;
+                };
+                let source = scenario.source("generated");
+                let fixture = fixture::parse("gen.toml", &source).expect("parses");
+                let Gate::Run(binding) = replay::gate(&fixture, &caps) else {
+                    continue;
+                };
+                let host = Host::new();
+                let provider = host.load(&path, config).expect("loads");
+                let mut outcome = replay::replay(
+                    &host,
+                    provider,
+                    &caps,
+                    &fixture,
+                    &binding,
+                    Options::default(),
+                );
+                outcome.judge(&fixture, &replay::oracle_context(&caps, &binding));
+                if !outcome.verdicts.is_empty() && shown < 6 {
+                    shown += 1;
+                    println!(
+                        "==== {name} [{config}] seed {seed}\n{source}\n{}",
+                        outcome.transcript
+                    );
+                    for v in &outcome.verdicts {
+                        println!(
+                            "!! {} step {:?}: {}",
+                            v.rule,
+                            v.step.map(|s| s + 1),
+                            v.message
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
