@@ -59,6 +59,14 @@ pub struct Summary {
     pub wire_not_pinned: usize,
     /// Wall-clock time of the whole run.
     pub duration_ms: u64,
+    /// Generated scenarios run, over every target (`--explore`). Added in
+    /// schema 1 after its first release, so absent (0) in older reports.
+    #[serde(default)]
+    pub scenarios: usize,
+    /// Rules broken by generated scenarios, counted once per target and
+    /// rule. Added in schema 1 after its first release.
+    #[serde(default)]
+    pub explore_failed: usize,
 }
 
 /// One provider target.
@@ -74,8 +82,51 @@ pub struct Run {
     pub load_error: Option<String>,
     /// Every fixture, in suite order.
     pub fixtures: Vec<FixtureResult>,
+    /// What exploring generated scenarios found, if the run explored.
+    /// Added in schema 1 after its first release.
+    #[serde(default)]
+    pub explore: Option<Exploration>,
     /// Wall-clock time of this target's run.
     pub duration_ms: u64,
+}
+
+/// Generated scenarios against one target, judged by the oracle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exploration {
+    /// The run's seed: scenario `i`'s own seed derives from it.
+    pub seed: u64,
+    /// How many scenarios were asked for.
+    pub scenarios: usize,
+    /// How many ran.
+    pub ran: usize,
+    /// Why none could be generated, if none could.
+    pub not_generated: Option<String>,
+    /// One per rule broken: the first scenario that broke it, shrunk.
+    pub failures: Vec<ExploredFailure>,
+    /// Wall-clock time of the exploration.
+    pub duration_ms: u64,
+}
+
+/// A rule a generated scenario broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExploredFailure {
+    /// The SPEC rule.
+    pub rule: String,
+    /// The failing scenario's own seed.
+    pub seed: u64,
+    /// What the oracle said, for the shrunk scenario.
+    pub message: String,
+    /// Steps of the scenario as generated.
+    pub generated_steps: usize,
+    /// Steps after shrinking.
+    pub steps: usize,
+    /// How many scenarios of the run broke this rule.
+    pub count: usize,
+    /// The fixture file written for it (`--explore-out`), to replay and
+    /// keep as a regression fixture.
+    pub fixture: Option<String>,
+    /// Why it could not be written, if it could not.
+    pub write_error: Option<String>,
 }
 
 /// A provider's declaration (SPEC L2).
@@ -276,7 +327,7 @@ impl Report {
     pub fn exit_code(&self) -> u8 {
         if self.summary.load_errors > 0 {
             2
-        } else if self.summary.failed > 0 {
+        } else if self.summary.failed > 0 || self.summary.explore_failed > 0 {
             1
         } else {
             0
