@@ -21,4 +21,9 @@ pub mod suite;
 pub mod wire;
 
 pub use cleardown_fixture as fixture;
+
+/// A well-mixed seed from any number (for `--seed random`).
+pub fn explore_seed(from: u64) -> u64 {
+    cleardown_explore::rng::Rng::new(from).next_u64()
+}
 pub use cleardown_report as report;

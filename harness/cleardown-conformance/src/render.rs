@@ -70,6 +70,9 @@ pub fn text(report: &Report) -> String {
                 }
             }
         }
+        if let Some(explored) = &run.explore {
+            out.push_str(&exploration(explored));
+        }
     }
     out.push_str("\nSPEC rules\n");
     for rule in &report.rules {
@@ -90,11 +93,19 @@ pub fn text(report: &Report) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "\n{} target(s): {} passed, {} failed, {} skipped{}{} in {:.2} s",
+        "\n{} target(s): {} passed, {} failed, {} skipped{}{}{} in {:.2} s",
         s.runs,
         s.passed,
         s.failed,
         s.skipped,
+        if s.scenarios > 0 {
+            format!(
+                "; {} generated scenario(s), {} rule(s) broken",
+                s.scenarios, s.explore_failed
+            )
+        } else {
+            String::new()
+        },
         if s.load_errors > 0 {
             format!(", {} could not be loaded", s.load_errors)
         } else {
@@ -110,6 +121,50 @@ pub fn text(report: &Report) -> String {
         },
         s.duration_ms as f64 / 1000.0
     );
+    out
+}
+
+/// The exploration's lines under a target.
+fn exploration(explored: &cleardown_report::Exploration) -> String {
+    let mut out = String::new();
+    if let Some(why) = &explored.not_generated {
+        let _ = writeln!(out, "  EXPLORE  none generated: {why}");
+        return out;
+    }
+    if explored.failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "  EXPLORE  {} generated scenario(s) (seed {}), every rule held",
+            explored.ran, explored.seed
+        );
+        return out;
+    }
+    for found in &explored.failures {
+        let _ = writeln!(
+            out,
+            "  EXPLORE FAIL  {} broken by {} of {} generated scenario(s) (seed {}); shrunk from {} to {} steps (scenario seed {})",
+            found.rule,
+            found.count,
+            explored.ran,
+            explored.seed,
+            found.generated_steps,
+            found.steps,
+            found.seed
+        );
+        out.push_str(&indent(&found.message, "        "));
+        match (&found.fixture, &found.write_error) {
+            (Some(path), _) => {
+                let _ = writeln!(
+                    out,
+                    "        written as {path}: `cleardown replay {path} --plugin …` shows it"
+                );
+            }
+            (None, Some(error)) => {
+                let _ = writeln!(out, "        could not be written: {error}");
+            }
+            (None, None) => {}
+        }
+    }
     out
 }
 

@@ -7,6 +7,7 @@
 //! answers each with one line on stdout prefixed by [`PREFIX`] (anything
 //! else a provider prints is kept as its output, not parsed).
 
+mod explore;
 mod judge;
 mod worker;
 
@@ -28,6 +29,7 @@ use crate::{
     suite::{self, Suite},
 };
 
+pub use explore::{DEFAULT_SEED, ExploreOptions};
 pub use worker::{PREFIX, WORKER_COMMAND, worker};
 
 /// A provider to run the suite against: a bundled name or a library path,
@@ -60,6 +62,8 @@ pub struct RunOptions {
     /// An author's own fixture keeps its wire snapshots beside its
     /// transcript snapshots, whatever this says.
     pub wire_snapshots: Option<PathBuf>,
+    /// After the fixtures, explore generated scenarios (`None`: do not).
+    pub explore: Option<ExploreOptions>,
 }
 
 /// Runs every fixture of `suite` against `target` in child processes.
@@ -91,6 +95,7 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
     }
     let target = &target;
     let mut worker: Option<Worker> = None;
+    let mut caps = None;
     for entry in &suite.entries {
         let mut result = result_for(entry);
         let fixture_started = Instant::now();
@@ -98,6 +103,7 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
             match Worker::spawn(target, options) {
                 Ok((w, Answer::Ready(description))) => {
                     run.provider.get_or_insert_with(|| record(&description));
+                    caps.get_or_insert(description.capabilities);
                     worker = Some(w);
                 }
                 Ok((_, Answer::LoadError(message))) | Err(message) if run.provider.is_none() => {
@@ -177,6 +183,21 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
         result.duration_ms = fixture_started.elapsed().as_millis() as u64;
         run.fixtures.push(result);
     }
+    if let (Some(how), Some(caps), Some(provider)) = (&options.explore, &caps, &run.provider) {
+        let label = if target.config.is_empty() {
+            provider.name.clone()
+        } else {
+            format!("{}-{}", provider.name, target.config)
+        };
+        run.explore = Some(explore::explore(
+            target,
+            options,
+            how,
+            caps,
+            &label,
+            &mut worker,
+        ));
+    }
     run.duration_ms = started.elapsed().as_millis() as u64;
     run
 }
@@ -242,6 +263,23 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
     for run in &runs {
         if run.load_error.is_some() {
             summary.load_errors += 1;
+        }
+        if let Some(explored) = &run.explore {
+            summary.scenarios += explored.ran;
+            summary.explore_failed += explored.failures.len();
+            let label = if run.config.is_empty() {
+                run.target.clone()
+            } else {
+                format!("{} [{}]", run.target, run.config)
+            };
+            for found in &explored.failures {
+                let place = format!("{label} explored (seed {})", found.seed);
+                tally
+                    .entry(found.rule.clone())
+                    .or_default()
+                    .failed_in
+                    .push(place);
+            }
         }
         let label = if run.config.is_empty() {
             run.target.clone()

@@ -125,6 +125,47 @@ struct ConformanceArgs {
     /// [default: the `snapshots/` of the first `--fixtures DIR`].
     #[arg(long, value_name = "DIR")]
     wire_snapshots: Option<PathBuf>,
+    /// Do not explore generated scenarios after the fixtures.
+    #[arg(long)]
+    no_explore: bool,
+    /// Generated scenarios per target, judged by the oracle.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SCENARIOS,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000), conflicts_with = "no_explore")]
+    scenarios: u32,
+    /// The exploration's seed: a number (decimal or 0x hex), or `random`
+    /// to draw one (printed, so the run can be repeated) [default: a fixed
+    /// seed, so CI runs are reproducible].
+    #[arg(long, value_name = "S|random", value_parser = parse_seed, conflicts_with = "no_explore")]
+    seed: Option<Seed>,
+    /// Where a failing scenario is written, shrunk, as a fixture to replay
+    /// and keep.
+    #[arg(long, value_name = "DIR", default_value = "target/cleardown-explore", conflicts_with = "no_explore")]
+    explore_out: PathBuf,
+}
+
+/// Scenarios per target when `--scenarios` is not given: what keeps the
+/// bundled run within its budget (README § Performance).
+const DEFAULT_SCENARIOS: u32 = 150;
+
+/// `--seed`.
+#[derive(Debug, Clone, Copy)]
+enum Seed {
+    Fixed(u64),
+    Random,
+}
+
+fn parse_seed(text: &str) -> Result<Seed, String> {
+    let text = text.trim();
+    if text == "random" {
+        return Ok(Seed::Random);
+    }
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse::<u64>(),
+    };
+    parsed
+        .map(Seed::Fixed)
+        .map_err(|_| format!("`{text}` is not a seed: a number of 0 to 2^64-1, or `random`"))
 }
 
 /// The arguments of `cleardown bench`.
@@ -303,6 +344,23 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         }),
         write_pending: !args.no_pending,
+        explore: (!args.no_explore).then(|| {
+            let seed = match args.seed {
+                Some(Seed::Fixed(seed)) => seed,
+                Some(Seed::Random) => {
+                    let seed = random_seed();
+                    eprintln!("cleardown: exploring with --seed {seed}");
+                    seed
+                }
+                None => run::DEFAULT_SEED,
+            };
+            run::ExploreOptions {
+                scenarios: args.scenarios as usize,
+                seed,
+                out: Some(args.explore_out.clone()),
+                shrink_budget: 150,
+            }
+        }),
         wire_snapshots: args.wire_snapshots.clone().or_else(|| {
             args.fixture_dirs
                 .first()
@@ -538,6 +596,14 @@ impl ProgressLine {
             self.open = false;
         }
     }
+}
+
+/// A seed nobody chose: the clock's nanoseconds mixed with the process id.
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    cleardown_conformance::explore_seed(nanos ^ u64::from(std::process::id()).rotate_left(32))
 }
 
 /// Why a loaded target ran no fixture at all, if it ran none.

@@ -129,11 +129,11 @@
 //!   `UserUserInfoTooBig` (one byte kept back for the discriminator).
 //!   Shorter UUI, and UUI of exactly a larger size, are sent.
 //! - `small_size_reject_takes_one_more` (SPEC U2): with a `uui_drop_size` of
-//!   1, 2 or 3 and `reject_by_drop`, a drop that rejects an Offering or
-//!   Accepted call accepts UUI one byte over the size and sends all of it.
-//!   The decorator declares the size itself and runs pbx-sim with room for
-//!   more (its `uui=N` is taken from the inner configuration); one byte
-//!   over on any other call is refused.
+//!   1, 2 or 3 and `reject_by_drop`, a drop that rejects an Accepted call
+//!   accepts UUI one byte over the size and sends all of it. The decorator
+//!   declares the size itself and runs pbx-sim with room for more (its
+//!   `uui=N` is taken from the inner configuration); one byte over on any
+//!   other call, an Offering one included, is refused.
 //! - `far_uui_cut_to_drop_size` (SPEC U5): call info shows the UUI a far
 //!   hang-up carried cut to `uui_drop_size` where it was longer (in
 //!   Disconnected and after the drop); UUI within the size reads whole.
@@ -262,7 +262,7 @@ pub enum Mutant {
     CloseCollapseLeavesPartyConferenced,
     /// Refuses UUI of exactly a small declared size (U3).
     SmallSizeRefusesExactUui,
-    /// Accepts one byte over a small size on a rejection (U2).
+    /// Accepts one byte over a small size rejecting an Accepted call (U2).
     SmallSizeRejectTakesOneMore,
     /// Cuts far hang-up UUI to the drop size in call info (U5).
     FarUuiCutToDropSize,

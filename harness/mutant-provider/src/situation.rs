@@ -309,7 +309,7 @@ impl Mutated {
                     .into_result()
                     .is_ok_and(|info| info.reject_by_drop);
                 let hole = reject_by_drop
-                    && seen.state.is_offered()
+                    && seen.state == CallState::Accepted
                     && (1..=3).contains(&size)
                     && uui.len() == size + 1;
                 if uui.len() > size && !hole {

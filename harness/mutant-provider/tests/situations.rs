@@ -719,17 +719,20 @@ fn under_and_over_small_size(w: &World) {
 
 fn reject_one_over_small_size(w: &World) {
     w.offer("alice");
+    w.accept("alice");
     w.drop("alice", &[4, 1, 2]);
     w.info("alice");
     w.far();
 }
 
-fn one_over_small_size_on_live_call_and_fitting_reject(w: &World) {
+fn one_over_small_size_offering_and_live_then_fitting_reject(w: &World) {
+    w.offer("alice");
+    w.drop("alice", &[4, 1, 2]);
     w.connected("bob");
     w.drop("bob", &[4, 1, 2]);
     w.drop("bob", &[4, 1]);
-    w.offer("carol");
-    w.drop("carol", &[4, 1]);
+    w.accept("alice");
+    w.drop("alice", &[4, 1]);
     w.far();
 }
 
@@ -998,7 +1001,7 @@ cases! {
         broken: reject_one_over_small_size,
         spec: &["do drop alice by app uui 040102 -> Err(UserUserInfoTooBig)"],
         instead: &["do drop alice by app uui 040102 -> ok", "far alice got #1 Reject 21 uui 040102"],
-        neighbour: one_over_small_size_on_live_call_and_fitting_reject,
+        neighbour: one_over_small_size_offering_and_live_then_fitting_reject,
     },
     u5_far_uui_cut_to_drop_size: Case {
         mutant: "far_uui_cut_to_drop_size",
