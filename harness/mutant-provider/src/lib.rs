@@ -962,6 +962,18 @@ mod tests {
     }
 
     #[test]
+    fn take_uui_takes_a_valid_size_only() {
+        assert_eq!(
+            take_uui("conf_drop=off; uui = 3 ;close_drop=off"),
+            ("conf_drop=off;close_drop=off".to_owned(), Some(3))
+        );
+        assert_eq!(take_uui(""), (String::new(), None));
+        // Left for pbx-sim to refuse as it does.
+        assert_eq!(take_uui("uui=129"), ("uui=129".to_owned(), None));
+        assert_eq!(take_uui("uui=lots"), ("uui=lots".to_owned(), None));
+    }
+
+    #[test]
     fn config_errors_say_what_was_expected() {
         let error = |text: &str| Config::parse(text).expect_err(text);
         assert!(error("inner=/x.so").contains("no `mutant=NAME`"));

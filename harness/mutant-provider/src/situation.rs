@@ -488,12 +488,11 @@ impl Mutated {
     pub(crate) fn call_info_new(&self, call: CallId) -> ProviderResult<FfiCallInfo> {
         self.inner.call_info(call).map(|mut info| {
             self.overlay().apply_info(call, &mut info);
-            let size = self.drop_size();
-            if self.tap.mutant == Mutant::FarUuiCutToDropSize
-                && info.disconnect_mode != 0
-                && info.uui_received.len() > size
-            {
-                info.uui_received.truncate(size);
+            if self.tap.mutant == Mutant::FarUuiCutToDropSize && info.disconnect_mode != 0 {
+                let size = self.drop_size();
+                if info.uui_received.len() > size {
+                    info.uui_received.truncate(size);
+                }
             }
             info
         })
