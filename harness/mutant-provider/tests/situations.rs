@@ -27,9 +27,9 @@ use cleardown_host::{
 
 const EXT_100: AddressId = AddressId(0);
 
-/// The mutants that are not situational: they have their own tests in
-/// `mutants.rs`.
-const FIRST_SEVEN: &[&str] = &[
+/// The control and the first seven mutants, which break their rule
+/// wherever it applies: their tests are in `mutants.rs`.
+const NOT_SITUATIONAL: &[&str] = &[
     "none",
     "skip_child_event",
     "truncate_uui",
@@ -52,6 +52,15 @@ fn join_config(first: String, rest: &str) -> String {
         first
     } else {
         format!("{first};{rest}")
+    }
+}
+
+/// UUI as a step shows it: hex, `-` for none.
+fn uui_text(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        "-".to_owned()
+    } else {
+        hex(bytes)
     }
 }
 
@@ -205,7 +214,7 @@ impl World {
             .host
             .remote_hang_up(self.pbx, self.call(alias), cause, uui);
         self.step(
-            &format!("far hang up {alias} cause {cause} uui {}", hex(uui)),
+            &format!("far hang up {alias} cause {cause} uui {}", uui_text(uui)),
             outcome,
         );
     }
@@ -244,7 +253,10 @@ impl World {
     fn drop_by(&self, app: &str, alias: &str, uui: &[u8]) {
         let handle = self.handle(app, alias);
         let outcome = self.with_app(app, |a| a.drop(handle, uui));
-        self.step(&format!("drop {alias} by {app} uui {}", hex(uui)), outcome);
+        self.step(
+            &format!("drop {alias} by {app} uui {}", uui_text(uui)),
+            outcome,
+        );
     }
 
     fn drop(&self, alias: &str, uui: &[u8]) {
@@ -417,6 +429,11 @@ fn run(world: World, scenario: fn(&World)) -> Vec<String> {
 }
 
 fn check(case: &Case) {
+    assert!(
+        !(case.spec.is_empty() && case.instead.is_empty()),
+        "{}: a case says what breaks",
+        case.mutant
+    );
     let declared = |w: &World| w.host.describe(w.pbx).expect("describe").capabilities;
     let (control, mutant) = (
         World::control(case.inner),
@@ -473,17 +490,27 @@ fn check(case: &Case) {
     );
 }
 
-macro_rules! cases {
-    ($($test:ident: $case:expr,)*) => {
+/// The case named `name` in [`CASES`].
+fn case(name: &str) -> &'static Case {
+    CASES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, case)| case)
+        .unwrap_or_else(|| panic!("no case {name}"))
+}
+
+/// One test per case, named as in [`CASES`].
+macro_rules! tests {
+    ($($test:ident,)*) => {
         $(
             #[test]
             fn $test() {
-                check(&$case);
+                check(case(stringify!($test)));
             }
         )*
 
-        /// Every case's mutant, in table order.
-        const CASE_MUTANTS: &[&str] = &[$($case.mutant),*];
+        /// The tests above, by name.
+        const TESTS: &[&str] = &[$(stringify!($test)),*];
     };
 }
 
@@ -882,199 +909,354 @@ fn hang_up_with_uui_in_three_party_conference(w: &World) {
 
 // ---- the table ------------------------------------------------------------
 
-cases! {
-    s3_c6_hang_up_mode_in_conference: Case {
-        mutant: "hang_up_mode_in_conference",
-        inner: "",
-        broken: three_party_hang_up_busy,
-        spec: &["app: bob Disconnected/Busy Owner", "info bob: disconnect mode Busy"],
-        instead: &["app: bob Disconnected/Normal Owner", "info bob: disconnect mode Normal"],
-        neighbour: two_party_and_plain_hang_up_busy,
-    },
-    d8_consult_hang_up_keeps_primary_pending: Case {
-        mutant: "consult_hang_up_keeps_primary_pending",
-        inner: "",
-        broken: consultation_hangs_up_then_dropped,
-        spec: &["app: alice Connected/Active Owner", "info alice: Connected/Active"],
-        instead: &["info alice: OnHoldPendConf"],
-        neighbour: consultations_dropped_while_up,
-    },
-    u2_oversize_uui_on_disconnected: Case {
-        mutant: "oversize_uui_on_disconnected",
-        inner: "uui=4",
-        broken: oversize_uui_after_far_hang_up,
-        spec: &["do drop alice by app uui 0102030405 -> Err(UserUserInfoTooBig)"],
-        instead: &["do drop alice by app uui 0102030405 -> ok", "app: alice Idle Owner"],
-        neighbour: oversize_then_fitting_uui_on_a_live_call,
-    },
-    u2_oversize_uui_on_conference: Case {
-        mutant: "oversize_uui_on_conference",
-        inner: "uui=4",
-        broken: oversize_uui_on_conference,
-        spec: &["do drop conf by app uui 0102030405 -> Err(UserUserInfoTooBig)"],
-        instead: &["do drop conf by app uui 0102030405 -> ok", "far alice got #1 Release 16 uui 01020304"],
-        neighbour: oversize_on_party_then_fitting_on_conference,
-    },
-    d6_t3_close_left_party_releases: Case {
-        mutant: "close_left_party_releases",
-        inner: "",
-        broken: party_leaves_then_freed,
-        spec: &[],
-        instead: &["far bob got #1 Release 16"],
-        neighbour: plain_call_left_then_freed_and_party_left_then_dropped,
-    },
-    c1_t3_close_parent_keeps_parties: Case {
-        mutant: "close_parent_keeps_parties",
-        inner: "",
-        broken: conference_parent_freed,
-        spec: &["app: alice Idle Owner", "info alice: Idle", "far alice got #1 Release 16"],
-        instead: &["info alice: Conferenced(?)", "far alice: Connected with ext-100, bob, carol"],
-        neighbour: conference_parent_dropped,
-    },
-    r3_no_answer_on_hold_rejects: Case {
-        mutant: "no_answer_on_hold_rejects",
-        inner: "",
-        broken: no_answer_on_held_call,
-        spec: &["far alice got #1 Release 16"],
-        instead: &["far alice got #1 Reject 19"],
-        neighbour: no_answer_on_connected_call,
-    },
-    r3_busy_on_accepted_rejects_21: Case {
-        mutant: "busy_on_accepted_rejects_21",
-        inner: "",
-        broken: busy_on_accepted_call,
-        spec: &["far alice got #1 Reject 17"],
-        instead: &["far alice got #1 Reject 21"],
-        neighbour: busy_on_offering_and_rejected_on_accepted,
-    },
-    r3_c1_no_answer_conference_rejects_19: Case {
-        mutant: "no_answer_conference_rejects_19",
-        inner: "",
-        broken: no_answer_on_conference,
-        spec: &["far alice got #1 Release 16", "far bob got #1 Release 16"],
-        instead: &["far alice got #1 Reject 19", "far bob got #1 Reject 19"],
-        neighbour: no_answer_on_party_then_normal_on_conference,
-    },
-    p1_direct_conference_unowned: Case {
-        mutant: "direct_conference_unowned",
-        inner: "",
-        broken: two_owners_join_directly,
-        spec: &["other: conf Connected/Active Monitor", "do drop conf by other uui  -> Err(NotOwner)"],
-        instead: &["other: conf Connected/Active Owner", "do drop conf by other uui  -> ok"],
-        neighbour: two_owners_join_after_setup,
-    },
-    u3_c5_nested_cascade_drops_uui: Case {
-        mutant: "nested_cascade_drops_uui",
-        inner: "",
-        broken: nested_cascade_with_uui,
-        spec: &["far alice got #1 Release 16 uui 046869", "info alice: sent 046869"],
-        instead: &["far alice got #1 Release 16"],
-        neighbour: flat_cascade_with_uui,
-    },
-    c3_c5_nested_party_drop_unnests: Case {
-        mutant: "nested_party_drop_unnests",
-        inner: "",
-        broken: nested_party_dropped,
-        spec: &["info inner: Conferenced(outer)"],
-        instead: &["app: inner Connected/Active Owner", "info inner: Connected/Active"],
-        neighbour: flat_party_dropped_and_nested_pair_collapses,
-    },
-    c4_t3_close_collapse_leaves_party_conferenced: Case {
-        mutant: "close_collapse_leaves_party_conferenced",
-        inner: "",
-        broken: two_party_conference_party_freed,
-        spec: &["app: bob Connected/Active Owner", "info bob: Connected/Active"],
-        instead: &["info bob: Conferenced(conf)"],
-        neighbour: two_party_conference_party_dropped,
-    },
-    u3_small_size_refuses_exact_uui: Case {
-        mutant: "small_size_refuses_exact_uui",
-        inner: "uui=3",
-        broken: exact_small_size,
-        spec: &["do drop alice by app uui 040102 -> ok", "far alice got #1 Release 16 uui 040102"],
-        instead: &["do drop alice by app uui 040102 -> Err(UserUserInfoTooBig)"],
-        neighbour: under_and_over_small_size,
-    },
-    u2_small_size_reject_takes_one_more: Case {
-        mutant: "small_size_reject_takes_one_more",
-        inner: "uui=2",
-        broken: reject_one_over_small_size,
-        spec: &["do drop alice by app uui 040102 -> Err(UserUserInfoTooBig)"],
-        instead: &["do drop alice by app uui 040102 -> ok", "far alice got #1 Reject 21 uui 040102"],
-        neighbour: one_over_small_size_offering_and_live_then_fitting_reject,
-    },
-    u5_far_uui_cut_to_drop_size: Case {
-        mutant: "far_uui_cut_to_drop_size",
-        inner: "uui=2",
-        broken: far_hang_up_uui_over_drop_size,
-        spec: &["info alice: received 04627965"],
-        instead: &["info alice: received 0462"],
-        neighbour: far_hang_up_uui_within_drop_size,
-    },
-    u3_d7_ringback_cancel_cuts_max_uui: Case {
-        mutant: "ringback_cancel_cuts_max_uui",
-        inner: "uui=4",
-        broken: max_uui_cancel_at_ringback,
-        spec: &["far alice got #1 Cancel 16 uui 04627965", "info alice: sent 04627965"],
-        instead: &["far alice got #1 Cancel 16 uui 046279", "info alice: sent 046279"],
-        neighbour: max_uui_cancel_at_proceeding_and_release,
-    },
-    s3_timer_clears_disconnected: Case {
-        mutant: "timer_clears_disconnected",
-        inner: "",
-        broken: time_passes_in_disconnected,
-        spec: &["info alice: Disconnected/Normal", "do drop alice by app uui  -> ok"],
-        instead: &["info alice: Idle", "do drop alice by app uui  -> Err(InvalCallState)"],
-        neighbour: dropped_before_time_passes,
-    },
-    s1_stale_ring_timer: Case {
-        mutant: "stale_ring_timer",
-        inner: "",
-        broken: time_passes_after_cancel,
-        spec: &["info alice: Idle"],
-        instead: &["app: alice Ringback Owner", "info alice: Ringback"],
-        neighbour: time_passes_after_release,
-    },
-    r1_accepted_reject_with_uui_cause_16: Case {
-        mutant: "accepted_reject_with_uui_cause_16",
-        inner: "",
-        broken: reject_accepted_with_uui,
-        spec: &["far alice got #1 Reject 21 uui 0401"],
-        instead: &["far alice got #1 Reject 16 uui 0401"],
-        neighbour: reject_offering_with_uui_and_accepted_without,
-    },
-    d7_conference_consult_ringback_releases: Case {
-        mutant: "conference_consult_ringback_releases",
-        inner: "",
-        broken: conference_consultation_dropped_at_ringback,
-        spec: &["far bob got #1 Cancel 16"],
-        instead: &["far bob got #1 Release 16"],
-        neighbour: transfer_consultation_dropped_at_ringback,
-    },
-    c5_nested_cascade_releases_twice: Case {
-        mutant: "nested_cascade_releases_twice",
-        inner: "",
-        broken: nested_cascade,
-        spec: &[],
-        instead: &["far alice got #2 Release 16", "far bob got #2 Release 16"],
-        neighbour: flat_cascade,
-    },
-    u3_c1_long_cascade_uui_reordered: Case {
-        mutant: "long_cascade_uui_reordered",
-        inner: "",
-        broken: cascade_with_twelve_bytes,
-        spec: &["far alice got #1 Release 16 uui 000102030405060708090a0b"],
-        instead: &["far alice got #1 Release 16 uui 08090a0b0001020304050607"],
-        neighbour: cascade_with_eight_and_plain_drop_with_twelve,
-    },
-    u5_c4_collapse_hang_up_loses_uui: Case {
-        mutant: "collapse_hang_up_loses_uui",
-        inner: "",
-        broken: hang_up_with_uui_collapses_conference,
-        spec: &["info alice: received 04627965"],
-        instead: &[],
-        neighbour: hang_up_with_uui_in_three_party_conference,
-    },
+/// Every situational mutant's case, by test name (rule first).
+const CASES: &[(&str, Case)] = &[
+    (
+        "s3_c6_hang_up_mode_in_conference",
+        Case {
+            mutant: "hang_up_mode_in_conference",
+            inner: "",
+            broken: three_party_hang_up_busy,
+            spec: &[
+                "app: bob Disconnected/Busy Owner",
+                "info bob: disconnect mode Busy",
+            ],
+            instead: &[
+                "app: bob Disconnected/Normal Owner",
+                "info bob: disconnect mode Normal",
+            ],
+            neighbour: two_party_and_plain_hang_up_busy,
+        },
+    ),
+    (
+        "d8_consult_hang_up_keeps_primary_pending",
+        Case {
+            mutant: "consult_hang_up_keeps_primary_pending",
+            inner: "",
+            broken: consultation_hangs_up_then_dropped,
+            spec: &[
+                "app: alice Connected/Active Owner",
+                "info alice: Connected/Active",
+            ],
+            instead: &["info alice: OnHoldPendConf"],
+            neighbour: consultations_dropped_while_up,
+        },
+    ),
+    (
+        "u2_oversize_uui_on_disconnected",
+        Case {
+            mutant: "oversize_uui_on_disconnected",
+            inner: "uui=4",
+            broken: oversize_uui_after_far_hang_up,
+            spec: &["do drop alice by app uui 0102030405 -> Err(UserUserInfoTooBig)"],
+            instead: &[
+                "do drop alice by app uui 0102030405 -> ok",
+                "app: alice Idle Owner",
+            ],
+            neighbour: oversize_then_fitting_uui_on_a_live_call,
+        },
+    ),
+    (
+        "u2_oversize_uui_on_conference",
+        Case {
+            mutant: "oversize_uui_on_conference",
+            inner: "uui=4",
+            broken: oversize_uui_on_conference,
+            spec: &["do drop conf by app uui 0102030405 -> Err(UserUserInfoTooBig)"],
+            instead: &[
+                "do drop conf by app uui 0102030405 -> ok",
+                "far alice got #1 Release 16 uui 01020304",
+            ],
+            neighbour: oversize_on_party_then_fitting_on_conference,
+        },
+    ),
+    (
+        "d6_t3_close_left_party_releases",
+        Case {
+            mutant: "close_left_party_releases",
+            inner: "",
+            broken: party_leaves_then_freed,
+            spec: &[],
+            instead: &["far bob got #1 Release 16"],
+            neighbour: plain_call_left_then_freed_and_party_left_then_dropped,
+        },
+    ),
+    (
+        "c1_t3_close_parent_keeps_parties",
+        Case {
+            mutant: "close_parent_keeps_parties",
+            inner: "",
+            broken: conference_parent_freed,
+            spec: &[
+                "app: alice Idle Owner",
+                "info alice: Idle",
+                "far alice got #1 Release 16",
+            ],
+            instead: &[
+                "info alice: Conferenced(?)",
+                "far alice: Connected with ext-100, bob, carol",
+            ],
+            neighbour: conference_parent_dropped,
+        },
+    ),
+    (
+        "r3_no_answer_on_hold_rejects",
+        Case {
+            mutant: "no_answer_on_hold_rejects",
+            inner: "",
+            broken: no_answer_on_held_call,
+            spec: &["far alice got #1 Release 16"],
+            instead: &["far alice got #1 Reject 19"],
+            neighbour: no_answer_on_connected_call,
+        },
+    ),
+    (
+        "r3_busy_on_accepted_rejects_21",
+        Case {
+            mutant: "busy_on_accepted_rejects_21",
+            inner: "",
+            broken: busy_on_accepted_call,
+            spec: &["far alice got #1 Reject 17"],
+            instead: &["far alice got #1 Reject 21"],
+            neighbour: busy_on_offering_and_rejected_on_accepted,
+        },
+    ),
+    (
+        "r3_c1_no_answer_conference_rejects_19",
+        Case {
+            mutant: "no_answer_conference_rejects_19",
+            inner: "",
+            broken: no_answer_on_conference,
+            spec: &["far alice got #1 Release 16", "far bob got #1 Release 16"],
+            instead: &["far alice got #1 Reject 19", "far bob got #1 Reject 19"],
+            neighbour: no_answer_on_party_then_normal_on_conference,
+        },
+    ),
+    (
+        "p1_direct_conference_unowned",
+        Case {
+            mutant: "direct_conference_unowned",
+            inner: "",
+            broken: two_owners_join_directly,
+            spec: &[
+                "other: conf Connected/Active Monitor",
+                "do drop conf by other uui - -> Err(NotOwner)",
+            ],
+            instead: &[
+                "other: conf Connected/Active Owner",
+                "do drop conf by other uui - -> ok",
+            ],
+            neighbour: two_owners_join_after_setup,
+        },
+    ),
+    (
+        "u3_c5_nested_cascade_drops_uui",
+        Case {
+            mutant: "nested_cascade_drops_uui",
+            inner: "",
+            broken: nested_cascade_with_uui,
+            spec: &[
+                "far alice got #1 Release 16 uui 046869",
+                "info alice: sent 046869",
+            ],
+            instead: &["far alice got #1 Release 16"],
+            neighbour: flat_cascade_with_uui,
+        },
+    ),
+    (
+        "c3_c5_nested_party_drop_unnests",
+        Case {
+            mutant: "nested_party_drop_unnests",
+            inner: "",
+            broken: nested_party_dropped,
+            spec: &["info inner: Conferenced(outer)"],
+            instead: &[
+                "app: inner Connected/Active Owner",
+                "info inner: Connected/Active",
+            ],
+            neighbour: flat_party_dropped_and_nested_pair_collapses,
+        },
+    ),
+    (
+        "c4_t3_close_collapse_leaves_party_conferenced",
+        Case {
+            mutant: "close_collapse_leaves_party_conferenced",
+            inner: "",
+            broken: two_party_conference_party_freed,
+            spec: &[
+                "app: bob Connected/Active Owner",
+                "info bob: Connected/Active",
+            ],
+            instead: &["info bob: Conferenced(conf)"],
+            neighbour: two_party_conference_party_dropped,
+        },
+    ),
+    (
+        "u3_small_size_refuses_exact_uui",
+        Case {
+            mutant: "small_size_refuses_exact_uui",
+            inner: "uui=3",
+            broken: exact_small_size,
+            spec: &[
+                "do drop alice by app uui 040102 -> ok",
+                "far alice got #1 Release 16 uui 040102",
+            ],
+            instead: &["do drop alice by app uui 040102 -> Err(UserUserInfoTooBig)"],
+            neighbour: under_and_over_small_size,
+        },
+    ),
+    (
+        "u2_small_size_reject_takes_one_more",
+        Case {
+            mutant: "small_size_reject_takes_one_more",
+            inner: "uui=2",
+            broken: reject_one_over_small_size,
+            spec: &["do drop alice by app uui 040102 -> Err(UserUserInfoTooBig)"],
+            instead: &[
+                "do drop alice by app uui 040102 -> ok",
+                "far alice got #1 Reject 21 uui 040102",
+            ],
+            neighbour: one_over_small_size_offering_and_live_then_fitting_reject,
+        },
+    ),
+    (
+        "u5_far_uui_cut_to_drop_size",
+        Case {
+            mutant: "far_uui_cut_to_drop_size",
+            inner: "uui=2",
+            broken: far_hang_up_uui_over_drop_size,
+            spec: &["info alice: received 04627965"],
+            instead: &["info alice: received 0462"],
+            neighbour: far_hang_up_uui_within_drop_size,
+        },
+    ),
+    (
+        "u3_d7_ringback_cancel_cuts_max_uui",
+        Case {
+            mutant: "ringback_cancel_cuts_max_uui",
+            inner: "uui=4",
+            broken: max_uui_cancel_at_ringback,
+            spec: &[
+                "far alice got #1 Cancel 16 uui 04627965",
+                "info alice: sent 04627965",
+            ],
+            instead: &[
+                "far alice got #1 Cancel 16 uui 046279",
+                "info alice: sent 046279",
+            ],
+            neighbour: max_uui_cancel_at_proceeding_and_release,
+        },
+    ),
+    (
+        "s3_timer_clears_disconnected",
+        Case {
+            mutant: "timer_clears_disconnected",
+            inner: "",
+            broken: time_passes_in_disconnected,
+            spec: &[
+                "info alice: Disconnected/Normal",
+                "do drop alice by app uui - -> ok",
+            ],
+            instead: &[
+                "info alice: Idle",
+                "do drop alice by app uui - -> Err(InvalCallState)",
+            ],
+            neighbour: dropped_before_time_passes,
+        },
+    ),
+    (
+        "s1_stale_ring_timer",
+        Case {
+            mutant: "stale_ring_timer",
+            inner: "",
+            broken: time_passes_after_cancel,
+            spec: &["info alice: Idle"],
+            instead: &["app: alice Ringback Owner", "info alice: Ringback"],
+            neighbour: time_passes_after_release,
+        },
+    ),
+    (
+        "r1_accepted_reject_with_uui_cause_16",
+        Case {
+            mutant: "accepted_reject_with_uui_cause_16",
+            inner: "",
+            broken: reject_accepted_with_uui,
+            spec: &["far alice got #1 Reject 21 uui 0401"],
+            instead: &["far alice got #1 Reject 16 uui 0401"],
+            neighbour: reject_offering_with_uui_and_accepted_without,
+        },
+    ),
+    (
+        "d7_conference_consult_ringback_releases",
+        Case {
+            mutant: "conference_consult_ringback_releases",
+            inner: "",
+            broken: conference_consultation_dropped_at_ringback,
+            spec: &["far bob got #1 Cancel 16"],
+            instead: &["far bob got #1 Release 16"],
+            neighbour: transfer_consultation_dropped_at_ringback,
+        },
+    ),
+    (
+        "c5_nested_cascade_releases_twice",
+        Case {
+            mutant: "nested_cascade_releases_twice",
+            inner: "",
+            broken: nested_cascade,
+            spec: &[],
+            instead: &["far alice got #2 Release 16", "far bob got #2 Release 16"],
+            neighbour: flat_cascade,
+        },
+    ),
+    (
+        "u3_c1_long_cascade_uui_reordered",
+        Case {
+            mutant: "long_cascade_uui_reordered",
+            inner: "",
+            broken: cascade_with_twelve_bytes,
+            spec: &["far alice got #1 Release 16 uui 000102030405060708090a0b"],
+            instead: &["far alice got #1 Release 16 uui 08090a0b0001020304050607"],
+            neighbour: cascade_with_eight_and_plain_drop_with_twelve,
+        },
+    ),
+    (
+        "u5_c4_collapse_hang_up_loses_uui",
+        Case {
+            mutant: "collapse_hang_up_loses_uui",
+            inner: "",
+            broken: hang_up_with_uui_collapses_conference,
+            spec: &["info alice: received 04627965"],
+            instead: &[],
+            neighbour: hang_up_with_uui_in_three_party_conference,
+        },
+    ),
+];
+
+tests! {
+    s3_c6_hang_up_mode_in_conference,
+    d8_consult_hang_up_keeps_primary_pending,
+    u2_oversize_uui_on_disconnected,
+    u2_oversize_uui_on_conference,
+    d6_t3_close_left_party_releases,
+    c1_t3_close_parent_keeps_parties,
+    r3_no_answer_on_hold_rejects,
+    r3_busy_on_accepted_rejects_21,
+    r3_c1_no_answer_conference_rejects_19,
+    p1_direct_conference_unowned,
+    u3_c5_nested_cascade_drops_uui,
+    c3_c5_nested_party_drop_unnests,
+    c4_t3_close_collapse_leaves_party_conferenced,
+    u3_small_size_refuses_exact_uui,
+    u2_small_size_reject_takes_one_more,
+    u5_far_uui_cut_to_drop_size,
+    u3_d7_ringback_cancel_cuts_max_uui,
+    s3_timer_clears_disconnected,
+    s1_stale_ring_timer,
+    r1_accepted_reject_with_uui_cause_16,
+    d7_conference_consult_ringback_releases,
+    c5_nested_cascade_releases_twice,
+    u3_c1_long_cascade_uui_reordered,
+    u5_c4_collapse_hang_up_loses_uui,
 }
 
 /// What the decorator says when it does not know a mutant: every name.
@@ -1095,10 +1277,13 @@ fn every_mutant() -> BTreeSet<String> {
 fn every_situational_mutant_has_a_case_and_only_one() {
     let situational: BTreeSet<String> = every_mutant()
         .into_iter()
-        .filter(|name| !FIRST_SEVEN.contains(&name.as_str()))
+        .filter(|name| !NOT_SITUATIONAL.contains(&name.as_str()))
         .collect();
-    let cased: BTreeSet<String> = CASE_MUTANTS.iter().map(|m| (*m).to_owned()).collect();
-    assert_eq!(cased.len(), CASE_MUTANTS.len(), "one case per mutant");
+    let cased: BTreeSet<String> = CASES.iter().map(|(_, c)| c.mutant.to_owned()).collect();
+    assert_eq!(cased.len(), CASES.len(), "one case per mutant");
+    let tested: BTreeSet<&str> = TESTS.iter().copied().collect();
+    let named: BTreeSet<&str> = CASES.iter().map(|(n, _)| *n).collect();
+    assert_eq!(tested, named, "one test per case");
     assert_eq!(cased, situational);
     assert!(situational.len() >= 20, "{}", situational.len());
 }
