@@ -184,10 +184,18 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
         run.fixtures.push(result);
     }
     if let (Some(how), Some(caps), Some(provider)) = (&options.explore, &caps, &run.provider) {
+        // A directory per target: the declared name, and a digest of the
+        // configuration (which may hold paths) when there is one.
         let label = if target.config.is_empty() {
             provider.name.clone()
         } else {
-            format!("{}-{}", provider.name, target.config)
+            let digest = target
+                .config
+                .bytes()
+                .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                });
+            format!("{}-{:08x}", provider.name, digest as u32)
         };
         run.explore = Some(explore::explore(
             target,

@@ -40,6 +40,34 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Ends the script as a fixture should: every app that appears
+    /// deallocates every call it holds (`deallocate *`), where it does not
+    /// already.
+    pub fn close(&mut self) {
+        let mut apps = vec![cleardown_fixture::DEFAULT_APP.to_owned()];
+        for step in &self.steps {
+            if let Some(start) = step.find("app = \"") {
+                let rest = &step[start + 7..];
+                if let Some(end) = rest.find('"') {
+                    let app = rest[..end].to_owned();
+                    if !apps.contains(&app) {
+                        apps.push(app);
+                    }
+                }
+            }
+        }
+        for app in apps {
+            let step = if app == cleardown_fixture::DEFAULT_APP {
+                "{ do = \"deallocate\", call = \"*\" }".to_owned()
+            } else {
+                format!("{{ do = \"deallocate\", call = \"*\", app = {app:?} }}")
+            };
+            if !self.steps.ends_with(std::slice::from_ref(&step)) && !self.steps.contains(&step) {
+                self.steps.push(step);
+            }
+        }
+    }
+
     /// The scenario as a fixture file, with a title saying where it came
     /// from and, for a failure, what it shows.
     pub fn source(&self, title: &str) -> String {

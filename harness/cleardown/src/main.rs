@@ -139,7 +139,12 @@ struct ConformanceArgs {
     seed: Option<Seed>,
     /// Where a failing scenario is written, shrunk, as a fixture to replay
     /// and keep.
-    #[arg(long, value_name = "DIR", default_value = "target/cleardown-explore", conflicts_with = "no_explore")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "target/cleardown-explore",
+        conflicts_with = "no_explore"
+    )]
     explore_out: PathBuf,
 }
 

@@ -79,8 +79,20 @@ pub fn run(args: &ReplayArgs) -> Result<u8, String> {
             settle: Duration::from_millis(args.settle_ms),
         },
     );
+    let mut outcome = outcome;
+    outcome.judge(&fixture, &replay::oracle_context(&caps, &binding));
     print!("{}", outcome.transcript);
     let mut code = 0;
+    for verdict in &outcome.verdicts {
+        let at = verdict
+            .step
+            .and_then(|i| fixture.steps.get(i))
+            .map_or_else(String::new, |(line, _)| {
+                format!("{}:{line}: ", file.display())
+            });
+        eprintln!("{at}SPEC {} broken: {}", verdict.rule, verdict.message);
+        code = 1;
+    }
     for leak in &outcome.leaks {
         eprintln!("leak (T5): {leak}");
         code = 1;
