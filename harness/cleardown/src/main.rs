@@ -146,6 +146,10 @@ struct ConformanceArgs {
         conflicts_with = "no_explore"
     )]
     explore_out: PathBuf,
+    /// How many runs shrinking one failure may take (0: write it as found).
+    #[arg(long, value_name = "N", default_value_t = 150,
+          value_parser = clap::value_parser!(u32).range(0..=100_000), conflicts_with = "no_explore")]
+    shrink_budget: u32,
 }
 
 /// Scenarios per target when `--scenarios` is not given: what keeps the
@@ -363,7 +367,7 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
                 scenarios: args.scenarios as usize,
                 seed,
                 out: Some(args.explore_out.clone()),
-                shrink_budget: 150,
+                shrink_budget: args.shrink_budget as usize,
             }
         }),
         wire_snapshots: args.wire_snapshots.clone().or_else(|| {

@@ -5,6 +5,7 @@
 
 mod bench;
 mod conformance;
+mod explore;
 mod external;
 mod install;
 mod interop;

@@ -1,0 +1,240 @@
+//! Exploration as a provider author's CI meets it: on by default, every
+//! bundled variant holds every rule under it, each mutant is caught by it
+//! on its rule under the default seed and three others, and what it finds
+//! ends as a fixture that `cleardown replay` reproduces byte for byte.
+
+use std::path::{Path, PathBuf};
+
+use cleardown_report::{Exploration, Report};
+
+use crate::{cleardown, conformance::report_of, scratch, stderr, stdout};
+
+fn mutant_paths() -> (PathBuf, PathBuf) {
+    let mutant = cleardown_host::locate::find("mutant-provider").expect("mutant-provider builds");
+    let pbx = cleardown_host::locate::find("pbx-sim").expect("pbx-sim builds");
+    (mutant, pbx)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
+
+/// The explorations of a run of `mutants` (configurations of the mutant
+/// decorator over pbx-sim) under `seed`, one per mutant, with one fixture
+/// so that the run is about exploration.
+fn explore_mutants(mutants: &[&str], seed: Option<&str>, out: &Path) -> (Report, Vec<Exploration>) {
+    let (mutant, pbx) = mutant_paths();
+    let mut args: Vec<String> = [
+        "conformance",
+        "--plugin",
+        path(&mutant),
+        "--filter",
+        "d1-monitor-cannot-drop",
+        // Replies come synchronously from pbx-sim: a short wait keeps the
+        // no_reply mutant's scenarios quick without weakening the check.
+        "--settle-ms",
+        "20",
+        "--format",
+        "json",
+        "--explore-out",
+        path(out),
+        // Enough to shrink the rule each mutant is for to a few steps; the
+        // default budget is for an author's one failure, not twenty.
+        "--shrink-budget",
+        "40",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    if let Some(seed) = seed {
+        args.extend(["--seed".to_owned(), seed.to_owned()]);
+    }
+    for m in mutants {
+        args.extend([
+            "--config".to_owned(),
+            format!("mutant={m};inner={}", path(&pbx)),
+        ]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cleardown(&args);
+    let report = report_of(&output);
+    let explorations = report
+        .runs
+        .iter()
+        .map(|r| r.explore.clone().expect("explored by default"))
+        .collect();
+    (report, explorations)
+}
+
+/// The mutants the explorer must catch, with the rule each breaks. A
+/// mutant only a hand-written fixture catches does not count: these are
+/// judged on generated scenarios alone.
+const MUTANTS: &[(&str, &str)] = &[
+    ("skip_child_event", "C1"),
+    ("truncate_uui;uui=16", "U2"),
+    ("reject_undeclared", "R2"),
+    ("no_reply", "D3"),
+    ("idle_on_hang_up", "S3"),
+    ("leak_handle", "T5"),
+    ("panic_mid_drop", "X2"),
+];
+
+#[test]
+fn each_mutant_is_caught_by_exploration_on_its_rule_under_four_seeds() {
+    let out = scratch("explore-mutants");
+    let names: Vec<&str> = MUTANTS.iter().map(|(m, _)| *m).collect();
+    for seed in [None, Some("1"), Some("2"), Some("0xfeed")] {
+        let (report, explorations) = explore_mutants(&names, seed, &out);
+        assert_eq!(report.exit_code(), 1, "seed {seed:?}");
+        for ((mutant, rule), explored) in MUTANTS.iter().zip(&explorations) {
+            assert!(explored.ran > 0, "{mutant}: nothing generated");
+            let found = explored.failures.iter().find(|f| f.rule == *rule);
+            let Some(found) = found else {
+                panic!(
+                    "seed {seed:?}: mutant {mutant} was not caught on {rule} by exploration; it broke {:?}",
+                    explored
+                        .failures
+                        .iter()
+                        .map(|f| &f.rule)
+                        .collect::<Vec<_>>()
+                );
+            };
+            assert!(
+                found.steps <= found.generated_steps,
+                "{mutant}: shrinking grew it"
+            );
+            assert!(found.fixture.is_some(), "{mutant}: {:?}", found.write_error);
+        }
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn the_control_and_every_bundled_variant_hold_every_rule_under_exploration() {
+    let out = scratch("explore-control");
+    let (report, explorations) = explore_mutants(&["none"], None, &out);
+    assert_eq!(report.exit_code(), 0, "{:?}", explorations);
+    assert!(explorations[0].failures.is_empty());
+    assert_eq!(explorations[0].ran, explorations[0].scenarios);
+    let output = cleardown(&["conformance", "--format", "json"]);
+    let report = report_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(report.summary.scenarios > 0);
+    assert_eq!(report.summary.explore_failed, 0);
+    for run in &report.runs {
+        let explored = run.explore.as_ref().expect("explored by default");
+        assert!(
+            explored.failures.is_empty(),
+            "{} {}: {:?}",
+            run.target,
+            run.config,
+            explored.failures
+        );
+        // Bridged stations are not generated yet: the report says so.
+        match &explored.not_generated {
+            Some(why) => assert!(run.config.contains("sharing=") && why.contains("private")),
+            None => assert_eq!(explored.ran, explored.scenarios, "{}", run.config),
+        }
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_found_failure_is_a_fixture_that_replay_reproduces_byte_for_byte() {
+    let out = scratch("explore-replay");
+    let _ = std::fs::remove_dir_all(&out);
+    let (_, explorations) = explore_mutants(&["truncate_uui;uui=16"], None, &out);
+    let found = explorations[0]
+        .failures
+        .iter()
+        .find(|f| f.rule == "U2")
+        .expect("U2 found");
+    let fixture = found.fixture.clone().expect("written");
+    let text = std::fs::read_to_string(&fixture).expect("the fixture");
+    assert!(text.contains("rules = [\"U2\"]"), "{text}");
+    let (mutant, pbx) = mutant_paths();
+    let config = format!("mutant=truncate_uui;uui=16;inner={}", path(&pbx));
+    let replay = |plugin: &str, config: &str| {
+        cleardown(&["replay", &fixture, "--plugin", plugin, "--config", config])
+    };
+    let first = replay(path(&mutant), &config);
+    let second = replay(path(&mutant), &config);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("SPEC U2 broken"),
+        "{}",
+        stderr(&first)
+    );
+    assert_eq!(stdout(&first), stdout(&second), "replay is byte for byte");
+    assert_eq!(stderr(&first), stderr(&second));
+    // The unbroken provider passes it: the fixture is a regression test.
+    let fixed = replay("pbx-sim", "uui=16");
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    // Exploring again writes the same fixture.
+    let again = std::fs::read_to_string(&fixture).expect("still there");
+    let (_, explorations) = explore_mutants(&["truncate_uui;uui=16"], None, &out);
+    let rewritten = explorations[0]
+        .failures
+        .iter()
+        .find(|f| f.rule == "U2")
+        .expect("again");
+    assert_eq!(rewritten.fixture.as_deref(), Some(fixture.as_str()));
+    assert_eq!(std::fs::read_to_string(&fixture).expect("read"), again);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn explore_flags_say_what_they_do() {
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        "pbx-sim",
+        "--filter",
+        "d1-monitor",
+        "--seed",
+        "random",
+        "--scenarios",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let seed: u64 = stderr(&output)
+        .split("--seed ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .expect("the drawn seed is printed");
+    let report = report_of(&output);
+    let explored = report.runs[0].explore.as_ref().expect("explored");
+    assert_eq!((explored.seed, explored.ran), (seed, 3));
+    let off = cleardown(&[
+        "conformance",
+        "--plugin",
+        "pbx-sim",
+        "--filter",
+        "d1-monitor",
+        "--no-explore",
+        "--format",
+        "json",
+    ]);
+    assert!(report_of(&off).runs[0].explore.is_none());
+    for (args, words) in [
+        (&["--scenarios", "0"][..], "--scenarios"),
+        (&["--seed", "soon"][..], "is not a seed"),
+        (
+            &["--no-explore", "--scenarios", "5"][..],
+            "cannot be used with",
+        ),
+    ] {
+        let mut all = vec!["conformance", "--plugin", "pbx-sim"];
+        all.extend(args);
+        let output = cleardown(&all);
+        assert_eq!(output.status.code(), Some(2), "{all:?}");
+        assert!(
+            stderr(&output).contains(words),
+            "{all:?}: {}",
+            stderr(&output)
+        );
+    }
+}
