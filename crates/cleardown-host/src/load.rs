@@ -129,9 +129,17 @@ fn preflight(path: &Path) -> Result<(), LoadError> {
         path: path.to_path_buf(),
         reason,
     };
-    let data =
-        std::fs::read(path).map_err(|error| malformed(format!("cannot read it: {error}")))?;
-    let file = object::File::parse(&*data)
+    // Only what the check needs is read (headers and the segment table,
+    // through a read cache): a library is megabytes, and the conformance
+    // worker loads one per fixture and per generated scenario.
+    let handle =
+        std::fs::File::open(path).map_err(|error| malformed(format!("cannot read it: {error}")))?;
+    let length = handle
+        .metadata()
+        .map_err(|error| malformed(format!("cannot read it: {error}")))?
+        .len();
+    let cache = object::ReadCache::new(handle);
+    let file = object::File::parse(&cache)
         .map_err(|error| malformed(format!("not an object file this platform loads ({error})")))?;
     if file.kind() != ObjectKind::Dynamic {
         return Err(malformed(format!(
@@ -139,7 +147,6 @@ fn preflight(path: &Path) -> Result<(), LoadError> {
             file.kind()
         )));
     }
-    let length = data.len() as u64;
     for segment in file.segments() {
         let (offset, size) = segment.file_range();
         if offset.saturating_add(size) > length {

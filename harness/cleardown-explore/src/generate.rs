@@ -39,6 +39,9 @@ struct Gen {
     features: CallFeatures,
     reject: bool,
     rules: BTreeSet<&'static str>,
+    /// The call each situation was built around (its last call): the
+    /// operations meet these first, where the situations are.
+    keys: Vec<usize>,
 }
 
 /// A script for a provider declaring `caps`, fixed by `seed`; `None` when
@@ -81,6 +84,7 @@ pub fn generate(caps: &Capabilities, seed: u64) -> Option<Scenario> {
         // What every script meets: replies (D3) after their states (D4),
         // no call leaving Idle (S1), no leak at the end (T5).
         rules: ["D3", "D4", "S1", "T5"].into_iter().collect(),
+        keys: Vec::new(),
     };
     generator.run();
     Some(Scenario {
@@ -149,6 +153,7 @@ impl Gen {
             (1, 2),
             (1, 3),
             (2, size.saturating_sub(1)),
+            (2, size.min(12)),
             (3, size),
             (3, size + 1),
         ]);
@@ -196,8 +201,11 @@ impl Gen {
         let situations = 1 + self.rng.below(3);
         for _ in 0..situations {
             self.situation();
+            if let Some(last) = self.calls.len().checked_sub(1) {
+                self.keys.push(last);
+            }
         }
-        let operations = 1 + self.rng.below(4);
+        let operations = 1 + self.rng.below(5);
         for _ in 0..operations {
             self.operation();
         }
@@ -242,6 +250,7 @@ impl Gen {
             (if hold { 2 } else { 0 }, "held"),
             (if conference || transfer { 2 } else { 0 }, "consultation"),
             (if conference { 4 } else { 0 }, "conference"),
+            (if conference { 1 } else { 0 }, "direct"),
         ];
         match *self.rng.weighted(&menu) {
             "connected" => {
@@ -302,10 +311,34 @@ impl Gen {
                 self.push(format!(
                     "{{ do = {kind:?}, call = {primary:?}, consult = {consult:?}, to = {party:?} }}"
                 ));
-                if self.rng.chance(60) {
-                    self.push(format!("{{ do = \"far_answer\", call = {consult:?} }}"));
+                match *self
+                    .rng
+                    .weighted(&[(2, "answer"), (1, "alert"), (1, "none")])
+                {
+                    "answer" => {
+                        self.push(format!("{{ do = \"far_answer\", call = {consult:?} }}"));
+                    }
+                    "alert" => {
+                        self.push(format!("{{ do = \"far_alert\", call = {consult:?} }}"));
+                    }
+                    _ => {}
+                }
+                if self.rng.chance(25) {
+                    self.hang_up(&consult);
                 }
                 self.rules.insert("D8");
+            }
+            "direct" => {
+                // Two calls joined without a consultation: the parent is
+                // still the joining app's alone (P1).
+                let a = self.connected();
+                let b = self.connected();
+                let parent = self.new_call(Kind::Conference);
+                let app = self.app();
+                self.push(format!(
+                    "{{ do = \"add_to_conference\", call = {a:?}, consult = {b:?}, conference = {parent:?}{app} }}"
+                ));
+                self.rules.insert("P1");
             }
             _ => self.conference(),
         }
@@ -338,6 +371,15 @@ impl Gen {
         }
         self.rules.insert("C1");
         self.rules.insert("C3");
+        if self.rng.chance(30) {
+            // Nested: the conference joins another call as one party (C5).
+            let other = self.connected();
+            let outer = self.new_call(Kind::Conference);
+            self.push(format!(
+                "{{ do = \"add_to_conference\", call = {other:?}, consult = {parent:?}, conference = {outer:?} }}"
+            ));
+            self.rules.insert("C5");
+        }
         if self.rng.chance(25) {
             let leaving = self.rng.pick(&parties).clone();
             self.hang_up(&leaving);
@@ -361,17 +403,36 @@ impl Gen {
         if self.calls.is_empty() {
             self.connected();
         }
-        let index = self.rng.below(self.calls.len());
+        // Calls with links are where situations meet: weight them up.
+        let weighted: Vec<(u32, usize)> = self
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let weight = match c.kind {
+                    Kind::Conference => 4,
+                    Kind::Consultation => 3,
+                    Kind::Inbound | Kind::Outbound => 2,
+                };
+                (weight, i)
+            })
+            .collect();
+        let index = if !self.keys.is_empty() && self.rng.chance(60) {
+            *self.rng.pick(&self.keys)
+        } else {
+            *self.rng.weighted(&weighted)
+        };
         let call = self.calls[index].alias.clone();
         let kind = self.calls[index].kind;
+        let conference = kind == Kind::Conference;
         let menu = [
-            (8, "drop"),
-            (3, "disconnect"),
-            (4, "deallocate"),
-            (if kind == Kind::Conference { 0 } else { 2 }, "hang_up"),
+            (if conference { 10 } else { 8 }, "drop"),
+            (if kind == Kind::Inbound { 6 } else { 3 }, "disconnect"),
+            (5, "deallocate"),
+            (if conference { 0 } else { 3 }, "hang_up"),
             (1, "answer"),
             (1, "close"),
-            (1, "advance"),
+            (2, "advance"),
             (2, "info"),
             (2, "far_end"),
             (1, "late"),
@@ -385,9 +446,18 @@ impl Gen {
                 if self.rng.chance(40) {
                     self.push("{ do = \"far_end\" }".to_owned());
                 }
+                if self.rng.chance(15) {
+                    // Time passing after a drop: nothing may come back.
+                    self.push("{ do = \"advance\", ms = 5000 }".to_owned());
+                }
             }
             "disconnect" => {
-                let code = *self.rng.pick(&["Normal", "NoAnswer", "Rejected", "Busy"]);
+                let code = *self.rng.weighted(&[
+                    (1, "Normal"),
+                    (2, "NoAnswer"),
+                    (1, "Rejected"),
+                    (2, "Busy"),
+                ]);
                 let app = self.app();
                 self.push(format!(
                     "{{ do = \"disconnect\", call = {call:?}, code = {code:?}{app} }}"

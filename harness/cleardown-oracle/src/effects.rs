@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use cleardown_contract::{CallState, CallStatus, DisconnectCode, Sharing, SignalKind};
+use cleardown_contract::{
+    CallState, CallStatus, DisconnectCode, DisconnectMode, Sharing, SignalKind,
+};
 
 use crate::{
     Context,
@@ -19,6 +21,8 @@ pub(crate) enum Want {
     /// Connected/Active (C4's remaining party, D8's primary).
     Connected,
     Disconnected,
+    /// Disconnected with this mode (§10's cause mapping).
+    DisconnectedAs(DisconnectMode),
     /// No state event at all.
     Unchanged,
     /// May change in any way: a call linked to the affected ones where
@@ -32,6 +36,9 @@ impl fmt::Display for Want {
             Want::Idle => "Idle",
             Want::Connected => "Connected/Active",
             Want::Disconnected => "Disconnected",
+            Want::DisconnectedAs(DisconnectMode::Busy) => "Disconnected/Busy",
+            Want::DisconnectedAs(DisconnectMode::Reject) => "Disconnected/Reject",
+            Want::DisconnectedAs(_) => "Disconnected/Normal",
             Want::Unchanged => "no change",
             Want::Any => "anything",
         })
@@ -127,7 +134,7 @@ impl Effects {
         uui: &[u8],
     ) -> Result<Effects, String> {
         let mut effects = Effects::default();
-        drop_into(context, world, call, code, uui, &mut effects, false)?;
+        drop_into(context, world, call, code, uui, &mut effects, 0)?;
         Ok(effects)
     }
 }
@@ -148,8 +155,12 @@ fn drop_into(
     code: DisconnectCode,
     uui: &[u8],
     effects: &mut Effects,
-    in_cascade: bool,
+    depth: usize,
 ) -> Result<(), String> {
+    // 0: the call dropped; 1: a party of the conference dropped (C1);
+    // deeper: a party of a nested conference (C5).
+    let in_cascade = depth > 0;
+    let cascade_rule = if depth > 1 { "C5" } else { "C1" };
     let c = world
         .call(call)
         .ok_or_else(|| format!("a drop of {call}, which never appeared"))?;
@@ -182,7 +193,11 @@ fn drop_into(
         let conf_drop = address.is_some_and(|a| a.conf_drop);
         let rule = if conf_drop { "C1" } else { "C2" };
         effects.want(call, Want::Idle, if in_cascade { "C5" } else { rule });
-        effects.uui_sent.push((call.to_owned(), uui.to_vec()));
+        // The UUI is the drop's, on the call dropped; a nested parent has
+        // no far end of its own to have sent it to.
+        if !in_cascade {
+            effects.uui_sent.push((call.to_owned(), uui.to_vec()));
+        }
         if state == CallState::OnHoldPendConf {
             return Err("a conference dropped while a party is being added".to_owned());
         }
@@ -191,12 +206,7 @@ fn drop_into(
         }
         for child in world.children(call) {
             if conf_drop {
-                drop_into(context, world, &child, code, uui, effects, true)?;
-                for (c, _, r) in &mut effects.wants {
-                    if *c == child && *r != "C5" {
-                        *r = if in_cascade { "C5" } else { "C1" };
-                    }
-                }
+                drop_into(context, world, &child, code, uui, effects, depth + 1)?;
             } else {
                 idle_here(world, &child, effects);
             }
@@ -232,12 +242,16 @@ fn drop_into(
             }
         }
         CallState::Connected | CallState::OnHold => {
-            effects.want(call, Want::Idle, if in_cascade { "C1" } else { "D5" });
-            release(effects, if in_cascade { "C1" } else { "U3" });
+            effects.want(
+                call,
+                Want::Idle,
+                if in_cascade { cascade_rule } else { "D5" },
+            );
+            release(effects, if in_cascade { cascade_rule } else { "U3" });
         }
         CallState::Conferenced if in_cascade => {
-            effects.want(call, Want::Idle, "C1");
-            release(effects, "C1");
+            effects.want(call, Want::Idle, cascade_rule);
+            release(effects, cascade_rule);
         }
         CallState::Conferenced => {
             let Some(CallStatus::Conferenced { parent }) = &c.status else {

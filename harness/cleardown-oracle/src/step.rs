@@ -3,7 +3,8 @@
 //! in the situation its call was in.
 
 use cleardown_contract::{
-    CallState, CallStatus, ConnectedMode, DisconnectCode, LineError, Privilege, Sharing, SignalKind,
+    CallState, CallStatus, ConnectedMode, DisconnectCode, DisconnectMode, LineError, Privilege,
+    Sharing, SignalKind,
 };
 use cleardown_fixture::{ALL_CALLS, Step, Uui};
 
@@ -121,6 +122,26 @@ impl Judge<'_> {
                         let before = last
                             .entry(call.as_str())
                             .or_insert_with(|| known.and_then(|c| c.state()));
+                        let dropping = matches!(
+                            step,
+                            Step::Drop { .. }
+                                | Step::Disconnect { .. }
+                                | Step::Deallocate { .. }
+                                | Step::Close { .. }
+                                | Step::ResumeEvents
+                        );
+                        if *before == Some(CallState::Disconnected)
+                            && status.state() == CallState::Idle
+                            && !dropping
+                            && !world.paused
+                        {
+                            self.fail(
+                                "S3",
+                                format!(
+                                    "{call} went from Disconnected to Idle for {app} with no drop; only its owner's drop takes it there"
+                                ),
+                            );
+                        }
                         if *before == Some(CallState::Idle) {
                             self.fail(
                                 "S1",
@@ -284,9 +305,9 @@ impl Judge<'_> {
                     );
                 }
             }
-            Step::FarHangUp { call, uui, .. } => {
+            Step::FarHangUp { call, uui, cause } => {
                 let uui = self.uui(uui);
-                self.far_hang_up(world, seen, call, &uui);
+                self.far_hang_up(world, seen, call, *cause, &uui);
             }
             Step::Leaks => {
                 if let Answer::Leaks(seen_leaks) = &seen.answer {
@@ -486,8 +507,16 @@ impl Judge<'_> {
             return;
         }
         let Some(request) = request_of(&seen.answer) else {
+            let in_size_uui_refused =
+                !uui.is_empty() && seen.answer == Answer::Refused(LineError::UserUserInfoTooBig);
             self.fail(
-                if offered { "R1" } else { "D5" },
+                if in_size_uui_refused {
+                    "U3"
+                } else if offered {
+                    "R1"
+                } else {
+                    "D5"
+                },
                 format!(
                     "{what} in {} was refused ({:?}), though SPEC allows it",
                     show_status(c.status.as_ref()),
@@ -508,13 +537,23 @@ impl Judge<'_> {
                 return;
             }
         }
-        let code = if !offered && code == DisconnectCode::NoAnswer {
+        // R3: NoAnswer outside Offering is a plain drop; what it sends is
+        // R3's to get right.
+        let plain_no_answer = !offered && code == DisconnectCode::NoAnswer;
+        let code = if plain_no_answer {
             DisconnectCode::Normal
         } else {
             code
         };
         match Effects::of_drop(self.context, world, call, code, uui) {
-            Ok(effects) => self.apply(world, seen, &effects, None),
+            Ok(mut effects) => {
+                if plain_no_answer {
+                    for (_, _, rule) in &mut effects.signals {
+                        *rule = "R3";
+                    }
+                }
+                self.apply(world, seen, &effects, None);
+            }
             Err(why) => self.unjudge_call(world, call, why),
         }
     }
@@ -549,22 +588,23 @@ impl Judge<'_> {
     }
 
     /// Checks the calls an operation affects against `effects`, for every
-    /// app holding them (but `exempt`, which just gave its handle up), then
-    /// records what the far parties are owed.
+    /// app holding them (but `exempt`: the app that just gave up its handle
+    /// to that call), then records what the far parties are owed.
     pub fn apply(
         &mut self,
         world: &mut World,
         seen: &StepSeen,
         effects: &Effects,
-        exempt: Option<&str>,
+        exempt: Option<(&str, &str)>,
     ) {
+        let exempt_from = |call: &str| exempt.filter(|(_, c)| *c == call).map(|(a, _)| a);
         let main = effects.wants.first().map_or("D5", |(_, _, rule)| *rule);
         for (call, want, rule) in &effects.wants {
             let Some(c) = world.call(call) else { continue };
             let holders: Vec<String> = c
                 .holders
                 .keys()
-                .filter(|a| Some(a.as_str()) != exempt)
+                .filter(|a| Some(a.as_str()) != exempt_from(call))
                 .cloned()
                 .collect();
             for app in holders {
@@ -606,9 +646,11 @@ impl Judge<'_> {
         // A call nobody holds any more (T3: the last handle just went) is
         // told to no one: take SPEC's word for where it went.
         for (call, want, _) in &effects.wants {
-            let unobserved = world
-                .call(call)
-                .is_some_and(|c| c.holders.keys().all(|a| Some(a.as_str()) == exempt));
+            let unobserved = world.call(call).is_some_and(|c| {
+                c.holders
+                    .keys()
+                    .all(|a| Some(a.as_str()) == exempt_from(call))
+            });
             if unobserved {
                 let status = match want {
                     Want::Idle => Some(CallStatus::Idle),
@@ -679,7 +721,7 @@ impl Judge<'_> {
         let state = c.state();
         if others || state == Some(CallState::Idle) || state.is_none() {
             let effects = Effects::unchanged(call, "T1");
-            self.apply(world, seen, &effects, Some(app));
+            self.apply(world, seen, &effects, Some((app, call)));
             return;
         }
         if state.is_some_and(CallState::is_offered) && !self.context.caps.reject_by_drop {
@@ -699,7 +741,7 @@ impl Judge<'_> {
         match Effects::of_drop(self.context, world, call, DisconnectCode::Normal, &[]) {
             Ok(mut effects) => {
                 effects.retag(call, "T3");
-                self.apply(world, seen, &effects, Some(app));
+                self.apply(world, seen, &effects, Some((app, call)));
             }
             Err(why) => self.unjudge_call(world, call, why),
         }
@@ -767,10 +809,12 @@ impl Judge<'_> {
             // A parent the app holds no handle to is shown as `?`.
             let unheld_parent = match (&info.status, status) {
                 (CallStatus::Conferenced { parent: shown }, CallStatus::Conferenced { parent }) => {
-                    shown == "?"
+                    // ... or was when it was told: the state must agree.
+                    (shown == "?"
                         && !world
                             .call(parent)
-                            .is_some_and(|p| p.holders.contains_key(app))
+                            .is_some_and(|p| p.holders.contains_key(app)))
+                        || parent == "?"
                 }
                 _ => false,
             };
@@ -832,7 +876,14 @@ impl Judge<'_> {
 
     /// S3: a far hang-up takes a live call to Disconnected, never Idle;
     /// C6: a party leaves its conference, and C3/C4 apply to the rest.
-    fn far_hang_up(&mut self, world: &mut World, seen: &StepSeen, call: &str, uui: &[u8]) {
+    fn far_hang_up(
+        &mut self,
+        world: &mut World,
+        seen: &StepSeen,
+        call: &str,
+        cause: u32,
+        uui: &[u8],
+    ) {
         let Some(c) = world.call(call) else { return };
         if seen.answer != Answer::Done || c.unmodelled {
             return;
@@ -858,7 +909,21 @@ impl Judge<'_> {
         } else {
             "S3"
         };
-        effects.want(call, Want::Disconnected, rule);
+        // The mode a cause maps to (§10) is judged where the far end's
+        // causes reach the provider. Until that is declared (SPEC L2's
+        // addition, the next contract minor) a provider carrying UUI on a
+        // digital line is taken to hear them, as the S3 fixture's gate does.
+        let want = if self.context.caps.uui_drop_size >= 1 {
+            match cause {
+                16 => Want::DisconnectedAs(DisconnectMode::Normal),
+                17 => Want::DisconnectedAs(DisconnectMode::Busy),
+                21 => Want::DisconnectedAs(DisconnectMode::Reject),
+                _ => Want::Disconnected,
+            }
+        } else {
+            Want::Disconnected
+        };
+        effects.want(call, want, rule);
         if let Some(CallStatus::Conferenced { parent }) = &c.status {
             let nested = matches!(
                 world.call(parent).and_then(|p| p.status.clone()),
@@ -920,6 +985,15 @@ impl Judge<'_> {
                 .position(|(a, b)| a != b)
                 .unwrap_or(received.len().min(expected.len()));
             let (rule, step) = match party.expected.get(first) {
+                // The right signal with other bytes: the UUI was not handed
+                // on byte for byte.
+                Some(((kind, cause, _), _, step))
+                    if received
+                        .get(first)
+                        .is_some_and(|(k, c, _)| k == kind && c == cause) =>
+                {
+                    ("U3", *step)
+                }
                 Some((_, rule, step)) => (*rule, *step),
                 None => party.because.unwrap_or(("U3", self.index)),
             };
@@ -1086,12 +1160,14 @@ impl Judge<'_> {
                 if let Answer::Deallocated(freed) = &seen.answer {
                     for (alias, error) in freed {
                         if error.is_none() {
-                            free(world, app, alias);
+                            free(world, app, alias, self.context.caps.reject_by_drop);
                         }
                     }
                 }
             }
-            Step::Deallocate { app, call } if seen.answer == Answer::Done => free(world, app, call),
+            Step::Deallocate { app, call } if seen.answer == Answer::Done => {
+                free(world, app, call, self.context.caps.reject_by_drop);
+            }
             Step::PauseEvents => world.paused = true,
             Step::ResumeEvents => {
                 world.paused = false;
@@ -1102,10 +1178,19 @@ impl Judge<'_> {
     }
 }
 
-fn free(world: &mut World, app: &str, call: &str) {
+/// `app` gave up its handle to `call`. When that was the last handle, the
+/// provider drops the call (T3) and nobody is told: the world takes SPEC's
+/// outcome, Idle, whether or not the step could be judged (events paused).
+fn free(world: &mut World, app: &str, call: &str, reject_by_drop: bool) {
     let c = world.call_mut(call);
     c.holders.remove(app);
     c.freed.insert(app.to_owned());
+    if c.holders.is_empty() && !c.is_idle() && c.status.is_some() {
+        if c.state().is_some_and(CallState::is_offered) && !reject_by_drop {
+            c.unmodelled = true;
+        }
+        c.status = Some(CallStatus::Idle);
+    }
 }
 
 /// The replay's UUI test pattern (`max`, `max+1`): the IA5 discriminator,
@@ -1142,6 +1227,9 @@ impl Want {
                 }
             ),
             Want::Disconnected => status.state() == CallState::Disconnected,
+            Want::DisconnectedAs(mode) => {
+                matches!(status, CallStatus::Disconnected { mode: m } if m == mode)
+            }
             Want::Unchanged => false,
             Want::Any => true,
         }

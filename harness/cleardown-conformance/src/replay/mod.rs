@@ -219,6 +219,7 @@ pub struct Outcome {
     pub wire: Option<String>,
     /// Everything observed, step by step, in the fixture's names: what the
     /// oracle judges.
+    #[serde(skip)]
     pub history: History,
     /// Where the oracle found the run breaking a SPEC rule ([`Outcome::judge`]).
     pub verdicts: Vec<RuleBroken>,

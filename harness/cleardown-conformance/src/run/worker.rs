@@ -80,7 +80,11 @@ pub fn worker(target: &Target, settle: Duration) -> u8 {
     let caps = description.capabilities.clone();
     let name = description.name.clone();
     say(&Answer::Ready(description));
-    drop(host);
+    // This first host stays alive, holding the library open: each fixture's
+    // fresh host then finds it mapped instead of loading and relocating it
+    // again (most of a generated scenario's cost). Its provider instance is
+    // never used again, so nothing carries over between fixtures.
+    let _library = host;
     let options = Options { settle };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
