@@ -22,7 +22,12 @@ fn path(p: &Path) -> &str {
 /// The explorations of a run of `mutants` (configurations of the mutant
 /// decorator over pbx-sim) under `seed`, one per mutant, with one fixture
 /// so that the run is about exploration.
-fn explore_mutants(mutants: &[&str], seed: Option<&str>, out: &Path) -> (Report, Vec<Exploration>) {
+fn explore_mutants(
+    mutants: &[&str],
+    seed: Option<&str>,
+    out: &Path,
+    shrink: &str,
+) -> (Report, Vec<Exploration>) {
     let (mutant, pbx) = mutant_paths();
     let mut args: Vec<String> = [
         "conformance",
@@ -41,7 +46,7 @@ fn explore_mutants(mutants: &[&str], seed: Option<&str>, out: &Path) -> (Report,
         // Enough to shrink the rule each mutant is for to a few steps; the
         // default budget is for an author's one failure, not twenty.
         "--shrink-budget",
-        "40",
+        shrink,
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -68,7 +73,11 @@ fn explore_mutants(mutants: &[&str], seed: Option<&str>, out: &Path) -> (Report,
 
 /// The mutants the explorer must catch, with the rule each breaks. A
 /// mutant only a hand-written fixture catches does not count: these are
-/// judged on generated scenarios alone.
+/// judged on generated scenarios alone. The first seven are the suite's
+/// original mutation proof; the rest break one rule where two situations
+/// meet (harness/mutant-provider's "situational" mutants). A mutant
+/// configured with `uui=N` is run with that drop size: its bug is at the
+/// size's edge.
 const MUTANTS: &[(&str, &str)] = &[
     ("skip_child_event", "C1"),
     ("truncate_uui;uui=16", "U2"),
@@ -77,6 +86,27 @@ const MUTANTS: &[(&str, &str)] = &[
     ("idle_on_hang_up", "S3"),
     ("leak_handle", "T5"),
     ("panic_mid_drop", "X2"),
+    // A conference party's hang-up mode: S3 as C6 applies it to parties.
+    ("hang_up_mode_in_conference", "C6"),
+    ("consult_hang_up_keeps_primary_pending", "D8"),
+    ("oversize_uui_on_disconnected", "U2"),
+    ("oversize_uui_on_conference", "U2"),
+    ("close_parent_keeps_parties", "C1"),
+    ("no_answer_on_hold_rejects", "R3"),
+    ("busy_on_accepted_rejects_21", "R3"),
+    ("no_answer_conference_rejects_19", "R3"),
+    ("direct_conference_unowned", "P1"),
+    ("nested_cascade_drops_uui", "U3"),
+    ("close_collapse_leaves_party_conferenced", "C4"),
+    ("small_size_refuses_exact_uui;uui=2", "U3"),
+    ("small_size_reject_takes_one_more;uui=2", "U2"),
+    ("ringback_cancel_cuts_max_uui", "U3"),
+    ("timer_clears_disconnected", "S3"),
+    ("stale_ring_timer", "S1"),
+    ("accepted_reject_with_uui_cause_16", "R1"),
+    ("nested_cascade_releases_twice", "C5"),
+    ("long_cascade_uui_reordered", "U3"),
+    ("collapse_hang_up_loses_uui", "U5"),
 ];
 
 #[test]
@@ -84,7 +114,8 @@ fn each_mutant_is_caught_by_exploration_on_its_rule_under_four_seeds() {
     let out = scratch("explore-mutants");
     let names: Vec<&str> = MUTANTS.iter().map(|(m, _)| *m).collect();
     for seed in [None, Some("1"), Some("2"), Some("0xfeed")] {
-        let (report, explorations) = explore_mutants(&names, seed, &out);
+        // Shrinking is shown below; here, what is found is what counts.
+        let (report, explorations) = explore_mutants(&names, seed, &out, "0");
         assert_eq!(report.exit_code(), 1, "seed {seed:?}");
         for ((mutant, rule), explored) in MUTANTS.iter().zip(&explorations) {
             assert!(explored.ran > 0, "{mutant}: nothing generated");
@@ -112,7 +143,7 @@ fn each_mutant_is_caught_by_exploration_on_its_rule_under_four_seeds() {
 #[test]
 fn the_control_and_every_bundled_variant_hold_every_rule_under_exploration() {
     let out = scratch("explore-control");
-    let (report, explorations) = explore_mutants(&["none"], None, &out);
+    let (report, explorations) = explore_mutants(&["none"], None, &out, "40");
     assert_eq!(report.exit_code(), 0, "{:?}", explorations);
     assert!(explorations[0].failures.is_empty());
     assert_eq!(explorations[0].ran, explorations[0].scenarios);
@@ -143,7 +174,7 @@ fn the_control_and_every_bundled_variant_hold_every_rule_under_exploration() {
 fn a_found_failure_is_a_fixture_that_replay_reproduces_byte_for_byte() {
     let out = scratch("explore-replay");
     let _ = std::fs::remove_dir_all(&out);
-    let (_, explorations) = explore_mutants(&["truncate_uui;uui=16"], None, &out);
+    let (_, explorations) = explore_mutants(&["truncate_uui;uui=16"], None, &out, "40");
     let found = explorations[0]
         .failures
         .iter()
@@ -172,7 +203,7 @@ fn a_found_failure_is_a_fixture_that_replay_reproduces_byte_for_byte() {
     assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
     // Exploring again writes the same fixture.
     let again = std::fs::read_to_string(&fixture).expect("still there");
-    let (_, explorations) = explore_mutants(&["truncate_uui;uui=16"], None, &out);
+    let (_, explorations) = explore_mutants(&["truncate_uui;uui=16"], None, &out, "40");
     let rewritten = explorations[0]
         .failures
         .iter()
