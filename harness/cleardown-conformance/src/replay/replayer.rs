@@ -641,10 +641,16 @@ impl Replayer<'_> {
             seen.push(self.seen_event(event));
         }
         for (index, event) in seen.iter().enumerate() {
-            if let (Seen::State { call, status, .. }, Some(Seen::State { call: next, .. })) =
-                (event, seen.get(index + 1))
-            {
-                if call == next && !status.is_idle() {
+            // A transient state is shown only as the last of its call's
+            // states before the next Reply, whatever other calls' states
+            // lie between: which calls' events interleave is the
+            // provider's choice (SPEC D4), the states on the way too (S2).
+            if let Seen::State { call, status, .. } = event {
+                let superseded = seen[index + 1..]
+                    .iter()
+                    .take_while(|e| matches!(e, Seen::State { .. }))
+                    .any(|e| matches!(e, Seen::State { call: later, .. } if later == call));
+                if superseded && !status.is_idle() {
                     continue;
                 }
             }
