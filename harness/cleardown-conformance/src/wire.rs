@@ -74,8 +74,18 @@ pub fn snapshot_name(
     if sizes_uui_from_declaration(fixture) && !fixture.profile.contains(&ProfileKey::UuiSize) {
         profile.push(format!("uui_drop_size={}", caps.uui_drop_size));
     }
-    let provider: String = provider
-        .chars()
+    let provider = file_safe(provider);
+    if profile.is_empty() {
+        format!("{}.wire-{provider}", fixture.name)
+    } else {
+        format!("{}@{}.wire-{provider}", fixture.name, profile.join(","))
+    }
+}
+
+/// `name` as a file name: letters, digits, `-`, `_` and `.` kept, anything
+/// else (a path separator, a space) made `_`.
+pub(crate) fn file_safe(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
                 c
@@ -83,12 +93,7 @@ pub fn snapshot_name(
                 '_'
             }
         })
-        .collect();
-    if profile.is_empty() {
-        format!("{}.wire-{provider}", fixture.name)
-    } else {
-        format!("{}@{}.wire-{provider}", fixture.name, profile.join(","))
-    }
+        .collect()
 }
 
 /// Where a provider's wire snapshots for a fixture are kept.

@@ -200,17 +200,7 @@ pub(crate) fn explore(
 
 /// Writes a failing scenario as `DIR/LABEL/explore-RULE-SEED.toml`.
 fn write(dir: &Path, label: &str, rule: &str, seed: u64, source: &str) -> std::io::Result<PathBuf> {
-    let label: String = label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let dir = dir.join(label);
+    let dir = dir.join(crate::wire::file_safe(label));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("explore-{}-{seed:016x}.toml", rule.to_lowercase()));
     std::fs::write(&path, source)?;
