@@ -207,11 +207,22 @@ pub fn xml_escape(text: &str) -> String {
 pub fn junit(report: &Report) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let s = &report.summary;
+    // Each target's exploration is a test case when it held every rule,
+    // and one failing test case per rule it found broken.
+    let explored = |run: &cleardown_report::Run| match &run.explore {
+        Some(e) if e.ran > 0 => (e.failures.len().max(1), e.failures.len()),
+        _ => (0, 0),
+    };
+    let (explore_cases, explore_failed) = report
+        .runs
+        .iter()
+        .map(explored)
+        .fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
     let _ = writeln!(
         out,
         "<testsuites name=\"cleardown conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{}\" time=\"{:.3}\">",
-        s.passed + s.failed + s.skipped,
-        s.failed,
+        s.passed + s.failed + s.skipped + explore_cases,
+        s.failed + explore_failed,
         s.skipped,
         s.load_errors,
         s.duration_ms as f64 / 1000.0
@@ -222,8 +233,8 @@ pub fn junit(report: &Report) -> String {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"{}\" time=\"{:.3}\">",
-            run.fixtures.len(),
-            count(Status::Fail),
+            run.fixtures.len() + explored(run).0,
+            count(Status::Fail) + explored(run).1,
             count(Status::Skip),
             usize::from(run.load_error.is_some()),
             run.duration_ms as f64 / 1000.0
@@ -286,6 +297,32 @@ pub fn junit(report: &Report) -> String {
                 }
             }
             out.push_str("    </testcase>\n");
+        }
+        if let Some(e) = run.explore.as_ref().filter(|e| e.ran > 0) {
+            if e.failures.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "    <testcase classname=\"{name}\" name=\"explore (seed {}, {} scenarios)\" time=\"{:.3}\"/>",
+                    e.seed,
+                    e.ran,
+                    e.duration_ms as f64 / 1000.0
+                );
+            }
+            for found in &e.failures {
+                let _ = writeln!(
+                    out,
+                    "    <testcase classname=\"{name}\" name=\"explore {} (seed {})\" time=\"0.000\">\n      <properties><property name=\"rules\" value=\"{}\"/></properties>\n      <failure message=\"{}\" type=\"Rule\">{}{}</failure>\n    </testcase>",
+                    xml_escape(&found.rule),
+                    found.seed,
+                    xml_escape(&found.rule),
+                    xml_escape(found.message.lines().next().unwrap_or_default()),
+                    xml_escape(&found.message),
+                    found
+                        .fixture
+                        .as_ref()
+                        .map_or_else(String::new, |f| xml_escape(&format!("\nwritten as {f}")))
+                );
+            }
         }
         out.push_str("  </testsuite>\n");
     }

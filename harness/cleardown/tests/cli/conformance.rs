@@ -137,6 +137,7 @@ fn junit_file_has_a_case_per_fixture_and_the_skip_reason() {
         "conformance",
         "--filter",
         "c1-conference-drop",
+        "--no-explore",
         "--junit",
         file.to_str().expect("utf-8 path"),
     ]);

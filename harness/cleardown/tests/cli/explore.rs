@@ -269,3 +269,50 @@ fn explore_flags_say_what_they_do() {
         );
     }
 }
+
+/// JUnit lists each rule exploration found broken as a failing test case
+/// named for the rule (so CI shows it), and an exploration that held as a
+/// passing one; the totals count them.
+#[test]
+fn junit_lists_explored_failures_under_their_rule() {
+    let out = scratch("explore-junit");
+    let file = out.join("report.xml");
+    let (mutant, pbx) = mutant_paths();
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        path(&mutant),
+        "--config",
+        &format!("mutant=reject_undeclared;inner={}", path(&pbx)),
+        "--config",
+        &format!("mutant=none;inner={}", path(&pbx)),
+        "--filter",
+        "d1-monitor-cannot-drop",
+        "--scenarios",
+        "100",
+        "--shrink-budget",
+        "10",
+        "--explore-out",
+        path(&out),
+        "--junit",
+        path(&file),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let xml = std::fs::read_to_string(&file).expect("written");
+    assert!(xml.contains("name=\"explore R2 (seed "), "{xml}");
+    assert!(xml.contains("<failure message=\"step "), "{xml}");
+    assert!(
+        xml.contains("name=\"explore (seed "),
+        "the control's: {xml}"
+    );
+    let cases = xml.matches("<testcase ").count();
+    let declared: usize = xml
+        .split("<testsuites ")
+        .nth(1)
+        .and_then(|t| t.split("tests=\"").nth(1))
+        .and_then(|t| t.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a tests count");
+    assert_eq!(declared, cases, "{xml}");
+    let _ = std::fs::remove_dir_all(out);
+}
