@@ -151,6 +151,26 @@ pub enum Uui {
     OverMax,
 }
 
+impl Uui {
+    /// The bytes this payload stands for against a provider declaring
+    /// `uui_drop_size`: what the replay sends and the oracle expects.
+    pub fn bytes(&self, uui_drop_size: usize) -> Vec<u8> {
+        match self {
+            Uui::Bytes(bytes) => bytes.clone(),
+            Uui::Max => uui_pattern(uui_drop_size),
+            Uui::OverMax => uui_pattern(uui_drop_size + 1),
+        }
+    }
+}
+
+/// The test pattern `max` and `max+1` UUI is made of: the IA5 protocol
+/// discriminator, then bytes that make truncation and reordering visible.
+pub fn uui_pattern(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| if i == 0 { 0x04 } else { (i * 37 + 11) as u8 })
+        .collect()
+}
+
 /// One step of a scenario. App-side steps act as `app` ("app" unless
 /// named); far-end steps (`far_*`, `station`, `advance`) play the other side.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -70,12 +70,7 @@ impl Judge<'_> {
 
     /// The UUI bytes a step names, as the replay sends them.
     pub fn uui(&self, uui: &Uui) -> Vec<u8> {
-        let size = self.context.caps.uui_drop_size as usize;
-        match uui {
-            Uui::Bytes(bytes) => bytes.clone(),
-            Uui::Max => pattern(size),
-            Uui::OverMax => pattern(size + 1),
-        }
+        uui.bytes(self.context.caps.uui_drop_size as usize)
     }
 
     pub fn step(&mut self, world: &mut World, step: &Step, seen: &StepSeen) {
@@ -296,14 +291,7 @@ impl Judge<'_> {
             Step::Deallocate { app, call } => self.deallocate(world, seen, app, call),
             Step::Info { app, call } => self.info(world, seen, app, call),
             Step::Simple { app, call, op } => {
-                if world.call(call).is_some_and(|c| c.freed.contains(app))
-                    && seen.answer != Answer::Refused(LineError::InvalCallHandle)
-                {
-                    self.fail(
-                        "T2",
-                        format!("{op} on {app}'s freed handle to {call} was not refused with InvalCallHandle"),
-                    );
-                }
+                self.freed_handle(world, seen, app, call, &op.to_string());
             }
             Step::FarHangUp { call, uui, cause } => {
                 let uui = self.uui(uui);
@@ -579,6 +567,31 @@ impl Judge<'_> {
         self.unjudge(why);
     }
 
+    /// T2: whether `app` already freed its handle to `call`; if so, `what`
+    /// on it must have been refused with `InvalCallHandle`.
+    fn freed_handle(
+        &mut self,
+        world: &World,
+        seen: &StepSeen,
+        app: &str,
+        call: &str,
+        what: &str,
+    ) -> bool {
+        if !world.call(call).is_some_and(|c| c.freed.contains(app)) {
+            return false;
+        }
+        if seen.answer != Answer::Refused(LineError::InvalCallHandle) {
+            self.fail(
+                "T2",
+                format!(
+                    "{what} on {app}'s freed handle to {call} answered {:?}; expected Err(InvalCallHandle)",
+                    seen.answer
+                ),
+            );
+        }
+        true
+    }
+
     /// The result of `app`'s Reply to `request` in this step, if it came.
     fn reply_in(&self, seen: &StepSeen, app: &str, request: &str) -> Option<Result<(), LineError>> {
         seen.events_of(app).iter().find_map(|e| match e {
@@ -682,19 +695,10 @@ impl Judge<'_> {
     }
 
     fn deallocate(&mut self, world: &mut World, seen: &StepSeen, app: &str, call: &str) {
-        let Some(c) = world.call(call) else { return };
-        if c.freed.contains(app) {
-            if seen.answer != Answer::Refused(LineError::InvalCallHandle) {
-                self.fail(
-                    "T2",
-                    format!(
-                        "a second deallocate of {app}'s handle to {call} answered {:?}; expected Err(InvalCallHandle)",
-                        seen.answer
-                    ),
-                );
-            }
+        if self.freed_handle(world, seen, app, call, "deallocate") {
             return;
         }
+        let Some(c) = world.call(call) else { return };
         if !c.holders.contains_key(app) {
             return;
         }
@@ -779,19 +783,10 @@ impl Judge<'_> {
     }
 
     fn info(&mut self, world: &World, seen: &StepSeen, app: &str, call: &str) {
-        let Some(c) = world.call(call) else { return };
-        if c.freed.contains(app) {
-            if seen.answer != Answer::Refused(LineError::InvalCallHandle) {
-                self.fail(
-                    "T2",
-                    format!(
-                        "info on {app}'s freed handle to {call} answered {:?}; expected Err(InvalCallHandle)",
-                        seen.answer
-                    ),
-                );
-            }
+        if self.freed_handle(world, seen, app, call, "info") {
             return;
         }
+        let Some(c) = world.call(call) else { return };
         let Some(held) = c.holders.get(app) else {
             return;
         };
@@ -1191,14 +1186,6 @@ fn free(world: &mut World, app: &str, call: &str, reject_by_drop: bool) {
         }
         c.status = Some(CallStatus::Idle);
     }
-}
-
-/// The replay's UUI test pattern (`max`, `max+1`): the IA5 discriminator,
-/// then bytes that make truncation and reordering visible.
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| if i == 0 { 0x04 } else { (i * 37 + 11) as u8 })
-        .collect()
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

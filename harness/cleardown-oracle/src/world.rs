@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cleardown_contract::{CallState, Privilege, SignalKind};
 
 use crate::{
-    Context, Verdict,
+    Verdict,
     history::{History, Seen, Status, StepSeen},
 };
 
@@ -88,7 +88,7 @@ pub(crate) struct World {
 }
 
 impl World {
-    pub fn new(_context: &Context) -> World {
+    pub fn new() -> World {
         World {
             calls: BTreeMap::new(),
             open: BTreeMap::new(),

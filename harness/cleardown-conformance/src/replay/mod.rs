@@ -178,13 +178,7 @@ pub fn snapshot_name(fixture: &Fixture, binding: &Binding) -> String {
     }
 }
 
-/// The test pattern `max` and `max+1` UUI is made of: the IA5 protocol
-/// discriminator, then bytes that make truncation and reordering visible.
-pub fn uui_pattern(len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| if i == 0 { 0x04 } else { (i * 37 + 11) as u8 })
-        .collect()
-}
+pub use crate::fixture::uui_pattern;
 
 /// Replay knobs.
 #[derive(Debug, Clone, Copy)]

@@ -13,7 +13,7 @@ use cleardown_host::{
 };
 use cleardown_oracle::history::{Answer, History, InfoSeen, PartySeen, Seen, StepSeen};
 
-use super::{Binding, Options, Outcome, uui_pattern};
+use super::{Binding, Options, Outcome};
 use crate::fixture::{ALL_CALLS, Fixture, SimpleOp, Step, Uui};
 
 /// How calls the fixture did not name are shown: `~1`, `~2`…
@@ -242,11 +242,7 @@ impl Replayer<'_> {
     }
 
     fn uui(&self, uui: &Uui) -> Vec<u8> {
-        match uui {
-            Uui::Bytes(bytes) => bytes.clone(),
-            Uui::Max => uui_pattern(self.uui_size),
-            Uui::OverMax => uui_pattern(self.uui_size + 1),
-        }
+        uui.bytes(self.uui_size)
     }
 
     fn request(&mut self, app: usize, request: RequestId) -> String {
