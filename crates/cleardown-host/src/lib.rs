@@ -685,6 +685,16 @@ impl App {
         self.with(|state, inbox| state.deallocate(inbox, self.id, handle))
     }
 
+    /// The address (line) of the call behind the app's handle, as the
+    /// provider announced it with the call: the host's record, so asking
+    /// costs no call into the provider.
+    pub fn address(&self, handle: CallHandle) -> LineResult<AddressId> {
+        self.with(|state, _| {
+            let entry = state.entry(self.id, handle)?;
+            state.address(&entry).ok_or(LineError::InvalCallHandle)
+        })
+    }
+
     /// The app's handle's privilege.
     pub fn privilege(&self, handle: CallHandle) -> LineResult<Privilege> {
         self.with(|state, _| state.entry(self.id, handle).map(|e| e.privilege))

@@ -4,7 +4,8 @@
 //! addresses, call features, UUI size, reject and close capabilities) over
 //! SPEC's situations (§0: plain connected, offered, outbound unanswered,
 //! Disconnected after a far hang-up, held, consultation, conference parent
-//! and party, nested) and the operations that meet them (drop with UUI at
+//! and party, nested, and on bridged lines a call's appearances at two or
+//! three stations, Active and Inactive) and the operations that meet them (drop with UUI at
 //! the size's edges, disconnect with every code, deallocate by the sole
 //! owner or one of two holders, close, far hang-ups with every §10 cause
 //! and UUI up to the protocol's largest, a second app as Owner or Monitor,
@@ -33,8 +34,9 @@ pub struct Scenario {
     pub seed: u64,
     /// The SPEC rules its operations meet.
     pub rules: Vec<String>,
-    /// The conditions its one line, `main`, is bound with.
-    pub line: Vec<String>,
+    /// Its lines, each with the conditions it is bound with: `main` for a
+    /// private line, `s1`, `s2`… for the stations of a bridged one.
+    pub lines: Vec<(String, Vec<String>)>,
     /// The steps, each an inline TOML table of the fixture format.
     pub steps: Vec<String>,
 }
@@ -78,10 +80,15 @@ impl Scenario {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let lines = self
+            .lines
+            .iter()
+            .map(|(alias, conditions)| format!("{alias} = [{}]", quote(conditions)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut out = format!(
-            "title = {title:?}\nrules = [{}]\nlines = {{ main = [{}] }}\nsteps = [\n",
+            "title = {title:?}\nrules = [{}]\nlines = {{ {lines} }}\nsteps = [\n",
             quote(&self.rules),
-            quote(&self.line)
         );
         for step in &self.steps {
             out.push_str("  ");

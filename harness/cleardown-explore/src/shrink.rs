@@ -105,7 +105,7 @@ mod tests {
         Scenario {
             seed: 0,
             rules: vec!["D5".to_owned()],
-            line: Vec::new(),
+            lines: Vec::new(),
             steps: steps.iter().map(|s| (*s).to_owned()).collect(),
         }
     }

@@ -49,9 +49,43 @@ fn a_seed_fixes_the_scenario() {
     assert_ne!(a.steps, c.steps);
 }
 
+/// SPEC §6: the situations of B1-B3 need a call's appearances at two
+/// stations, so a bridged provider's scripts run on two or three of its
+/// stations, each bound with the same conditions; a `Monitored` address
+/// alone gets none (it only watches).
 #[test]
-fn a_provider_with_only_bridged_lines_gets_no_scenario() {
-    let mut caps = caps(0, false, CallFeatures(u32::MAX), false);
-    caps.addresses[0].sharing = Sharing::BridgedShared;
+fn bridged_stations_get_scripts_over_several_stations() {
+    let plain =
+        CallFeatures(CallFeatures::ACCEPT.0 | CallFeatures::ANSWER.0 | CallFeatures::DROP.0);
+    for sharing in [
+        Sharing::BridgedShared,
+        Sharing::BridgedExclusive,
+        Sharing::BridgedNew,
+    ] {
+        let mut caps = caps(0, false, plain, false);
+        caps.addresses[0].sharing = sharing;
+        let mut second = caps.addresses[0].clone();
+        second.name = "line-2".to_owned();
+        caps.addresses.push(second.clone());
+        second.name = "line-3".to_owned();
+        caps.addresses.push(second);
+        let mut widths = std::collections::BTreeSet::new();
+        for index in 0..300 {
+            let scenario = generate(&caps, scenario_seed(3, index)).expect("stations");
+            let source = scenario.source("generated");
+            if let Err(error) = cleardown_fixture::parse("generated.toml", &source) {
+                panic!("{error}\n{source}");
+            }
+            widths.insert(scenario.lines.len());
+            let condition = format!("sharing == {sharing:?}");
+            assert!(
+                scenario.lines.iter().all(|(_, c)| c.contains(&condition)),
+                "{source}"
+            );
+        }
+        assert_eq!(widths.into_iter().collect::<Vec<_>>(), [2, 3]);
+    }
+    let mut caps = caps(0, false, plain, false);
+    caps.addresses[0].sharing = Sharing::Monitored;
     assert!(generate(&caps, 1).is_none());
 }

@@ -20,7 +20,11 @@
 //! alias is defined before it is used. Errors name the file, the line and
 //! what was expected.
 
-use std::{collections::HashSet, fmt, ops::Range};
+use std::{
+    collections::{BTreeMap, HashSet},
+    fmt,
+    ops::Range,
+};
 
 use cleardown_contract::{CallFeatures, Capabilities, DisconnectCode, Privilege, Sharing};
 use serde::Deserialize;
@@ -239,12 +243,18 @@ pub enum Step {
         line: String,
         from: String,
         uui: Uui,
+        /// `(station line, alias)`: the call's appearance at another
+        /// station, named as it shows up with this step (BridgedShared).
+        appearances: Vec<(String, String)>,
     },
     FarAlert {
         call: String,
     },
     FarAnswer {
         call: String,
+        /// As for `FarOffer`: the appearances the answer shows at other
+        /// stations.
+        appearances: Vec<(String, String)>,
     },
     FarHangUp {
         call: String,
@@ -430,12 +440,16 @@ enum RawStep {
         from: String,
         #[serde(default)]
         uui: Option<String>,
+        #[serde(default)]
+        appearances: BTreeMap<String, String>,
     },
     FarAlert {
         call: String,
     },
     FarAnswer {
         call: String,
+        #[serde(default)]
+        appearances: BTreeMap<String, String>,
     },
     FarHangUp {
         call: String,
@@ -874,14 +888,19 @@ fn convert(raw: &RawStep) -> Result<Step, String> {
             line,
             from,
             uui,
+            appearances,
         } => Step::FarOffer {
             call: call.clone(),
             line: line.clone(),
             from: from.clone(),
             uui: parse_uui(uui.as_deref())?,
+            appearances: pairs(appearances),
         },
         RawStep::FarAlert { call } => Step::FarAlert { call: call.clone() },
-        RawStep::FarAnswer { call } => Step::FarAnswer { call: call.clone() },
+        RawStep::FarAnswer { call, appearances } => Step::FarAnswer {
+            call: call.clone(),
+            appearances: pairs(appearances),
+        },
         RawStep::FarHangUp { call, cause, uui } => Step::FarHangUp {
             call: call.clone(),
             cause: *cause,
@@ -968,9 +987,31 @@ fn check_names(
     };
     match step {
         Step::Open { line: l, .. } | Step::Close { line: l, .. } => line(l),
-        Step::MakeCall { call, line: l, .. } | Step::FarOffer { call, line: l, .. } => {
+        Step::MakeCall { call, line: l, .. } => {
             line(l)?;
             define(calls, call)
+        }
+        Step::FarOffer {
+            call,
+            line: l,
+            appearances,
+            ..
+        } => {
+            line(l)?;
+            define(calls, call)?;
+            for (station, alias) in appearances {
+                line(station)?;
+                define(calls, alias)?;
+            }
+            Ok(())
+        }
+        Step::FarAnswer { call, appearances } => {
+            used(calls, call)?;
+            for (station, alias) in appearances {
+                line(station)?;
+                define(calls, alias)?;
+            }
+            Ok(())
         }
         Step::Setup { call, consult, .. } => {
             used(calls, call)?;
@@ -1000,7 +1041,6 @@ fn check_names(
         | Step::Deallocate { call, .. }
         | Step::Info { call, .. }
         | Step::FarAlert { call }
-        | Step::FarAnswer { call }
         | Step::FarHangUp { call, .. } => used(calls, call),
         Step::Station { line: l, call, .. } => {
             line(l)?;
@@ -1114,3 +1154,13 @@ pub fn flag(caps: &Capabilities, flag: Flag) -> bool {
         Flag::CloseDrop => caps.close_drop,
     }
 }
+
+/// A fixture's `appearances` table as `(station line, alias)` pairs, in
+/// line order.
+fn pairs(table: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    table
+        .iter()
+        .map(|(line, alias)| (line.clone(), alias.clone()))
+        .collect()
+}
+

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use cleardown_contract::{
-    CallState, CallStatus, DisconnectCode, DisconnectMode, Sharing, SignalKind,
+    CallState, CallStatus, ConnectedMode, DisconnectCode, DisconnectMode, Sharing, SignalKind,
 };
 
 use crate::{
@@ -20,6 +20,8 @@ pub(crate) enum Want {
     Idle,
     /// Connected/Active (C4's remaining party, D8's primary).
     Connected,
+    /// Connected/Inactive: up at another station, not this one (B1).
+    Inactive,
     Disconnected,
     /// Disconnected with this mode (§10's cause mapping).
     DisconnectedAs(DisconnectMode),
@@ -35,6 +37,7 @@ impl fmt::Display for Want {
         f.write_str(match self {
             Want::Idle => "Idle",
             Want::Connected => "Connected/Active",
+            Want::Inactive => "Connected/Inactive",
             Want::Disconnected => "Disconnected",
             Want::DisconnectedAs(DisconnectMode::Busy) => "Disconnected/Busy",
             Want::DisconnectedAs(DisconnectMode::Reject) => "Disconnected/Reject",
@@ -173,14 +176,28 @@ fn drop_into(
                 .to_owned(),
         );
     };
-    if address.sharing != Sharing::Private {
-        return Err("drops on bridged lines (B1-B4)".to_owned());
-    }
-    let address = Some(address);
     let party = c.party.clone();
     let state = c
         .state()
         .ok_or_else(|| format!("a drop of {call} in no known state"))?;
+    if address.sharing == Sharing::BridgedShared && !in_cascade {
+        let shared = |line: &str| {
+            context
+                .line(line)
+                .is_some_and(|a| a.sharing == Sharing::BridgedShared)
+        };
+        let others = world.appearances(call, shared);
+        if bridged_shared(world, call, state, &others, uui, effects)? {
+            return Ok(());
+        }
+    }
+    // B4: on a BridgedExclusive or BridgedNew line the call is the holding
+    // station's alone, so its drop is a private line's.
+    let exclusive = matches!(
+        address.sharing,
+        Sharing::BridgedExclusive | Sharing::BridgedNew
+    );
+    let address = Some(address);
     let release = |effects: &mut Effects, rule: &'static str| {
         if let Some(party) = &party {
             effects
@@ -245,7 +262,13 @@ fn drop_into(
             effects.want(
                 call,
                 Want::Idle,
-                if in_cascade { cascade_rule } else { "D5" },
+                if in_cascade {
+                    cascade_rule
+                } else if exclusive {
+                    "B4"
+                } else {
+                    "D5"
+                },
             );
             release(effects, if in_cascade { cascade_rule } else { "U3" });
         }
@@ -294,6 +317,83 @@ fn drop_into(
         }
     }
     Ok(())
+}
+
+/// A drop of `call`, an appearance at a BridgedShared station, where
+/// `others` are the other live appearances of its far call (SPEC B1-B3).
+/// `Ok(false)` when the appearance stands alone in a state §6 says nothing
+/// of: the drop is then a private line's.
+fn bridged_shared(
+    world: &World,
+    call: &str,
+    state: CallState,
+    others: &[String],
+    uui: &[u8],
+    effects: &mut Effects,
+) -> Result<bool, String> {
+    let party = world.call(call).and_then(|c| c.party.clone());
+    let status = world.call(call).and_then(|c| c.status.clone());
+    let active = |alias: &str| {
+        matches!(
+            world.call(alias).and_then(|c| c.status.clone()),
+            Some(CallStatus::Connected {
+                mode: ConnectedMode::Active
+            })
+        )
+    };
+    let leave = |effects: &mut Effects, want: Want, rule: &'static str| {
+        effects.want(call, want, rule);
+        for other in others {
+            effects.want(other, Want::Unchanged, rule);
+        }
+        if let Some(party) = &party {
+            effects.silent.push((party.clone(), rule));
+        }
+    };
+    match (state, status) {
+        // B3: an appearance up elsewhere, not here: only it goes.
+        (
+            CallState::Connected,
+            Some(CallStatus::Connected {
+                mode: ConnectedMode::Inactive,
+            }),
+        ) => leave(effects, Want::Idle, "B3"),
+        // B1: another station is still on the call.
+        (CallState::Connected, _) if others.iter().any(|o| active(o)) => {
+            leave(effects, Want::Inactive, "B1");
+        }
+        // B2: the last active station: the call clears everywhere.
+        (CallState::Connected, _) => {
+            effects.want(call, Want::Idle, "B2");
+            for other in others {
+                effects.want(other, Want::Idle, "B2");
+            }
+            if let Some(party) = &party {
+                effects
+                    .signals
+                    .push((party.clone(), (SignalKind::Release, 16, uui.to_vec()), "B2"));
+            }
+            effects.uui_sent.push((call.to_owned(), uui.to_vec()));
+        }
+        // D6 at one station: the far end already left; the other
+        // stations' appearances are theirs to drop.
+        (CallState::Disconnected, _) => {
+            effects.want(call, Want::Idle, "D6");
+            for other in others {
+                effects.want(other, Want::Any, "D6");
+            }
+            if let Some(party) = &party {
+                effects.silent.push((party.clone(), "D6"));
+            }
+        }
+        _ if others.is_empty() => return Ok(false),
+        (other, _) => {
+            return Err(format!(
+                "a drop of one of several station appearances in {other}"
+            ));
+        }
+    }
+    Ok(true)
 }
 
 /// C2: without conf_drop a conference's party goes Idle at this station

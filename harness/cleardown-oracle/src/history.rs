@@ -118,6 +118,11 @@ pub struct StepSeen {
     /// Every event each app read while the step settled, per app in the
     /// order the apps appeared, each app's in arrival order (uncollapsed).
     pub events: Vec<(String, Vec<Seen>)>,
+    /// Calls this step gave a fixture alias after they were shown as `~N`
+    /// (a `station` step naming the appearance it picked up): `(~N,
+    /// alias)`, applied before the step's events, which use the alias.
+    #[serde(default)]
+    pub renamed: Vec<(String, String)>,
 }
 
 impl StepSeen {
@@ -152,4 +157,18 @@ pub struct History {
     /// Why the host faulted the provider, if it did (SPEC X2).
     #[serde(default)]
     pub fault: Option<String>,
+    /// Each call's line alias, as the host recorded its address when the
+    /// provider announced it: `(call, line)`.
+    #[serde(default)]
+    pub lines: Vec<(String, String)>,
+}
+
+impl History {
+    /// The line alias of `call`, when the run showed it.
+    pub fn line_of(&self, call: &str) -> Option<&str> {
+        self.lines
+            .iter()
+            .find(|(c, _)| c == call)
+            .map(|(_, l)| l.as_str())
+    }
 }

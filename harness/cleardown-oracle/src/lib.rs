@@ -74,7 +74,7 @@ pub struct Judgement {
 /// Judges `history`, the observed run of `steps` against a provider
 /// declaring `context`. The history must have one entry per step.
 pub fn judge(context: &Context, steps: &[Step], history: &History) -> Judgement {
-    let mut world = World::new();
+    let mut world = World::new(&history.lines);
     let mut judgement = Judgement::default();
     for (index, step) in steps.iter().enumerate() {
         let Some(seen) = history.steps.get(index) else {

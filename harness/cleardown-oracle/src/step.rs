@@ -74,6 +74,12 @@ impl Judge<'_> {
     }
 
     pub fn step(&mut self, world: &mut World, step: &Step, seen: &StepSeen) {
+        for (old, new) in &seen.renamed {
+            world.rename(old, new);
+        }
+        if world.paused && request_of(&seen.answer).is_some() {
+            world.paused_request = true;
+        }
         if let (Some(request), Some(app)) = (request_of(&seen.answer), app_of(step)) {
             world.requests.insert(
                 request.to_owned(),
@@ -94,6 +100,72 @@ impl Judge<'_> {
         }
         world.observe(seen);
         self.register(world, step, seen);
+        self.place_appearances(world, step, seen);
+    }
+
+    /// The calls that appeared in this step at BridgedShared stations
+    /// without the script naming their far party (the other stations'
+    /// appearances of an offered or answered call, a station bridging in):
+    /// each is an appearance of the one far call up on those lines, so it
+    /// reaches that call's party. A new call in Dialtone is the station's
+    /// own, with no far party; where the far call cannot be told, the
+    /// appearance is not judged beyond what holds everywhere.
+    fn place_appearances(&mut self, world: &mut World, step: &Step, seen: &StepSeen) {
+        let context = self.context;
+        let shared = |line: &str| {
+            context
+                .line(line)
+                .is_some_and(|a| a.sharing == Sharing::BridgedShared)
+        };
+        let fresh: Vec<String> = seen
+            .states()
+            .map(|(_, call, _)| call.to_owned())
+            .filter(|call| {
+                world.call(call).is_some_and(|c| {
+                    c.party.is_none()
+                        && !c.unmodelled
+                        && c.line.as_deref().is_some_and(shared)
+                        && c.state() != Some(CallState::Dialtone)
+                })
+            })
+            .collect();
+        for call in fresh {
+            let party = match step {
+                Step::FarOffer { from, line, .. } if shared(line) => Some(from.clone()),
+                _ => {
+                    let mut up: Vec<String> = world
+                        .calls
+                        .iter()
+                        .filter(|(alias, c)| {
+                            **alias != call
+                                && !c.is_idle()
+                                && c.line.as_deref().is_some_and(shared)
+                        })
+                        .filter_map(|(_, c)| c.party.clone())
+                        .collect();
+                    up.sort();
+                    up.dedup();
+                    match up.as_slice() {
+                        [one] => Some(one.clone()),
+                        _ => None,
+                    }
+                }
+            };
+            match party {
+                Some(party) => world.call_mut(&call).party = Some(party),
+                None => {
+                    world.call_mut(&call).unmodelled = true;
+                    self.unjudge("an appearance whose far call cannot be told");
+                }
+            }
+        }
+    }
+
+    /// `line` is bound to a BridgedShared address (SPEC B1-B3).
+    pub fn shared(&self, line: &str) -> bool {
+        self.context
+            .line(line)
+            .is_some_and(|a| a.sharing == Sharing::BridgedShared)
     }
 
     /// What holds whatever the step: a call never leaves Idle (S1), a freed
@@ -124,6 +196,11 @@ impl Judge<'_> {
                                 | Step::Deallocate { .. }
                                 | Step::Close { .. }
                                 | Step::ResumeEvents
+                                // a station hanging up drops its call
+                                | Step::Station {
+                                    off_hook: false,
+                                    ..
+                                }
                         );
                         if *before == Some(CallState::Disconnected)
                             && status.state() == CallState::Idle
@@ -211,12 +288,14 @@ impl Judge<'_> {
             | Step::Disconnect { call, .. }
             | Step::Deallocate { call, .. }
             | Step::FarHangUp { call, .. }
-            | Step::FarAnswer { call }
+            | Step::FarAnswer { call, .. }
             | Step::FarAlert { call }
             | Step::CompleteTransfer { call, .. } => vec![call.clone()],
             _ => Vec::new(),
         };
         let everything = calls.iter().any(|c| c == ALL_CALLS) || calls.is_empty();
+        // Stimuli that owe no far party anything (an offer, a station
+        // picking up) leave what the far end is owed as it was.
         let harmless = matches!(
             step,
             Step::Open { .. }
@@ -225,6 +304,8 @@ impl Judge<'_> {
                 | Step::FarEnd
                 | Step::PauseEvents
                 | Step::ResumeEvents
+                | Step::FarOffer { .. }
+                | Step::Station { off_hook: true, .. }
         );
         if everything && !harmless {
             let parties: Vec<String> = world
@@ -323,18 +404,26 @@ impl Judge<'_> {
             Step::CompleteTransfer { .. } => {
                 self.touch_unjudged(world, step, "transfer completion");
             }
-            Step::Station { line, .. } => {
-                self.unjudge("station hook changes (bridged lines)");
+            // Going off-hook is the far end's (the station user's) doing:
+            // SPEC fixes nothing about it, and it owes no far party
+            // anything. Going on-hook drops the call at the station, not
+            // by an app's request: what reaches the far end then is left
+            // to the snapshots.
+            Step::Station {
+                off_hook: false, ..
+            } => {
+                self.unjudge("a station going on-hook");
                 let parties: Vec<String> = world
                     .calls
                     .values()
-                    .filter(|c| c.line.as_deref() == Some(line))
+                    .filter(|c| c.line.as_deref().is_some_and(|l| self.bridged(l)))
                     .filter_map(|c| c.party.clone())
                     .collect();
                 for party in parties {
                     world.unjudge_party(&party);
                 }
             }
+            Step::Station { .. } => {}
             Step::Advance { .. } => {}
             Step::Open { .. }
             | Step::FarAlert { .. }
@@ -357,10 +446,6 @@ impl Judge<'_> {
         line: &str,
         maker: Option<&str>,
     ) {
-        if self.bridged(line) {
-            self.unjudge("calls on bridged lines (B1-B4)");
-            return;
-        }
         let expected: Vec<(String, Privilege)> = world
             .apps_on(line)
             .into_iter()
@@ -670,6 +755,9 @@ impl Judge<'_> {
                     Want::Connected => Some(CallStatus::Connected {
                         mode: ConnectedMode::Active,
                     }),
+                    Want::Inactive => Some(CallStatus::Connected {
+                        mode: ConnectedMode::Inactive,
+                    }),
                     _ => None,
                 };
                 if let Some(status) = status {
@@ -890,10 +978,6 @@ impl Judge<'_> {
         ) {
             return;
         }
-        if c.line.as_deref().is_some_and(|l| self.bridged(l)) {
-            self.unjudge("far hang-ups on bridged lines (B1-B4)");
-            return;
-        }
         if uui.len() <= self.context.caps.uui_drop_size as usize {
             world.call_mut(call).uui_received = Some(uui.to_vec());
         }
@@ -919,6 +1003,11 @@ impl Judge<'_> {
             Want::Disconnected
         };
         effects.want(call, want, rule);
+        // At BridgedShared stations the far party leaves every appearance
+        // of its call (B1: they are one call).
+        for other in world.appearances(call, |l| self.shared(l)) {
+            effects.want(&other, want, rule);
+        }
         if let Some(CallStatus::Conferenced { parent }) = &c.status {
             let nested = matches!(
                 world.call(parent).and_then(|p| p.status.clone()),
@@ -1014,8 +1103,8 @@ impl Judge<'_> {
         else {
             return;
         };
-        if self.bridged(line) {
-            self.unjudge("closing a bridged line (B5 with stations)");
+        if self.bridged(line) && self.context.caps.close_drop {
+            self.unjudge("closing a bridged line with close_drop (B5 with stations)");
             return;
         }
         let sole: Vec<String> = world
@@ -1164,9 +1253,11 @@ impl Judge<'_> {
                 free(world, app, call, self.context.caps.reject_by_drop);
             }
             Step::PauseEvents => world.paused = true,
+            // Only a request made while paused can still be settling after
+            // the resume has read everything the paused steps caused.
             Step::ResumeEvents => {
                 world.paused = false;
-                world.backlog = true;
+                world.backlog = std::mem::take(&mut world.paused_request);
             }
             _ => {}
         }
@@ -1211,6 +1302,12 @@ impl Want {
                 status,
                 CallStatus::Connected {
                     mode: ConnectedMode::Active
+                }
+            ),
+            Want::Inactive => matches!(
+                status,
+                CallStatus::Connected {
+                    mode: ConnectedMode::Inactive
                 }
             ),
             Want::Disconnected => status.state() == CallState::Disconnected,

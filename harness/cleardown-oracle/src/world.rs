@@ -85,17 +85,24 @@ pub(crate) struct World {
     pub paused: bool,
     /// Steps since a resume whose events may belong to paused steps.
     pub backlog: bool,
+    /// A request was made while events were paused.
+    pub paused_request: bool,
+    /// Each call's line as the host recorded it (the history's), for the
+    /// calls the script never placed itself: a station's appearances.
+    pub lines: BTreeMap<String, String>,
 }
 
 impl World {
-    pub fn new() -> World {
+    pub fn new(lines: &[(String, String)]) -> World {
         World {
+            lines: lines.iter().cloned().collect(),
             calls: BTreeMap::new(),
             open: BTreeMap::new(),
             far: BTreeMap::new(),
             requests: BTreeMap::new(),
             paused: false,
             backlog: false,
+            paused_request: false,
         }
     }
 
@@ -104,7 +111,52 @@ impl World {
     }
 
     pub fn call_mut(&mut self, alias: &str) -> &mut Call {
-        self.calls.entry(alias.to_owned()).or_default()
+        let line = self.lines.get(alias).cloned();
+        self.calls
+            .entry(alias.to_owned())
+            .or_insert_with(|| Call {
+                line,
+                ..Call::default()
+            })
+    }
+
+    /// A call shown as `old` (`~N`) is `new` from here on.
+    pub fn rename(&mut self, old: &str, new: &str) {
+        if let Some(call) = self.calls.remove(old) {
+            self.calls.insert(new.to_owned(), call);
+        }
+        if let Some(line) = self.lines.remove(old) {
+            self.lines.insert(new.to_owned(), line);
+        }
+        for call in self.calls.values_mut() {
+            if let Some(CallStatus::Conferenced { parent }) = &mut call.status {
+                if parent == old {
+                    *parent = new.to_owned();
+                }
+            }
+            if call.primary.as_deref() == Some(old) {
+                call.primary = Some(new.to_owned());
+            }
+        }
+    }
+
+    /// The other live appearances of `call`'s far call at the stations of
+    /// lines `shared` says are BridgedShared: the calls that reach the same
+    /// far party there (SPEC B1-B3 speak of them as one call).
+    pub fn appearances(&self, call: &str, shared: impl Fn(&str) -> bool) -> Vec<String> {
+        let Some(party) = self.calls.get(call).and_then(|c| c.party.as_deref()) else {
+            return Vec::new();
+        };
+        self.calls
+            .iter()
+            .filter(|(alias, c)| {
+                alias.as_str() != call
+                    && c.party.as_deref() == Some(party)
+                    && !c.is_idle()
+                    && c.line.as_deref().is_some_and(&shared)
+            })
+            .map(|(alias, _)| alias.clone())
+            .collect()
     }
 
     /// The live parties of conference `parent`.

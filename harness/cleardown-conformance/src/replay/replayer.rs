@@ -47,7 +47,7 @@ pub fn replay(
         pending: Vec::new(),
         gave_up: false,
         paused: false,
-        bind_next: None,
+        bind_next: Vec::new(),
         out: String::new(),
         history: History::default(),
     };
@@ -121,8 +121,10 @@ pub(super) struct Replayer<'h> {
     pub(super) gave_up: bool,
     /// Between `pause_events` and `resume_events`.
     pub(super) paused: bool,
-    /// A `station` step's alias, for the next new call seen on its address.
-    pub(super) bind_next: Option<(String, AddressId)>,
+    /// Aliases a step gives the calls it makes appear at stations (a
+    /// `station` step's `call`, `appearances` of `far_offer` and
+    /// `far_answer`): each names the first call then seen on its address.
+    pub(super) bind_next: Vec<(String, AddressId)>,
     pub(super) out: String,
     /// The same run, structured, for the oracle.
     pub(super) history: History,
@@ -188,20 +190,82 @@ impl Replayer<'_> {
             return format!("?{handle}");
         };
         if !self.call_names.contains_key(&call) {
-            if let Some((alias, address)) = self.bind_next.clone() {
-                let on_line = self.apps.iter().any(|(_, app)| {
-                    app.call_info(handle)
-                        .is_ok_and(|info| info.address == address)
-                });
-                if on_line {
-                    self.bind_next = None;
-                    self.bind(&alias, call);
-                }
+            if let Some(index) = self.bind_index(handle) {
+                let (alias, _) = self.bind_next.remove(index);
+                self.bind(&alias, call);
             }
         }
         let name = self.call_name(call);
         self.handle_names.insert(handle, name.clone());
+        if !self.history.lines.iter().any(|(c, _)| *c == name) {
+            let address = self
+                .apps
+                .iter()
+                .find_map(|(_, app)| app.address(handle).ok());
+            if let Some(address) = address {
+                let line = self.line_name(address);
+                self.history.lines.push((name.clone(), line));
+            }
+        }
         name
+    }
+
+    /// The pending alias for the address of `handle`'s call, if any.
+    fn bind_index(&self, handle: CallHandle) -> Option<usize> {
+        let address = self
+            .apps
+            .iter()
+            .find_map(|(_, app)| app.address(handle).ok())?;
+        self.bind_next
+            .iter()
+            .position(|(alias, a)| *a == address && !self.calls.contains_key(alias))
+    }
+
+    /// A `station` step's alias given to the call the station picked up
+    /// when that call was already shown unnamed (`~N`: an appearance that
+    /// rang or showed Inactive before the station went off-hook): from this
+    /// step on it is the alias, and the transcript says so once.
+    fn rename_for_station(&mut self, handle: CallHandle) {
+        let Some((_, call)) = self.host.call_of(handle) else {
+            return;
+        };
+        let Some(old) = self.call_names.get(&call).cloned() else {
+            return;
+        };
+        if !old.starts_with(AUTO_PREFIX) {
+            return;
+        }
+        let Some(index) = self.bind_index(handle) else {
+            return;
+        };
+        let (alias, _) = self.bind_next.remove(index);
+        self.calls.remove(&old);
+        self.bind(&alias, call);
+        for name in self.handle_names.values_mut() {
+            if *name == old {
+                name.clone_from(&alias);
+            }
+        }
+        let keys: Vec<(usize, String)> = self
+            .handles
+            .keys()
+            .filter(|(_, n)| *n == old)
+            .cloned()
+            .collect();
+        for (app, name) in keys {
+            if let Some(h) = self.handles.remove(&(app, name)) {
+                self.handles.insert((app, alias.clone()), h);
+            }
+        }
+        for (name, _) in &mut self.history.lines {
+            if *name == old {
+                name.clone_from(&alias);
+            }
+        }
+        let _ = writeln!(self.out, "  ({old} is {alias} from here)");
+        if let Some(step) = self.history.steps.last_mut() {
+            step.renamed.push((old, alias));
+        }
     }
 
     /// The app's handle to the call named `alias`.
@@ -258,6 +322,7 @@ impl Replayer<'_> {
         self.history.steps.push(StepSeen {
             answer: Answer::Quiet,
             events: Vec::new(),
+            renamed: Vec::new(),
         });
         let answer = self.run(step);
         let line = self.show_answer(&answer);
@@ -494,7 +559,9 @@ impl Replayer<'_> {
                 line,
                 from,
                 uui,
+                appearances,
             } => {
+                self.expect_appearances(appearances);
                 let address = self.address(line);
                 let bytes = self.uui(uui);
                 let id = self
@@ -509,7 +576,8 @@ impl Replayer<'_> {
                 self.host.remote_alert(self.provider, id).map_err(err)?;
                 Ok(Answer::Done)
             }
-            Step::FarAnswer { call } => {
+            Step::FarAnswer { call, appearances } => {
+                self.expect_appearances(appearances);
                 let id = self.call(call)?;
                 self.host.remote_answer(self.provider, id).map_err(err)?;
                 Ok(Answer::Done)
@@ -529,7 +597,7 @@ impl Replayer<'_> {
             } => {
                 let address = self.address(line);
                 if let Some(alias) = call {
-                    self.bind_next = Some((alias.clone(), address));
+                    self.bind_next.push((alias.clone(), address));
                 }
                 self.host
                     .station_hook(self.provider, address, *off_hook)
@@ -599,7 +667,10 @@ impl Replayer<'_> {
                 status,
                 privilege,
             } => Seen::State {
-                call: self.handle_name(*handle),
+                call: {
+                    self.rename_for_station(*handle);
+                    self.handle_name(*handle)
+                },
                 status: self.seen_status(*status),
                 privilege: *privilege,
             },
@@ -696,6 +767,16 @@ impl Replayer<'_> {
         }
         for (index, events) in seen.iter().enumerate() {
             self.write_events(index, events);
+        }
+        // A station's alias names what its own step (or the resume after
+        // it) showed, never a call of a later step.
+        self.bind_next.clear();
+    }
+
+    fn expect_appearances(&mut self, appearances: &[(String, String)]) {
+        for (station, alias) in appearances {
+            let address = self.address(station);
+            self.bind_next.push((alias.clone(), address));
         }
     }
 

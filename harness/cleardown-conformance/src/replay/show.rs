@@ -72,9 +72,16 @@ impl Replayer<'_> {
                 line,
                 from,
                 uui: u,
-            } => format!("far: offer {call} on {line} from {from}{}", uui(u)),
+                appearances,
+            } => format!(
+                "far: offer {call} on {line} from {from}{}{}",
+                uui(u),
+                show_appearances(appearances)
+            ),
             Step::FarAlert { call } => format!("far: alert {call}"),
-            Step::FarAnswer { call } => format!("far: answer {call}"),
+            Step::FarAnswer { call, appearances } => {
+                format!("far: answer {call}{}", show_appearances(appearances))
+            }
             Step::FarHangUp {
                 call,
                 cause,
@@ -197,4 +204,16 @@ impl Replayer<'_> {
             }
         }
     }
+}
+
+/// ` (appearances c2 on s2, c3 on s3)`, or nothing.
+fn show_appearances(appearances: &[(String, String)]) -> String {
+    if appearances.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = appearances
+        .iter()
+        .map(|(line, alias)| format!("{alias} on {line}"))
+        .collect();
+    format!(" (appearances {})", list.join(", "))
 }

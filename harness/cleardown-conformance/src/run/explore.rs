@@ -134,7 +134,7 @@ pub(crate) fn explore(
         let seed = scenario_seed(explore.seed, index as u64);
         let Some(scenario) = cleardown_explore::generate(caps, seed) else {
             exploration.not_generated = Some(
-                "no address is a private line: the explorer generates for private lines (bridged stations are the B fixtures')".to_owned(),
+                "no address the explorer drives: it generates for private lines and bridged stations (BridgedShared, BridgedExclusive, BridgedNew), not for Monitored addresses".to_owned(),
             );
             break;
         };
