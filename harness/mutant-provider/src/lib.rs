@@ -170,6 +170,32 @@
 //!   blocks in reverse order. 8 bytes or fewer, or a plain drop of any
 //!   length, arrive byte for byte.
 //!
+//! Bridged stations (`inner` is analog-bridge, `sharing=shared` or
+//! `sharing=new` going on to it):
+//!
+//! - `step_out_goes_idle` (SPEC B1): dropping an Active appearance of a
+//!   BridgedShared call while another station is still active on it
+//!   reports the appearance Idle (and call info answers Idle) instead of
+//!   Connected/Inactive. The last active station's drop clears as it
+//!   should.
+//! - `inactive_drop_releases_far` (SPEC B3): dropping a Connected/Inactive
+//!   appearance idles only it, as it should, but the far end receives a
+//!   release (cause 16) as if the call had cleared. Dropping an Active
+//!   appearance sends what it should.
+//! - `last_station_keeps_inactive` (SPEC B2): when the last active station
+//!   drops, the other stations' Inactive appearances get no Idle report
+//!   (the host and call info keep them Connected/Inactive); the far end is
+//!   released as it should be. A drop with another station still active
+//!   steps out as it should.
+//! - `new_station_drop_idles_other` (SPEC B4): on a BridgedNew line,
+//!   dropping an Active call also reports Idle for another station's call
+//!   of its own (dial tone) that the drop never touched. With no other
+//!   station off-hook the drop is right.
+//! - `bridged_hang_up_misses_inactive` (SPEC S3): a far hang-up of a
+//!   BridgedShared call reaches only its Active appearances: the Inactive
+//!   ones are never reported Disconnected. A hang-up with every appearance
+//!   Active, or of a call at one station, is right.
+//!
 //! A configuration error (no `mutant`, an unknown one, no `inner`, an inner
 //! library that does not load, an inner configuration the inner provider
 //! refuses) makes `open` fail with a sentence saying what was expected.
@@ -177,6 +203,7 @@
 //! Test-only: not bundled, never loaded by the `cleardown` command unless
 //! named by path.
 
+mod bridged;
 mod overlay;
 mod situation;
 
@@ -282,6 +309,16 @@ pub enum Mutant {
     LongCascadeUuiReordered,
     /// A hang-up that collapses a conference loses its UUI (U5).
     CollapseHangUpLosesUui,
+    /// A station stepping out of a shared call goes Idle, not Inactive (B1).
+    StepOutGoesIdle,
+    /// Dropping an Inactive appearance releases the far end (B3).
+    InactiveDropReleasesFar,
+    /// The last active station's drop leaves the Inactive appearances up (B2).
+    LastStationKeepsInactive,
+    /// A BridgedNew drop also idles another station's own call (B4).
+    NewStationDropIdlesOther,
+    /// A far hang-up never reaches the Inactive appearances (S3).
+    BridgedHangUpMissesInactive,
 }
 
 impl Mutant {
@@ -319,6 +356,11 @@ impl Mutant {
         Mutant::NestedCascadeReleasesTwice,
         Mutant::LongCascadeUuiReordered,
         Mutant::CollapseHangUpLosesUui,
+        Mutant::StepOutGoesIdle,
+        Mutant::InactiveDropReleasesFar,
+        Mutant::LastStationKeepsInactive,
+        Mutant::NewStationDropIdlesOther,
+        Mutant::BridgedHangUpMissesInactive,
     ];
 
     /// The value of `mutant=` that selects it.
@@ -358,6 +400,11 @@ impl Mutant {
             Mutant::NestedCascadeReleasesTwice => "nested_cascade_releases_twice",
             Mutant::LongCascadeUuiReordered => "long_cascade_uui_reordered",
             Mutant::CollapseHangUpLosesUui => "collapse_hang_up_loses_uui",
+            Mutant::StepOutGoesIdle => "step_out_goes_idle",
+            Mutant::InactiveDropReleasesFar => "inactive_drop_releases_far",
+            Mutant::LastStationKeepsInactive => "last_station_keeps_inactive",
+            Mutant::NewStationDropIdlesOther => "new_station_drop_idles_other",
+            Mutant::BridgedHangUpMissesInactive => "bridged_hang_up_misses_inactive",
         }
     }
 

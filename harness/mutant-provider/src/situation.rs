@@ -77,7 +77,7 @@ pub(crate) fn reorder_blocks(uui: &[u8]) -> Vec<u8> {
 }
 
 /// Each party's signal count: where the signals a forwarded call sends start.
-type Counts = HashMap<String, usize>;
+pub(crate) type Counts = HashMap<String, usize>;
 
 impl Mutated {
     pub(crate) fn overlay(&self) -> std::sync::MutexGuard<'_, Overlay> {
@@ -129,7 +129,7 @@ impl Mutated {
         parties
     }
 
-    fn signal_counts(&self) -> Counts {
+    pub(crate) fn signal_counts(&self) -> Counts {
         match self.inner.far_end() {
             RResult::ROk(parties) => parties
                 .iter()
@@ -161,7 +161,7 @@ impl Mutated {
     }
 
     /// Runs `f` with the sink following `plan`, then clears the plan.
-    fn planned<T>(&mut self, plan: Plan, f: impl FnOnce(&mut Self) -> T) -> T {
+    pub(crate) fn planned<T>(&mut self, plan: Plan, f: impl FnOnce(&mut Self) -> T) -> T {
         self.overlay().plan = plan;
         let outcome = f(self);
         self.overlay().plan = Plan::default();
@@ -204,6 +204,9 @@ impl Mutated {
         let Some(seen) = self.seen(call) else {
             return self.inner.drop_call(request, call, code, uui);
         };
+        if let Some(outcome) = self.drop_bridged(request, call, code, uui, &seen) {
+            return outcome;
+        }
         let size = self.drop_size();
         let code_is = |wanted: DisconnectCode| code == wanted.code();
         match self.tap.mutant {
@@ -407,6 +410,9 @@ impl Mutated {
             .and_then(|s| s.parent)
             .and_then(|p| self.seen(p));
         let parties = in_conference.as_ref().map_or(0, |p| p.children.len());
+        if let Some(outcome) = self.hang_up_bridged(call, cause, uui) {
+            return outcome;
+        }
         match self.tap.mutant {
             Mutant::HangUpModeInConference if parties >= 3 => {
                 let normal = DisconnectMode::Normal.code();

@@ -99,14 +99,14 @@ impl World {
         w
     }
 
-    /// pbx-sim itself, configured by `inner`.
-    fn control(inner: &str) -> World {
-        World::load("pbx-sim", inner)
+    /// The inner provider itself, configured by `inner`.
+    fn control(library: &str, inner: &str) -> World {
+        World::load(library, inner)
     }
 
-    /// pbx-sim, configured by `inner`, wrapped in `mutant`.
-    fn mutant(mutant: &str, inner: &str) -> World {
-        let ours = format!("mutant={mutant};inner={}", plugin("pbx-sim").display());
+    /// The inner provider, configured by `inner`, wrapped in `mutant`.
+    fn mutant(mutant: &str, library: &str, inner: &str) -> World {
+        let ours = format!("mutant={mutant};inner={}", plugin(library).display());
         World::load("mutant-provider", &join_config(ours, inner))
     }
 
@@ -147,12 +147,40 @@ impl World {
             .unwrap_or_else(|| panic!("{app} holds no handle to {alias}"))
     }
 
+    /// A call's alias; a call no step named (another station's
+    /// appearance, a station's own dial tone) is named by its station as it
+    /// first shows: `st2` for the call at address 1.
     fn alias_of(&self, app: &App, handle: CallHandle) -> String {
-        let calls = self.calls.borrow();
-        calls
+        let known = self
+            .calls
+            .borrow()
             .iter()
             .find(|(_, call)| app.handle_of(self.pbx, *call) == Some(handle))
-            .map_or_else(|| handle.to_string(), |(alias, _)| alias.clone())
+            .map(|(alias, _)| alias.clone());
+        if let Some(alias) = known {
+            return alias;
+        }
+        match (self.host.call_of(handle), app.address(handle)) {
+            (Some((_, call)), Ok(address)) => {
+                let alias = format!("st{}", address.0 + 1);
+                self.calls.borrow_mut().push((alias.clone(), call));
+                alias
+            }
+            _ => handle.to_string(),
+        }
+    }
+
+    /// `app` opens station `address` too (bridged lines).
+    fn open_station(&self, address: AddressId) {
+        let outcome = self.with_app("app", |a| a.open_line(self.pbx, address, Privilege::Owner));
+        self.step(&format!("open station {}", address.0 + 1), outcome);
+    }
+
+    /// Station `address` goes off- or on-hook.
+    fn hook(&self, address: AddressId, off_hook: bool) {
+        let outcome = self.host.station_hook(self.pbx, address, off_hook);
+        let hook = if off_hook { "off" } else { "on" };
+        self.step(&format!("station {} {hook}-hook", address.0 + 1), outcome);
     }
 
     fn name(&self, alias: &str, handle: CallHandle) {
@@ -401,6 +429,9 @@ impl World {
 /// more often than the other (a line may also appear before the situation).
 struct Case {
     mutant: &'static str,
+    /// The provider the mutant wraps, and the control: pbx-sim, or
+    /// analog-bridge for the bridged stations' mutants.
+    library: &'static str,
     /// The inner configuration, the same for the control.
     inner: &'static str,
     /// The scenario that meets the mutant's situation.
@@ -436,8 +467,8 @@ fn check(case: &Case) {
     );
     let declared = |w: &World| w.host.describe(w.pbx).expect("describe").capabilities;
     let (control, mutant) = (
-        World::control(case.inner),
-        World::mutant(case.mutant, case.inner),
+        World::control(case.library, case.inner),
+        World::mutant(case.mutant, case.library, case.inner),
     );
     assert_eq!(
         declared(&mutant),
@@ -474,8 +505,11 @@ fn check(case: &Case) {
             context()
         );
     }
-    let control = run(World::control(case.inner), case.neighbour);
-    let mutant = run(World::mutant(case.mutant, case.inner), case.neighbour);
+    let control = run(World::control(case.library, case.inner), case.neighbour);
+    let mutant = run(
+        World::mutant(case.mutant, case.library, case.inner),
+        case.neighbour,
+    );
     assert!(
         control.len() > 3,
         "the neighbour does something: {control:?}"
@@ -910,11 +944,85 @@ fn hang_up_with_uui_in_three_party_conference(w: &World) {
 // ---- the table ------------------------------------------------------------
 
 /// Every situational mutant's case, by test name (rule first).
+
+// ---- bridged stations (analog-bridge) -------------------------------------
+
+const STATION_2: AddressId = AddressId(1);
+
+/// Alice rings both stations of a BridgedShared line; station 1 picks up.
+fn shared_call_picked_up(w: &World) {
+    w.open_station(STATION_2);
+    w.offer("alice");
+    w.hook(EXT_100, true);
+}
+
+/// Station 2 bridges in, then station 1's app drops its appearance.
+fn shared_step_out(w: &World) {
+    shared_call_picked_up(w);
+    w.hook(STATION_2, true);
+    w.drop("alice", &[]);
+    w.info("alice");
+    w.far();
+}
+
+/// Station 1 is the only active station when its app drops.
+fn shared_last_station_drops(w: &World) {
+    shared_call_picked_up(w);
+    w.drop("alice", &[]);
+    w.info("st2");
+    w.far();
+}
+
+/// Station 1 steps out, then drops its Inactive appearance.
+fn shared_inactive_dropped(w: &World) {
+    shared_call_picked_up(w);
+    w.hook(STATION_2, true);
+    w.drop("alice", &[]);
+    w.drop("alice", &[]);
+    w.far();
+}
+
+/// Alice hangs up while station 2's appearance is Inactive.
+fn shared_hang_up_with_inactive(w: &World) {
+    shared_call_picked_up(w);
+    w.hang_up("alice", 16, &[]);
+    w.info("st2");
+}
+
+/// Alice hangs up while both stations are on the call.
+fn shared_hang_up_both_active(w: &World) {
+    shared_call_picked_up(w);
+    w.hook(STATION_2, true);
+    w.hang_up("alice", 16, &[]);
+    w.info("st2");
+}
+
+/// BridgedNew: station 2 goes off-hook on a call of its own, then station
+/// 1's call is dropped.
+fn new_drop_beside_dial_tone(w: &World) {
+    w.open_station(STATION_2);
+    w.offer("alice");
+    w.hook(EXT_100, true);
+    w.hook(STATION_2, true);
+    w.drop("alice", &[]);
+    w.info("st2");
+}
+
+/// BridgedNew: station 1's call dropped with no other station off-hook.
+fn new_drop_alone(w: &World) {
+    w.open_station(STATION_2);
+    w.offer("alice");
+    w.hook(EXT_100, true);
+    w.drop("alice", &[]);
+    w.far();
+}
+
 const CASES: &[(&str, Case)] = &[
     (
         "s3_c6_hang_up_mode_in_conference",
         Case {
             mutant: "hang_up_mode_in_conference",
+            library: "pbx-sim",
             inner: "",
             broken: three_party_hang_up_busy,
             spec: &[
@@ -932,6 +1040,7 @@ const CASES: &[(&str, Case)] = &[
         "d8_consult_hang_up_keeps_primary_pending",
         Case {
             mutant: "consult_hang_up_keeps_primary_pending",
+            library: "pbx-sim",
             inner: "",
             broken: consultation_hangs_up_then_dropped,
             spec: &[
@@ -946,6 +1055,7 @@ const CASES: &[(&str, Case)] = &[
         "u2_oversize_uui_on_disconnected",
         Case {
             mutant: "oversize_uui_on_disconnected",
+            library: "pbx-sim",
             inner: "uui=4",
             broken: oversize_uui_after_far_hang_up,
             spec: &["do drop alice by app uui 0102030405 -> Err(UserUserInfoTooBig)"],
@@ -960,6 +1070,7 @@ const CASES: &[(&str, Case)] = &[
         "u2_oversize_uui_on_conference",
         Case {
             mutant: "oversize_uui_on_conference",
+            library: "pbx-sim",
             inner: "uui=4",
             broken: oversize_uui_on_conference,
             spec: &["do drop conf by app uui 0102030405 -> Err(UserUserInfoTooBig)"],
@@ -974,6 +1085,7 @@ const CASES: &[(&str, Case)] = &[
         "d6_t3_close_left_party_releases",
         Case {
             mutant: "close_left_party_releases",
+            library: "pbx-sim",
             inner: "",
             broken: party_leaves_then_freed,
             spec: &[],
@@ -985,6 +1097,7 @@ const CASES: &[(&str, Case)] = &[
         "c1_t3_close_parent_keeps_parties",
         Case {
             mutant: "close_parent_keeps_parties",
+            library: "pbx-sim",
             inner: "",
             broken: conference_parent_freed,
             spec: &[
@@ -1003,6 +1116,7 @@ const CASES: &[(&str, Case)] = &[
         "r3_no_answer_on_hold_rejects",
         Case {
             mutant: "no_answer_on_hold_rejects",
+            library: "pbx-sim",
             inner: "",
             broken: no_answer_on_held_call,
             spec: &["far alice got #1 Release 16"],
@@ -1014,6 +1128,7 @@ const CASES: &[(&str, Case)] = &[
         "r3_busy_on_accepted_rejects_21",
         Case {
             mutant: "busy_on_accepted_rejects_21",
+            library: "pbx-sim",
             inner: "",
             broken: busy_on_accepted_call,
             spec: &["far alice got #1 Reject 17"],
@@ -1025,6 +1140,7 @@ const CASES: &[(&str, Case)] = &[
         "r3_c1_no_answer_conference_rejects_19",
         Case {
             mutant: "no_answer_conference_rejects_19",
+            library: "pbx-sim",
             inner: "",
             broken: no_answer_on_conference,
             spec: &["far alice got #1 Release 16", "far bob got #1 Release 16"],
@@ -1036,6 +1152,7 @@ const CASES: &[(&str, Case)] = &[
         "p1_direct_conference_unowned",
         Case {
             mutant: "direct_conference_unowned",
+            library: "pbx-sim",
             inner: "",
             broken: two_owners_join_directly,
             spec: &[
@@ -1053,6 +1170,7 @@ const CASES: &[(&str, Case)] = &[
         "u3_c5_nested_cascade_drops_uui",
         Case {
             mutant: "nested_cascade_drops_uui",
+            library: "pbx-sim",
             inner: "",
             broken: nested_cascade_with_uui,
             spec: &[
@@ -1067,6 +1185,7 @@ const CASES: &[(&str, Case)] = &[
         "c3_c5_nested_party_drop_unnests",
         Case {
             mutant: "nested_party_drop_unnests",
+            library: "pbx-sim",
             inner: "",
             broken: nested_party_dropped,
             spec: &["info inner: Conferenced(outer)"],
@@ -1081,6 +1200,7 @@ const CASES: &[(&str, Case)] = &[
         "c4_t3_close_collapse_leaves_party_conferenced",
         Case {
             mutant: "close_collapse_leaves_party_conferenced",
+            library: "pbx-sim",
             inner: "",
             broken: two_party_conference_party_freed,
             spec: &[
@@ -1095,6 +1215,7 @@ const CASES: &[(&str, Case)] = &[
         "u3_small_size_refuses_exact_uui",
         Case {
             mutant: "small_size_refuses_exact_uui",
+            library: "pbx-sim",
             inner: "uui=3",
             broken: exact_small_size,
             spec: &[
@@ -1109,6 +1230,7 @@ const CASES: &[(&str, Case)] = &[
         "u2_small_size_reject_takes_one_more",
         Case {
             mutant: "small_size_reject_takes_one_more",
+            library: "pbx-sim",
             inner: "uui=2",
             broken: reject_one_over_small_size,
             spec: &["do drop alice by app uui 040102 -> Err(UserUserInfoTooBig)"],
@@ -1123,6 +1245,7 @@ const CASES: &[(&str, Case)] = &[
         "u5_far_uui_cut_to_drop_size",
         Case {
             mutant: "far_uui_cut_to_drop_size",
+            library: "pbx-sim",
             inner: "uui=2",
             broken: far_hang_up_uui_over_drop_size,
             spec: &["info alice: received 04627965"],
@@ -1134,6 +1257,7 @@ const CASES: &[(&str, Case)] = &[
         "u3_d7_ringback_cancel_cuts_max_uui",
         Case {
             mutant: "ringback_cancel_cuts_max_uui",
+            library: "pbx-sim",
             inner: "uui=4",
             broken: max_uui_cancel_at_ringback,
             spec: &[
@@ -1151,6 +1275,7 @@ const CASES: &[(&str, Case)] = &[
         "s3_timer_clears_disconnected",
         Case {
             mutant: "timer_clears_disconnected",
+            library: "pbx-sim",
             inner: "",
             broken: time_passes_in_disconnected,
             spec: &[
@@ -1168,6 +1293,7 @@ const CASES: &[(&str, Case)] = &[
         "s1_stale_ring_timer",
         Case {
             mutant: "stale_ring_timer",
+            library: "pbx-sim",
             inner: "",
             broken: time_passes_after_cancel,
             spec: &["info alice: Idle"],
@@ -1179,6 +1305,7 @@ const CASES: &[(&str, Case)] = &[
         "r1_accepted_reject_with_uui_cause_16",
         Case {
             mutant: "accepted_reject_with_uui_cause_16",
+            library: "pbx-sim",
             inner: "",
             broken: reject_accepted_with_uui,
             spec: &["far alice got #1 Reject 21 uui 0401"],
@@ -1190,6 +1317,7 @@ const CASES: &[(&str, Case)] = &[
         "d7_conference_consult_ringback_releases",
         Case {
             mutant: "conference_consult_ringback_releases",
+            library: "pbx-sim",
             inner: "",
             broken: conference_consultation_dropped_at_ringback,
             spec: &["far bob got #1 Cancel 16"],
@@ -1201,6 +1329,7 @@ const CASES: &[(&str, Case)] = &[
         "c5_nested_cascade_releases_twice",
         Case {
             mutant: "nested_cascade_releases_twice",
+            library: "pbx-sim",
             inner: "",
             broken: nested_cascade,
             spec: &[],
@@ -1212,6 +1341,7 @@ const CASES: &[(&str, Case)] = &[
         "u3_c1_long_cascade_uui_reordered",
         Case {
             mutant: "long_cascade_uui_reordered",
+            library: "pbx-sim",
             inner: "",
             broken: cascade_with_twelve_bytes,
             spec: &["far alice got #1 Release 16 uui 000102030405060708090a0b"],
@@ -1223,11 +1353,78 @@ const CASES: &[(&str, Case)] = &[
         "u5_c4_collapse_hang_up_loses_uui",
         Case {
             mutant: "collapse_hang_up_loses_uui",
+            library: "pbx-sim",
             inner: "",
             broken: hang_up_with_uui_collapses_conference,
             spec: &["info alice: received 04627965"],
             instead: &[],
             neighbour: hang_up_with_uui_in_three_party_conference,
+        },
+    ),
+    (
+        "b1_step_out_goes_idle",
+        Case {
+            mutant: "step_out_goes_idle",
+            library: "analog-bridge",
+            inner: "sharing=shared",
+            broken: shared_step_out,
+            spec: &[
+                "app: alice Connected/Inactive Owner",
+                "info alice: Connected/Inactive",
+            ],
+            instead: &["app: alice Idle Owner", "info alice: Idle"],
+            neighbour: shared_last_station_drops,
+        },
+    ),
+    (
+        "b3_inactive_drop_releases_far",
+        Case {
+            mutant: "inactive_drop_releases_far",
+            library: "analog-bridge",
+            inner: "sharing=shared",
+            broken: shared_inactive_dropped,
+            spec: &[],
+            instead: &["far alice got #1 Release 16"],
+            neighbour: shared_step_out,
+        },
+    ),
+    (
+        "b2_last_station_keeps_inactive",
+        Case {
+            mutant: "last_station_keeps_inactive",
+            library: "analog-bridge",
+            inner: "sharing=shared",
+            broken: shared_last_station_drops,
+            spec: &["app: st2 Idle Owner", "info st2: Idle"],
+            instead: &["info st2: Connected/Inactive"],
+            neighbour: shared_step_out,
+        },
+    ),
+    (
+        "b4_new_station_drop_idles_other",
+        Case {
+            mutant: "new_station_drop_idles_other",
+            library: "analog-bridge",
+            inner: "sharing=new",
+            broken: new_drop_beside_dial_tone,
+            spec: &["info st2: Dialtone"],
+            instead: &["app: st2 Idle Owner", "info st2: Idle"],
+            neighbour: new_drop_alone,
+        },
+    ),
+    (
+        "s3_bridged_hang_up_misses_inactive",
+        Case {
+            mutant: "bridged_hang_up_misses_inactive",
+            library: "analog-bridge",
+            inner: "sharing=shared",
+            broken: shared_hang_up_with_inactive,
+            spec: &[
+                "app: st2 Disconnected/Normal Owner",
+                "info st2: Disconnected/Normal",
+            ],
+            instead: &["info st2: Connected/Inactive"],
+            neighbour: shared_hang_up_both_active,
         },
     ),
 ];
@@ -1257,6 +1454,11 @@ tests! {
     c5_nested_cascade_releases_twice,
     u3_c1_long_cascade_uui_reordered,
     u5_c4_collapse_hang_up_loses_uui,
+    b1_step_out_goes_idle,
+    b3_inactive_drop_releases_far,
+    b2_last_station_keeps_inactive,
+    b4_new_station_drop_idles_other,
+    s3_bridged_hang_up_misses_inactive,
 }
 
 /// What the decorator says when it does not know a mutant: every name.

@@ -20,8 +20,9 @@ fn path(p: &Path) -> &str {
 }
 
 /// The explorations of a run of `mutants` (configurations of the mutant
-/// decorator over pbx-sim) under `seed`, one per mutant, with one fixture
-/// so that the run is about exploration.
+/// decorator, over pbx-sim unless one names `sharing=`: a bridged station
+/// mutant, over analog-bridge) under `seed`, one per mutant, with one
+/// fixture so that the run is about exploration.
 fn explore_mutants(
     mutants: &[&str],
     seed: Option<&str>,
@@ -29,6 +30,7 @@ fn explore_mutants(
     shrink: &str,
 ) -> (Report, Vec<Exploration>) {
     let (mutant, pbx) = mutant_paths();
+    let bridge = cleardown_host::locate::find("analog-bridge").expect("analog-bridge builds");
     let mut args: Vec<String> = [
         "conformance",
         "--plugin",
@@ -55,9 +57,10 @@ fn explore_mutants(
         args.extend(["--seed".to_owned(), seed.to_owned()]);
     }
     for m in mutants {
+        let inner = if m.contains("sharing=") { &bridge } else { &pbx };
         args.extend([
             "--config".to_owned(),
-            format!("mutant={m};inner={}", path(&pbx)),
+            format!("mutant={m};inner={}", path(inner)),
         ]);
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -107,6 +110,12 @@ const MUTANTS: &[(&str, &str)] = &[
     ("nested_cascade_releases_twice", "C5"),
     ("long_cascade_uui_reordered", "U3"),
     ("collapse_hang_up_loses_uui", "U5"),
+    // Bridged stations, over analog-bridge (SPEC §6).
+    ("step_out_goes_idle;sharing=shared", "B1"),
+    ("inactive_drop_releases_far;sharing=shared", "B3"),
+    ("last_station_keeps_inactive;sharing=shared", "B2"),
+    ("new_station_drop_idles_other;sharing=new", "B4"),
+    ("bridged_hang_up_misses_inactive;sharing=shared", "S3"),
 ];
 
 #[test]
@@ -143,10 +152,13 @@ fn each_mutant_is_caught_by_exploration_on_its_rule_under_four_seeds() {
 #[test]
 fn the_control_and_every_bundled_variant_hold_every_rule_under_exploration() {
     let out = scratch("explore-control");
-    let (report, explorations) = explore_mutants(&["none"], None, &out, "40");
+    let (report, explorations) =
+        explore_mutants(&["none", "none;sharing=shared"], None, &out, "40");
     assert_eq!(report.exit_code(), 0, "{:?}", explorations);
-    assert!(explorations[0].failures.is_empty());
-    assert_eq!(explorations[0].ran, explorations[0].scenarios);
+    for explored in &explorations {
+        assert!(explored.failures.is_empty());
+        assert_eq!(explored.ran, explored.scenarios);
+    }
     let output = cleardown(&["conformance", "--format", "json"]);
     let report = report_of(&output);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -161,11 +173,9 @@ fn the_control_and_every_bundled_variant_hold_every_rule_under_exploration() {
             run.config,
             explored.failures
         );
-        // Bridged stations are not generated yet: the report says so.
-        match &explored.not_generated {
-            Some(why) => assert!(run.config.contains("sharing=") && why.contains("private")),
-            None => assert_eq!(explored.ran, explored.scenarios, "{}", run.config),
-        }
+        // Every variant, bridged stations too, gets its scenarios.
+        assert_eq!(explored.not_generated, None, "{}", run.config);
+        assert_eq!(explored.ran, explored.scenarios, "{}", run.config);
     }
     let _ = std::fs::remove_dir_all(out);
 }
