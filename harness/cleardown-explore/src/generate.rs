@@ -13,6 +13,8 @@ use cleardown_contract::{AddressCaps, CallFeatures, Capabilities, Sharing};
 
 use crate::{Scenario, rng::Rng};
 
+mod stations;
+
 /// The second app, when there is one.
 const OTHER: &str = "other";
 
@@ -42,6 +44,8 @@ struct Gen {
     /// The call each situation was built around (its last call): the
     /// operations meet these first, where the situations are.
     keys: Vec<usize>,
+    /// Key calls no operation has met yet, the next one last.
+    unmet: Vec<usize>,
     /// The sharing mode of the address(es) the script runs on.
     sharing: Sharing,
     /// The station line aliases of a bridged script (`s1`, `s2`…).
@@ -86,11 +90,7 @@ pub fn generate(caps: &Capabilities, seed: u64) -> Option<Scenario> {
     // A bridged script runs on two or three stations that meet the same
     // conditions, where the provider has them: the situations of §6 need
     // a second station.
-    let alike = caps
-        .addresses
-        .iter()
-        .filter(|a| alike(a, address))
-        .count();
+    let alike = caps.addresses.iter().filter(|a| alike(a, address)).count();
     let stations: Vec<String> = if address.sharing == Sharing::Private {
         Vec::new()
     } else {
@@ -120,6 +120,7 @@ pub fn generate(caps: &Capabilities, seed: u64) -> Option<Scenario> {
         // no call leaving Idle (S1), no leak at the end (T5).
         rules: ["D3", "D4", "S1", "T5"].into_iter().collect(),
         keys: Vec::new(),
+        unmet: Vec::new(),
         sharing: address.sharing,
         stations,
     };
@@ -253,10 +254,25 @@ impl Gen {
                 self.keys.push(last);
             }
         }
+        self.unmet = self.keys.clone();
+        self.unmet.sort_unstable();
+        self.unmet.dedup();
+        self.rng.shuffle(&mut self.unmet);
         let operations = 1 + self.rng.below(5);
         for _ in 0..operations {
             self.operation();
         }
+        self.finish();
+    }
+
+    /// The end of every script: calls queried, the far end looked at, and
+    /// then each call's handles freed one at a time, in an order the seed
+    /// picks, so that the last handle of every call meets T3 in whatever
+    /// situation the script left it (a `deallocate *` of several live
+    /// calls at once is not judged call by call), and the far end looked
+    /// at again for what those drops sent. `deallocate *` then frees what
+    /// is left (calls the script did not name).
+    fn finish(&mut self) {
         for index in 0..self.calls.len() {
             if self.rng.chance(40) {
                 let alias = self.calls[index].alias.clone();
@@ -264,6 +280,20 @@ impl Gen {
                 self.rules.insert("Q1");
             }
         }
+        self.push("{ do = \"far_end\" }".to_owned());
+        let mut order: Vec<usize> = (0..self.calls.len()).collect();
+        self.rng.shuffle(&mut order);
+        for index in order {
+            let alias = self.calls[index].alias.clone();
+            if self.other {
+                self.push(format!(
+                    "{{ do = \"deallocate\", call = {alias:?}, app = {OTHER:?} }}"
+                ));
+            }
+            self.push(format!("{{ do = \"deallocate\", call = {alias:?} }}"));
+        }
+        self.rules.insert("T1");
+        self.rules.insert("T3");
         self.push("{ do = \"far_end\" }".to_owned());
         self.push("{ do = \"deallocate\", call = \"*\" }".to_owned());
         if self.other {
@@ -290,14 +320,18 @@ impl Gen {
         ));
         let transfer = self.has(CallFeatures::SETUP_TRANSFER);
         let hold = self.has(CallFeatures::HOLD);
+        // Near-flat over SPEC §0's situations, each sub-case (a
+        // consultation's stage, a nested conference) as likely as the
+        // next: where situations meet is where the bugs are.
         let menu = [
-            (5, "connected"),
+            (3, "connected"),
             (3, "unanswered"),
-            (4, "offered"),
+            (3, "offered"),
             (3, "disconnected"),
             (if hold { 2 } else { 0 }, "held"),
-            (if conference || transfer { 2 } else { 0 }, "consultation"),
-            (if conference { 4 } else { 0 }, "conference"),
+            (if conference || transfer { 4 } else { 0 }, "consultation"),
+            (if conference { 3 } else { 0 }, "conference"),
+            (if conference { 2 } else { 0 }, "nested"),
             (if conference { 1 } else { 0 }, "direct"),
         ];
         match *self.rng.weighted(&menu) {
@@ -359,9 +393,11 @@ impl Gen {
                 self.push(format!(
                     "{{ do = {kind:?}, call = {primary:?}, consult = {consult:?}, to = {party:?} }}"
                 ));
+                // Each stage of D7 and D8 alike: answered, alerting,
+                // proceeding, or left by its far end.
                 match *self
                     .rng
-                    .weighted(&[(2, "answer"), (1, "alert"), (1, "none")])
+                    .weighted(&[(1, "answer"), (1, "alert"), (1, "none"), (1, "left")])
                 {
                     "answer" => {
                         self.push(format!("{{ do = \"far_answer\", call = {consult:?} }}"));
@@ -369,10 +405,11 @@ impl Gen {
                     "alert" => {
                         self.push(format!("{{ do = \"far_alert\", call = {consult:?} }}"));
                     }
+                    "left" => {
+                        self.push(format!("{{ do = \"far_answer\", call = {consult:?} }}"));
+                        self.hang_up(&consult);
+                    }
                     _ => {}
-                }
-                if self.rng.chance(25) {
-                    self.hang_up(&consult);
                 }
                 self.rules.insert("D8");
             }
@@ -388,11 +425,14 @@ impl Gen {
                 ));
                 self.rules.insert("P1");
             }
-            _ => self.conference(),
+            "nested" => self.conference(true),
+            _ => self.conference(false),
         }
     }
 
-    fn conference(&mut self) {
+    /// A conference of two or three parties; `nested`: joined as one
+    /// party of another conference (C5).
+    fn conference(&mut self, nested: bool) {
         let first = self.connected();
         let parent = self.new_call(Kind::Conference);
         let mut parties = vec![first.clone()];
@@ -419,7 +459,7 @@ impl Gen {
         }
         self.rules.insert("C1");
         self.rules.insert("C3");
-        if self.rng.chance(30) {
+        if nested {
             // Nested: the conference joins another call as one party (C5).
             let other = self.connected();
             let outer = self.new_call(Kind::Conference);
@@ -428,10 +468,15 @@ impl Gen {
             ));
             self.rules.insert("C5");
         }
+        // A party is where C3-C6 (and, nested, C5) meet the operations:
+        // one of them is a key call too, the one that left when one did.
+        let party = self.rng.pick(&parties).clone();
         if self.rng.chance(25) {
-            let leaving = self.rng.pick(&parties).clone();
-            self.hang_up(&leaving);
+            self.hang_up(&party);
             self.rules.insert("C6");
+        }
+        if let Some(index) = self.calls.iter().position(|c| c.alias == party) {
+            self.keys.push(index);
         }
     }
 
@@ -465,7 +510,12 @@ impl Gen {
                 (weight, i)
             })
             .collect();
-        let index = if !self.keys.is_empty() && self.rng.chance(60) {
+        // Each situation's key calls meet an operation first, in an order
+        // the seed picks; then any call, the keys still favoured.
+        let focused = self.unmet.pop();
+        let index = if let Some(index) = focused {
+            index
+        } else if !self.keys.is_empty() && self.rng.chance(60) {
             *self.rng.pick(&self.keys)
         } else {
             *self.rng.weighted(&weighted)
@@ -473,18 +523,36 @@ impl Gen {
         let call = self.calls[index].alias.clone();
         let kind = self.calls[index].kind;
         let conference = kind == Kind::Conference;
-        let menu = [
-            (if conference { 10 } else { 8 }, "drop"),
-            (if kind == Kind::Inbound { 6 } else { 3 }, "disconnect"),
-            (5, "deallocate"),
-            (if conference { 0 } else { 3 }, "hang_up"),
-            (1, "answer"),
-            (1, "close"),
-            (2, "advance"),
-            (2, "info"),
-            (2, "far_end"),
-            (1, "late"),
-        ];
+        // A key call meets one of the operations that end calls, each
+        // about as likely (every disconnect code in every situation);
+        // other calls meet anything, drops most.
+        let menu = if focused.is_some() {
+            [
+                (4, "drop"),
+                (4, "disconnect"),
+                (3, "deallocate"),
+                (if conference { 0 } else { 2 }, "hang_up"),
+                (0, "answer"),
+                (1, "close"),
+                (0, "advance"),
+                (0, "info"),
+                (0, "far_end"),
+                (1, "late"),
+            ]
+        } else {
+            [
+                (if conference { 10 } else { 8 }, "drop"),
+                (if kind == Kind::Inbound { 6 } else { 3 }, "disconnect"),
+                (5, "deallocate"),
+                (if conference { 0 } else { 3 }, "hang_up"),
+                (1, "answer"),
+                (1, "close"),
+                (2, "advance"),
+                (2, "info"),
+                (2, "far_end"),
+                (1, "late"),
+            ]
+        };
         match *self.rng.weighted(&menu) {
             "drop" => {
                 let uui = self.drop_uui();
@@ -545,262 +613,6 @@ impl Gen {
             _ => {
                 // Events read late: the drop's Reply must still come after
                 // its handle is freed (T4), and nothing else for it (D10).
-                self.push("{ do = \"pause_events\" }".to_owned());
-                self.push(format!("{{ do = \"drop\", call = {call:?} }}"));
-                self.push(format!("{{ do = \"deallocate\", call = {call:?} }}"));
-                self.push("{ do = \"resume_events\" }".to_owned());
-                self.rules.insert("T4");
-                self.rules.insert("D10");
-            }
-        }
-    }
-
-    // ---- bridged lines: one far call and its station appearances ------
-
-    fn station(&mut self) -> String {
-        self.rng.pick(&self.stations).clone()
-    }
-
-    /// A bridged script: every station opened, one far call (offered,
-    /// placed, or a station's own dial tone) that other stations pick up or
-    /// bridge into, then operations on its appearances (SPEC §6, B1-B4),
-    /// and the usual queries and clean-up.
-    fn run_stations(&mut self) {
-        let shared = self.sharing == Sharing::BridgedShared;
-        self.rules.extend(if shared {
-            ["B1", "B2", "B3"].as_slice()
-        } else {
-            ["B4"].as_slice()
-        });
-        for line in self.stations.clone() {
-            self.push(format!("{{ do = \"open\", line = {line:?} }}"));
-        }
-        if self.rng.chance(30) {
-            self.other = true;
-            let privilege = if self.rng.chance(50) {
-                "Owner"
-            } else {
-                "Monitor"
-            };
-            let line = self.station();
-            self.rules.insert("P1");
-            self.push(format!(
-                "{{ do = \"open\", line = {line:?}, app = {OTHER:?}, privilege = {privilege:?} }}"
-            ));
-        }
-        let first = self.stations[0].clone();
-        let call = self.new_call(Kind::Inbound);
-        let mut up = false;
-        // Shared: the call shows at every station; each appearance is
-        // named as it shows up, so every step can reach it.
-        let mut named = Vec::new();
-        let appearances = |generator: &mut Gen, named: &mut Vec<String>| {
-            if !shared {
-                return String::new();
-            }
-            let mut table = Vec::new();
-            for station in generator.stations.clone().into_iter().skip(1) {
-                let alias = generator.new_call(Kind::Inbound);
-                table.push(format!("{station} = {alias:?}"));
-                named.push(station);
-            }
-            format!(", appearances = {{ {} }}", table.join(", "))
-        };
-        match *self
-            .rng
-            .weighted(&[(5, "inbound"), (4, "outbound"), (1, "local")])
-        {
-            "inbound" => {
-                let party = self.party();
-                let uui = if self.size > 0 {
-                    self.far_uui()
-                } else {
-                    String::new()
-                };
-                let shown = appearances(self, &mut named);
-                self.push(format!(
-                    "{{ do = \"far_offer\", call = {call:?}, line = {first:?}, from = {party:?}{uui}{shown} }}"
-                ));
-                self.rules.insert(if self.reject { "R1" } else { "R2" });
-                match *self.rng.weighted(&[
-                    (4, "pick_up"),
-                    (2, "answer"),
-                    (2, "ring"),
-                    (if self.has(CallFeatures::ACCEPT) { 1 } else { 0 }, "accept"),
-                ]) {
-                    "pick_up" => {
-                        self.push(format!(
-                            "{{ do = \"station\", line = {first:?}, hook = \"off\" }}"
-                        ));
-                        up = true;
-                    }
-                    "answer" => {
-                        self.push(format!("{{ do = \"answer\", call = {call:?} }}"));
-                        up = true;
-                    }
-                    "accept" => self.push(format!("{{ do = \"accept\", call = {call:?} }}")),
-                    _ => {}
-                }
-            }
-            "outbound" => {
-                if let Some(c) = self.calls.last_mut() {
-                    c.kind = Kind::Outbound;
-                }
-                let party = self.party();
-                self.push(format!(
-                    "{{ do = \"make_call\", call = {call:?}, line = {first:?}, to = {party:?} }}"
-                ));
-                match *self
-                    .rng
-                    .weighted(&[(5, "answer"), (1, "alert"), (1, "none")])
-                {
-                    "answer" => {
-                        let shown = appearances(self, &mut named);
-                        self.push(format!(
-                            "{{ do = \"far_answer\", call = {call:?}{shown} }}"
-                        ));
-                        up = true;
-                    }
-                    "alert" => {
-                        self.push(format!("{{ do = \"far_alert\", call = {call:?} }}"));
-                        self.rules.insert("D7");
-                    }
-                    _ => {
-                        self.rules.insert("D7");
-                    }
-                }
-            }
-            _ => {
-                if let Some(c) = self.calls.last_mut() {
-                    c.kind = Kind::Outbound;
-                }
-                self.push(format!(
-                    "{{ do = \"station\", line = {first:?}, hook = \"off\", call = {call:?} }}"
-                ));
-            }
-        }
-        self.keys.push(0);
-        // Other stations pick up or bridge in: appearances of one call
-        // (shared), or calls of their own (BridgedNew).
-        let joins = self.sharing != Sharing::BridgedExclusive;
-        for (index, station) in self.stations.clone().into_iter().enumerate().skip(1) {
-            if joins && (up || self.rng.chance(20)) && self.rng.chance(65) {
-                if named.contains(&station) {
-                    self.push(format!(
-                        "{{ do = \"station\", line = {station:?}, hook = \"off\" }}"
-                    ));
-                    self.keys.push(index);
-                } else {
-                    let alias = self.new_call(Kind::Inbound);
-                    self.push(format!(
-                        "{{ do = \"station\", line = {station:?}, hook = \"off\", call = {alias:?} }}"
-                    ));
-                    self.keys.push(self.calls.len() - 1);
-                }
-            }
-        }
-        if self.rng.chance(25) {
-            let leaving = self.calls[0].alias.clone();
-            self.hang_up(&leaving);
-        }
-        let operations = 1 + self.rng.below(4);
-        for _ in 0..operations {
-            self.station_operation();
-        }
-        for index in 0..self.calls.len() {
-            if self.rng.chance(40) {
-                let alias = self.calls[index].alias.clone();
-                self.push(format!("{{ do = \"info\", call = {alias:?} }}"));
-                self.rules.insert("Q1");
-            }
-        }
-        self.push("{ do = \"far_end\" }".to_owned());
-        self.push("{ do = \"deallocate\", call = \"*\" }".to_owned());
-        if self.other {
-            self.push(format!(
-                "{{ do = \"deallocate\", call = \"*\", app = {OTHER:?} }}"
-            ));
-        }
-    }
-
-    fn station_operation(&mut self) {
-        let index = if self.rng.chance(50) {
-            *self.rng.pick(&self.keys)
-        } else {
-            self.rng.below(self.calls.len())
-        };
-        let call = self.calls[index].alias.clone();
-        match *self.rng.weighted(&[
-            (9, "drop"),
-            (3, "disconnect"),
-            (4, "deallocate"),
-            (2, "hang_up"),
-            (1, "on_hook"),
-            (1, "off_hook"),
-            (1, "close"),
-            (2, "advance"),
-            (2, "info"),
-            (2, "far_end"),
-            (1, "late"),
-        ]) {
-            "drop" => {
-                let uui = self.drop_uui();
-                let app = self.app();
-                self.push(format!("{{ do = \"drop\", call = {call:?}{uui}{app} }}"));
-                self.rules.insert("D5");
-                if self.rng.chance(40) {
-                    self.push("{ do = \"far_end\" }".to_owned());
-                }
-            }
-            "disconnect" => {
-                let code = *self.rng.weighted(&[
-                    (1, "Normal"),
-                    (2, "NoAnswer"),
-                    (1, "Rejected"),
-                    (2, "Busy"),
-                ]);
-                let app = self.app();
-                self.push(format!(
-                    "{{ do = \"disconnect\", call = {call:?}, code = {code:?}{app} }}"
-                ));
-                self.rules.insert("R3");
-            }
-            "deallocate" => {
-                let app = self.app();
-                self.push(format!("{{ do = \"deallocate\", call = {call:?}{app} }}"));
-                self.rules.insert("T1");
-                self.rules.insert("T3");
-            }
-            "hang_up" => self.hang_up(&call),
-            "on_hook" => {
-                let station = self.station();
-                self.push(format!(
-                    "{{ do = \"station\", line = {station:?}, hook = \"on\" }}"
-                ));
-            }
-            "off_hook" => {
-                let station = self.station();
-                let alias = self.new_call(Kind::Inbound);
-                self.push(format!(
-                    "{{ do = \"station\", line = {station:?}, hook = \"off\", call = {alias:?} }}"
-                ));
-            }
-            "close" => {
-                let station = self.station();
-                self.push(format!("{{ do = \"close\", line = {station:?} }}"));
-                self.rules.insert("B5");
-            }
-            "advance" => {
-                let ms = *self.rng.pick(&[10u64, 1_000, 5_000]);
-                self.push(format!("{{ do = \"advance\", ms = {ms} }}"));
-            }
-            "info" => {
-                let app = self.app();
-                self.push(format!("{{ do = \"info\", call = {call:?}{app} }}"));
-                self.rules.insert("Q1");
-            }
-            "far_end" => self.push("{ do = \"far_end\" }".to_owned()),
-            _ => {
                 self.push("{ do = \"pause_events\" }".to_owned());
                 self.push(format!("{{ do = \"drop\", call = {call:?} }}"));
                 self.push(format!("{{ do = \"deallocate\", call = {call:?} }}"));

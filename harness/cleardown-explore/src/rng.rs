@@ -23,6 +23,14 @@ impl Rng {
     }
 
     /// A number in `0..n` (`n` > 0).
+    /// Puts `items` in an order the stream picks (Fisher-Yates).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i + 1);
+            items.swap(i, j);
+        }
+    }
+
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n.max(1) as u64) as usize
     }

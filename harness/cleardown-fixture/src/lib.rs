@@ -1163,4 +1163,3 @@ fn pairs(table: &BTreeMap<String, String>) -> Vec<(String, String)> {
         .map(|(line, alias)| (line.clone(), alias.clone()))
         .collect()
 }
-

@@ -369,9 +369,11 @@ fn bridged_shared(
                 effects.want(other, Want::Idle, "B2");
             }
             if let Some(party) = &party {
-                effects
-                    .signals
-                    .push((party.clone(), (SignalKind::Release, 16, uui.to_vec()), "B2"));
+                effects.signals.push((
+                    party.clone(),
+                    (SignalKind::Release, 16, uui.to_vec()),
+                    "B2",
+                ));
             }
             effects.uui_sent.push((call.to_owned(), uui.to_vec()));
         }

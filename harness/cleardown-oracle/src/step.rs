@@ -137,9 +137,7 @@ impl Judge<'_> {
                         .calls
                         .iter()
                         .filter(|(alias, c)| {
-                            **alias != call
-                                && !c.is_idle()
-                                && c.line.as_deref().is_some_and(shared)
+                            **alias != call && !c.is_idle() && c.line.as_deref().is_some_and(shared)
                         })
                         .filter_map(|(_, c)| c.party.clone())
                         .collect();

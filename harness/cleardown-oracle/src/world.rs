@@ -14,6 +14,9 @@ use crate::{
     history::{History, Seen, Status, StepSeen},
 };
 
+/// How a history names a conference parent the app holds no handle to.
+const UNKNOWN_PARENT: &str = "?";
+
 /// One ending signal as SPEC §10 describes it: kind, Q.850 cause, UUI.
 pub(crate) type Signal = (SignalKind, u32, Vec<u8>);
 
@@ -112,12 +115,10 @@ impl World {
 
     pub fn call_mut(&mut self, alias: &str) -> &mut Call {
         let line = self.lines.get(alias).cloned();
-        self.calls
-            .entry(alias.to_owned())
-            .or_insert_with(|| Call {
-                line,
-                ..Call::default()
-            })
+        self.calls.entry(alias.to_owned()).or_insert_with(|| Call {
+            line,
+            ..Call::default()
+        })
     }
 
     /// A call shown as `old` (`~N`) is `new` from here on.
@@ -216,7 +217,18 @@ impl World {
                             }
                         }
                         let entry = self.call_mut(call);
-                        entry.status = Some(status.clone());
+                        // An app that freed its handle to the parent sees
+                        // it as `?`: the parent another app names stands.
+                        let unnamed_parent = matches!(
+                            (status, &entry.status),
+                            (
+                                CallStatus::Conferenced { parent },
+                                Some(CallStatus::Conferenced { parent: known }),
+                            ) if parent == UNKNOWN_PARENT && known != UNKNOWN_PARENT
+                        );
+                        if !unnamed_parent {
+                            entry.status = Some(status.clone());
+                        }
                         if !entry.freed.contains(app) {
                             entry.holders.insert(app.clone(), *privilege);
                         }

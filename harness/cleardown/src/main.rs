@@ -154,7 +154,7 @@ struct ConformanceArgs {
 
 /// Scenarios per target when `--scenarios` is not given: what keeps the
 /// bundled run within its budget (README § Performance).
-const DEFAULT_SCENARIOS: u32 = 400;
+const DEFAULT_SCENARIOS: u32 = 1000;
 
 /// `--seed`.
 #[derive(Debug, Clone, Copy)]

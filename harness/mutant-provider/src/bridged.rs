@@ -63,8 +63,11 @@ impl Mutated {
                 let outcome = drop(self);
                 if outcome.is_ok() {
                     let at = before.get(&seen.remote).copied().unwrap_or(0);
-                    self.overlay()
-                        .insert_signal(&seen.remote, at, signal(SignalKind::Release, 16, &[]));
+                    self.overlay().insert_signal(
+                        &seen.remote,
+                        at,
+                        signal(SignalKind::Release, 16, &[]),
+                    );
                 }
                 Some(outcome)
             }

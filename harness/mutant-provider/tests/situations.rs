@@ -1,6 +1,7 @@
 //! The situational mutants, each loaded through the real host around the
-//! real pbx-sim: in its situation it breaks its rule (the control, pbx-sim
-//! itself, shows what the rule says; the mutant shows something else), and
+//! real pbx-sim (the bridged stations' around analog-bridge): in its
+//! situation it breaks its rule (the control, the inner provider itself,
+//! shows what the rule says; the mutant shows something else), and
 //! in a neighbouring situation it behaves exactly like the control.
 //!
 //! Every scenario writes what an app would see into a log, one line per
@@ -941,10 +942,6 @@ fn hang_up_with_uui_in_three_party_conference(w: &World) {
     w.info("alice");
 }
 
-// ---- the table ------------------------------------------------------------
-
-/// Every situational mutant's case, by test name (rule first).
-
 // ---- bridged stations (analog-bridge) -------------------------------------
 
 const STATION_2: AddressId = AddressId(1);
@@ -1017,6 +1014,9 @@ fn new_drop_alone(w: &World) {
     w.far();
 }
 
+// ---- the table ------------------------------------------------------------
+
+/// Every situational mutant's case, by test name (rule first).
 const CASES: &[(&str, Case)] = &[
     (
         "s3_c6_hang_up_mode_in_conference",
