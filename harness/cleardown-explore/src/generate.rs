@@ -1,11 +1,14 @@
 //! Drawing a script from a declaration.
 //!
-//! Weighted so that the rare combinations come up within a CI budget: a
-//! situation is built first (one to three calls, each in one of SPEC §0's
-//! situations the address supports), then one to four operations meet it,
-//! then every call is queried, the far end is looked at and every app
-//! deallocates what it holds. The script does not have to be sensible: a
-//! refused operation is judged as much as an accepted one.
+//! Shaped so that the rare combinations come up within a CI budget: one to
+//! three of SPEC §0's situations the address supports are built first,
+//! near uniformly, then one to five operations meet them, each situation's
+//! key calls first with an operation that ends calls, then every call is
+//! queried, the far end looked at, every call's handles freed one at a
+//! time (T3 wherever the script left the call) and the far end looked at
+//! again. Bridged stations are `stations.rs`'s. The script does not have
+//! to be sensible: a refused operation is judged as much as an accepted
+//! one.
 
 use std::collections::BTreeSet;
 

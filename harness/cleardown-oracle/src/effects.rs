@@ -170,6 +170,11 @@ fn drop_into(
     if c.unmodelled {
         return Err("calls touched by an unmodelled situation".to_owned());
     }
+    if world.parent_unknown()
+        && (c.conference || matches!(c.status, Some(CallStatus::Conferenced { .. })))
+    {
+        return Err("a conference party whose parent no app holding it can name".to_owned());
+    }
     let Some(address) = c.line.as_deref().and_then(|l| context.line(l)) else {
         return Err(
             "calls the script never placed on a line (station appearances, unnamed calls)"

@@ -14,10 +14,13 @@
 //! holds over the whole run (S1, D3, T5). Where SPEC leaves freedom, it
 //! checks a constraint, never a choice: the order among one operation's
 //! affected calls (D4), the transient states on the way (S2), a provider's
-//! behaviour where SPEC says nothing. Situations it does not model (bridged
-//! stations, transfer completion, simulated time) are marked and left to
-//! the snapshots; [`Judgement::unjudged`] says which, so the oracle never
-//! claims to have checked what it did not.
+//! behaviour where SPEC says nothing. A call's appearances at BridgedShared
+//! stations are one call to it (B1-B3, S3), placed on their far call by
+//! the line the host recorded for each (`History::lines`). Situations it
+//! does not model (transfer completion, a station going on-hook, steps
+//! while events are paused) are marked and left to the snapshots;
+//! [`Judgement::unjudged`] says which, so the oracle never claims to have
+//! checked what it did not.
 //!
 //! Architecture invariant: the oracle does no I/O, loads no provider and
 //! knows no provider: it sees declarations and observations only.

@@ -1006,6 +1006,14 @@ impl Judge<'_> {
         for other in world.appearances(call, |l| self.shared(l)) {
             effects.want(&other, want, rule);
         }
+        if world.parent_unknown() && matches!(c.status, Some(CallStatus::Conferenced { .. })) {
+            self.unjudge_call(
+                world,
+                call,
+                "a conference party whose parent no app holding it can name".to_owned(),
+            );
+            return;
+        }
         if let Some(CallStatus::Conferenced { parent }) = &c.status {
             let nested = matches!(
                 world.call(parent).and_then(|p| p.status.clone()),
@@ -1155,7 +1163,20 @@ impl Judge<'_> {
         }
         let mut effects = Effects::default();
         for call in &sole {
-            if close_drop {
+            // A party whose conference is dropped by the same close may
+            // go Idle with its parent before its own drop (C2 leaves its
+            // far party connected) or be dropped first (released): SPEC
+            // fixes no order among the calls one close drops (D4), and the
+            // provider did not list it as dropped itself.
+            let parent_first = world.call(call).is_some_and(|c| {
+                matches!(&c.status, Some(CallStatus::Conferenced { parent }) if sole.contains(parent))
+            }) && !dropped.contains(call);
+            if close_drop && parent_first {
+                effects.want(call, Want::Idle, "B5");
+                if let Some(party) = world.call(call).and_then(|c| c.party.clone()) {
+                    effects.unjudged_parties.push(party);
+                }
+            } else if close_drop {
                 effects.want(call, Want::Idle, "B5");
                 match Effects::signal_only(world, call, self.context.caps.reject_by_drop) {
                     Ok(e) => effects.extend(e),

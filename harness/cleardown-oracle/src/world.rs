@@ -160,6 +160,15 @@ impl World {
             .collect()
     }
 
+    /// Some live call is Conferenced to a parent no app holding it can
+    /// name (its handles to the parent were freed): which conference's
+    /// parties it counts among cannot be told.
+    pub fn parent_unknown(&self) -> bool {
+        self.calls.values().any(|c| {
+            matches!(&c.status, Some(CallStatus::Conferenced { parent }) if parent == UNKNOWN_PARENT)
+        })
+    }
+
     /// The live parties of conference `parent`.
     pub fn children(&self, parent: &str) -> Vec<String> {
         self.calls
@@ -200,6 +209,10 @@ impl World {
     /// that freed its handle: D10 is judged on the events themselves) and
     /// conference links.
     pub fn observe(&mut self, seen: &StepSeen) {
+        // Calls some app saw Conferenced to a parent it could name, in this
+        // step: an app that freed its handle to the parent sees it as `?`,
+        // and the parent the other app names stands.
+        let mut named: BTreeSet<String> = BTreeSet::new();
         for (app, events) in &seen.events {
             for event in events {
                 match event {
@@ -208,24 +221,21 @@ impl World {
                         status,
                         privilege,
                     } => {
+                        let mut unnamed_parent = false;
                         if let CallStatus::Conferenced { parent } = status {
-                            let line = self.calls.get(call).and_then(|c| c.line.clone());
-                            let parent = self.call_mut(parent);
-                            parent.conference = true;
-                            if parent.line.is_none() {
-                                parent.line = line;
+                            if parent == UNKNOWN_PARENT {
+                                unnamed_parent = named.contains(call);
+                            } else {
+                                named.insert(call.clone());
+                                let line = self.calls.get(call).and_then(|c| c.line.clone());
+                                let parent = self.call_mut(parent);
+                                parent.conference = true;
+                                if parent.line.is_none() {
+                                    parent.line = line;
+                                }
                             }
                         }
                         let entry = self.call_mut(call);
-                        // An app that freed its handle to the parent sees
-                        // it as `?`: the parent another app names stands.
-                        let unnamed_parent = matches!(
-                            (status, &entry.status),
-                            (
-                                CallStatus::Conferenced { parent },
-                                Some(CallStatus::Conferenced { parent: known }),
-                            ) if parent == UNKNOWN_PARENT && known != UNKNOWN_PARENT
-                        );
                         if !unnamed_parent {
                             entry.status = Some(status.clone());
                         }
