@@ -662,9 +662,17 @@ impl App {
         })
     }
 
-    /// TAPI 3 `Disconnect(code)` (SPEC R3): a drop with a disconnect code;
-    /// on an Idle call it reports [`Disconnected::AlreadyIdle`].
-    pub fn disconnect(&self, handle: CallHandle, code: DisconnectCode) -> LineResult<Disconnected> {
+    /// TAPI 3 `Disconnect(code)` (SPEC R3): a drop with a disconnect code,
+    /// carrying `uui` exactly as a drop does (TAPI 3 sets it in the call's
+    /// user-user buffer first; U2-U4 apply: a busy rejection's UUI reaches
+    /// the caller with the busy cause). On an Idle call it reports
+    /// [`Disconnected::AlreadyIdle`].
+    pub fn disconnect(
+        &self,
+        handle: CallHandle,
+        code: DisconnectCode,
+        uui: &[u8],
+    ) -> LineResult<Disconnected> {
         self.with(|state, inbox| {
             let entry = state.owned(self.id, handle)?;
             state.pump(inbox);
@@ -672,7 +680,7 @@ impl App {
                 return Ok(Disconnected::AlreadyIdle);
             }
             state
-                .drop_call(inbox, Some(self.id), entry, code, &[])
+                .drop_call(inbox, Some(self.id), entry, code, uui)
                 .map(Disconnected::Requested)
         })
     }

@@ -48,9 +48,10 @@ pub fn log(host: &Host, provider: ProviderId) -> String {
 pub fn sizes_uui_from_declaration(fixture: &Fixture) -> bool {
     let sized = |uui: &Uui| matches!(uui, Uui::Max | Uui::OverMax);
     fixture.steps.iter().any(|(_, step)| match step {
-        Step::Drop { uui, .. } | Step::FarOffer { uui, .. } | Step::FarHangUp { uui, .. } => {
-            sized(uui)
-        }
+        Step::Drop { uui, .. }
+        | Step::Disconnect { uui, .. }
+        | Step::FarOffer { uui, .. }
+        | Step::FarHangUp { uui, .. } => sized(uui),
         _ => false,
     })
 }

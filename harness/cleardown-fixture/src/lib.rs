@@ -228,6 +228,8 @@ pub enum Step {
         app: String,
         call: String,
         code: DisconnectCode,
+        /// As a drop's: sent with the rejection or release (SPEC R3).
+        uui: Uui,
     },
     Deallocate {
         app: String,
@@ -420,6 +422,8 @@ enum RawStep {
     Disconnect {
         call: String,
         code: String,
+        #[serde(default)]
+        uui: Option<String>,
         #[serde(default = "default_app")]
         app: String,
     },
@@ -869,10 +873,16 @@ fn convert(raw: &RawStep) -> Result<Step, String> {
             call: call.clone(),
             uui: parse_uui(uui.as_deref())?,
         },
-        RawStep::Disconnect { call, code, app } => Step::Disconnect {
+        RawStep::Disconnect {
+            call,
+            code,
+            uui,
+            app,
+        } => Step::Disconnect {
             app: app.clone(),
             call: call.clone(),
             code: parse_code(code)?,
+            uui: parse_uui(uui.as_deref())?,
         },
         RawStep::Deallocate { call, app } => Step::Deallocate {
             app: app.clone(),

@@ -361,8 +361,14 @@ impl Judge<'_> {
                 let uui = self.uui(uui);
                 self.drop(world, seen, app, call, DisconnectCode::Normal, &uui, false);
             }
-            Step::Disconnect { app, call, code } => {
-                self.drop(world, seen, app, call, *code, &[], true);
+            Step::Disconnect {
+                app,
+                call,
+                code,
+                uui,
+            } => {
+                let uui = self.uui(uui);
+                self.drop(world, seen, app, call, *code, &uui, true);
             }
             Step::Deallocate { app, call } if call == ALL_CALLS => {
                 self.deallocate_all(world, seen, app);

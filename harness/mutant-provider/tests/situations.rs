@@ -294,7 +294,7 @@ impl World {
 
     fn disconnect(&self, alias: &str, code: DisconnectCode) {
         let handle = self.handle("app", alias);
-        let outcome = self.with_app("app", |a| a.disconnect(handle, code));
+        let outcome = self.with_app("app", |a| a.disconnect(handle, code, &[]));
         let what = format!("disconnect {alias} {code}");
         match outcome {
             Ok(Disconnected::AlreadyIdle) => self.step(&format!("{what} (already idle)"), Ok(())),

@@ -47,7 +47,7 @@ fn d1_monitor_cannot_drop_and_nothing_changes() {
     assert_eq!(monitor.privilege(watched), Ok(Privilege::Monitor));
     assert_eq!(monitor.drop(watched, &[]), Err(LineError::NotOwner));
     assert_eq!(
-        monitor.disconnect(watched, DisconnectCode::Normal),
+        monitor.disconnect(watched, DisconnectCode::Normal, &[]),
         Err(LineError::NotOwner)
     );
     check(&monitor, &[], &[]);
@@ -154,7 +154,7 @@ fn r2_without_reject_by_drop_offered_call_stays_offering() {
     check(&w.app, &[("c", call)], &["{c} Offering Owner"]);
     assert_eq!(w.app.drop(call, &[]), Err(LineError::OperationUnavail));
     assert_eq!(
-        w.app.disconnect(call, DisconnectCode::Rejected),
+        w.app.disconnect(call, DisconnectCode::Rejected, &[]),
         Err(LineError::OperationUnavail)
     );
     check(&w.app, &[], &[]);
@@ -171,23 +171,23 @@ fn r3_tapi3_disconnect_codes() {
     // Rejected is only valid while offered.
     let up = w.connected(EXT_100, "alice");
     assert_eq!(
-        w.app.disconnect(up, DisconnectCode::Rejected),
+        w.app.disconnect(up, DisconnectCode::Rejected, &[]),
         Err(LineError::InvalCallState)
     );
     assert_eq!(
-        w.app.disconnect(up, DisconnectCode::Busy),
+        w.app.disconnect(up, DisconnectCode::Busy, &[]),
         Err(LineError::InvalCallState)
     );
     check(&w.app, &[], &[]);
     // Normal on a connected call is a plain drop.
     assert!(matches!(
-        w.app.disconnect(up, DisconnectCode::Normal),
+        w.app.disconnect(up, DisconnectCode::Normal, &[]),
         Ok(Disconnected::Requested(_))
     ));
     check(&w.app, &[("c", up)], &["{c} Idle Owner", "reply Ok"]);
     // Disconnect of an Idle call is not an error (S_FALSE).
     assert_eq!(
-        w.app.disconnect(up, DisconnectCode::Normal),
+        w.app.disconnect(up, DisconnectCode::Normal, &[]),
         Ok(Disconnected::AlreadyIdle)
     );
     check(&w.app, &[], &[]);
@@ -200,7 +200,7 @@ fn r3_tapi3_disconnect_codes() {
         let call = w.offered(EXT_100, from);
         w.app.events();
         assert!(matches!(
-            w.app.disconnect(call, code),
+            w.app.disconnect(call, code, &[]),
             Ok(Disconnected::Requested(_))
         ));
         check(&w.app, &[("c", call)], &["{c} Idle Owner", "reply Ok"]);

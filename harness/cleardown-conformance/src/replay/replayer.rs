@@ -471,10 +471,20 @@ impl Replayer<'_> {
                 let request = self.apps[index].1.drop(handle, &bytes).map_err(err)?;
                 Ok(Answer::Request(self.request(index, request)))
             }
-            Step::Disconnect { app, call, code } => {
+            Step::Disconnect {
+                app,
+                call,
+                code,
+                uui,
+            } => {
                 let index = self.app(app);
                 let handle = self.handle(index, call)?;
-                match self.apps[index].1.disconnect(handle, *code).map_err(err)? {
+                let bytes = self.uui(uui);
+                match self.apps[index]
+                    .1
+                    .disconnect(handle, *code, &bytes)
+                    .map_err(err)?
+                {
                     Disconnected::AlreadyIdle => Ok(Answer::AlreadyIdle),
                     Disconnected::Requested(request) => {
                         Ok(Answer::Requested(self.request(index, request)))

@@ -63,7 +63,12 @@ impl Replayer<'_> {
                 format!("{app}: complete_transfer {call} to {consult}")
             }
             Step::Drop { app, call, uui: u } => format!("{app}: drop {call}{}", uui(u)),
-            Step::Disconnect { app, call, code } => format!("{app}: disconnect {call} {code}"),
+            Step::Disconnect {
+                app,
+                call,
+                code,
+                uui: u,
+            } => format!("{app}: disconnect {call} {code}{}", uui(u)),
             Step::Deallocate { app, call } => format!("{app}: deallocate {call}"),
             Step::Info { app, call } => format!("{app}: info {call}"),
             Step::Leaks => "leaks".to_owned(),

@@ -195,8 +195,14 @@ impl Gen {
                     (2, "Busy"),
                 ]);
                 let app = self.app();
+                // R3: a disconnect carries UUI exactly as a drop does.
+                let uui = if self.rng.chance(30) {
+                    self.drop_uui()
+                } else {
+                    String::new()
+                };
                 self.push(format!(
-                    "{{ do = \"disconnect\", call = {call:?}, code = {code:?}{app} }}"
+                    "{{ do = \"disconnect\", call = {call:?}, code = {code:?}{uui}{app} }}"
                 ));
                 self.rules.insert("R3");
             }

@@ -23,6 +23,11 @@ fn l1_an_installed_cleardown_runs_the_bundled_suite_from_anywhere() {
         ])
         .arg(&root)
         .current_dir(&checkout)
+        // The checkout's own target directory: the release build is the
+        // one the installed binary then builds the plugins into, and the
+        // one the README's main command uses, so CI compiles it once. What
+        // is installed is the same binary as from a fresh target directory.
+        .env("CARGO_TARGET_DIR", checkout.join("target"))
         .output()
         .expect("cargo runs");
     assert!(
