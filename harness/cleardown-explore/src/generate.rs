@@ -558,43 +558,14 @@ impl Gen {
         };
         match *self.rng.weighted(&menu) {
             "drop" => {
-                let uui = self.drop_uui();
-                let app = self.app();
-                self.push(format!("{{ do = \"drop\", call = {call:?}{uui}{app} }}"));
-                self.rules.insert("D5");
-                if self.rng.chance(40) {
-                    self.push("{ do = \"far_end\" }".to_owned());
-                }
+                self.drop_step(&call);
                 if self.rng.chance(15) {
                     // Time passing after a drop: nothing may come back.
                     self.push("{ do = \"advance\", ms = 5000 }".to_owned());
                 }
             }
-            "disconnect" => {
-                let code = *self.rng.weighted(&[
-                    (1, "Normal"),
-                    (2, "NoAnswer"),
-                    (1, "Rejected"),
-                    (2, "Busy"),
-                ]);
-                let app = self.app();
-                // R3: a disconnect carries UUI exactly as a drop does.
-                let uui = if self.rng.chance(30) {
-                    self.drop_uui()
-                } else {
-                    String::new()
-                };
-                self.push(format!(
-                    "{{ do = \"disconnect\", call = {call:?}, code = {code:?}{uui}{app} }}"
-                ));
-                self.rules.insert("R3");
-            }
-            "deallocate" => {
-                let app = self.app();
-                self.push(format!("{{ do = \"deallocate\", call = {call:?}{app} }}"));
-                self.rules.insert("T1");
-                self.rules.insert("T3");
-            }
+            "disconnect" => self.disconnect_step(&call),
+            "deallocate" => self.deallocate_step(&call),
             "hang_up" => self.hang_up(&call),
             "answer" => {
                 let step = if kind == Kind::Inbound {
@@ -609,26 +580,71 @@ impl Gen {
                 self.push("{ do = \"close\", line = \"main\" }".to_owned());
                 self.rules.insert("B5");
             }
-            "advance" => {
-                let ms = *self.rng.pick(&[10u64, 1_000, 5_000]);
-                self.push(format!("{{ do = \"advance\", ms = {ms} }}"));
-            }
-            "info" => {
-                let app = self.app();
-                self.push(format!("{{ do = \"info\", call = {call:?}{app} }}"));
-                self.rules.insert("Q1");
-            }
+            "advance" => self.advance_step(),
+            "info" => self.info_step(&call),
             "far_end" => self.push("{ do = \"far_end\" }".to_owned()),
-            _ => {
-                // Events read late: the drop's Reply must still come after
-                // its handle is freed (T4), and nothing else for it (D10).
-                self.push("{ do = \"pause_events\" }".to_owned());
-                self.push(format!("{{ do = \"drop\", call = {call:?} }}"));
-                self.push(format!("{{ do = \"deallocate\", call = {call:?} }}"));
-                self.push("{ do = \"resume_events\" }".to_owned());
-                self.rules.insert("T4");
-                self.rules.insert("D10");
-            }
+            _ => self.late_step(&call),
         }
+    }
+
+    // ---- steps both kinds of script write ------------------------------
+
+    /// A drop with UUI at the size's edges, by either app, sometimes with
+    /// the far end looked at right after.
+    fn drop_step(&mut self, call: &str) {
+        let uui = self.drop_uui();
+        let app = self.app();
+        self.push(format!("{{ do = \"drop\", call = {call:?}{uui}{app} }}"));
+        self.rules.insert("D5");
+        if self.rng.chance(40) {
+            self.push("{ do = \"far_end\" }".to_owned());
+        }
+    }
+
+    fn disconnect_step(&mut self, call: &str) {
+        let code =
+            *self
+                .rng
+                .weighted(&[(1, "Normal"), (2, "NoAnswer"), (1, "Rejected"), (2, "Busy")]);
+        let app = self.app();
+        // R3: a disconnect carries UUI exactly as a drop does.
+        let uui = if self.rng.chance(30) {
+            self.drop_uui()
+        } else {
+            String::new()
+        };
+        self.push(format!(
+            "{{ do = \"disconnect\", call = {call:?}, code = {code:?}{uui}{app} }}"
+        ));
+        self.rules.insert("R3");
+    }
+
+    fn deallocate_step(&mut self, call: &str) {
+        let app = self.app();
+        self.push(format!("{{ do = \"deallocate\", call = {call:?}{app} }}"));
+        self.rules.insert("T1");
+        self.rules.insert("T3");
+    }
+
+    fn advance_step(&mut self) {
+        let ms = *self.rng.pick(&[10u64, 1_000, 5_000]);
+        self.push(format!("{{ do = \"advance\", ms = {ms} }}"));
+    }
+
+    fn info_step(&mut self, call: &str) {
+        let app = self.app();
+        self.push(format!("{{ do = \"info\", call = {call:?}{app} }}"));
+        self.rules.insert("Q1");
+    }
+
+    /// Events read late: the drop's Reply must still come after its handle
+    /// is freed (T4), and nothing else for it (D10).
+    fn late_step(&mut self, call: &str) {
+        self.push("{ do = \"pause_events\" }".to_owned());
+        self.push(format!("{{ do = \"drop\", call = {call:?} }}"));
+        self.push(format!("{{ do = \"deallocate\", call = {call:?} }}"));
+        self.push("{ do = \"resume_events\" }".to_owned());
+        self.rules.insert("T4");
+        self.rules.insert("D10");
     }
 }

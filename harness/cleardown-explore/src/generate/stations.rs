@@ -179,39 +179,10 @@ impl Gen {
             (1, "late"),
         ]) {
             "drop" => {
-                let uui = self.drop_uui();
-                let app = self.app();
-                self.push(format!("{{ do = \"drop\", call = {call:?}{uui}{app} }}"));
-                self.rules.insert("D5");
-                if self.rng.chance(40) {
-                    self.push("{ do = \"far_end\" }".to_owned());
-                }
+                self.drop_step(&call);
             }
-            "disconnect" => {
-                let code = *self.rng.weighted(&[
-                    (1, "Normal"),
-                    (2, "NoAnswer"),
-                    (1, "Rejected"),
-                    (2, "Busy"),
-                ]);
-                let app = self.app();
-                // R3: a disconnect carries UUI exactly as a drop does.
-                let uui = if self.rng.chance(30) {
-                    self.drop_uui()
-                } else {
-                    String::new()
-                };
-                self.push(format!(
-                    "{{ do = \"disconnect\", call = {call:?}, code = {code:?}{uui}{app} }}"
-                ));
-                self.rules.insert("R3");
-            }
-            "deallocate" => {
-                let app = self.app();
-                self.push(format!("{{ do = \"deallocate\", call = {call:?}{app} }}"));
-                self.rules.insert("T1");
-                self.rules.insert("T3");
-            }
+            "disconnect" => self.disconnect_step(&call),
+            "deallocate" => self.deallocate_step(&call),
             "hang_up" => self.hang_up(&call),
             "on_hook" => {
                 let station = self.station();
@@ -231,24 +202,10 @@ impl Gen {
                 self.push(format!("{{ do = \"close\", line = {station:?} }}"));
                 self.rules.insert("B5");
             }
-            "advance" => {
-                let ms = *self.rng.pick(&[10u64, 1_000, 5_000]);
-                self.push(format!("{{ do = \"advance\", ms = {ms} }}"));
-            }
-            "info" => {
-                let app = self.app();
-                self.push(format!("{{ do = \"info\", call = {call:?}{app} }}"));
-                self.rules.insert("Q1");
-            }
+            "advance" => self.advance_step(),
+            "info" => self.info_step(&call),
             "far_end" => self.push("{ do = \"far_end\" }".to_owned()),
-            _ => {
-                self.push("{ do = \"pause_events\" }".to_owned());
-                self.push(format!("{{ do = \"drop\", call = {call:?} }}"));
-                self.push(format!("{{ do = \"deallocate\", call = {call:?} }}"));
-                self.push("{ do = \"resume_events\" }".to_owned());
-                self.rules.insert("T4");
-                self.rules.insert("D10");
-            }
+            _ => self.late_step(&call),
         }
     }
 }
