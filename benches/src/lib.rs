@@ -624,6 +624,9 @@ impl Provider for Bare {
                     sharing: Sharing::Private,
                     features: CallFeatures::DROP,
                 }],
+                far_causes: false,
+                uui_received_size: 0,
+                hang_up_delay_ms: 0,
             },
         }
     }

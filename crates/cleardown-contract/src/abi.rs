@@ -70,10 +70,15 @@ impl std::fmt::Display for ContractVersion {
 ///
 /// - 1.0: the drop contract.
 /// - 1.1: [`FfiProvider::call_features`], per-address call features.
-pub const CONTRACT_VERSION: ContractVersion = ContractVersion { major: 1, minor: 1 };
+/// - 1.2: [`FfiProvider::far_end_caps`], what the provider hears of the far
+///   end: its causes, its UUI, and how soon its hang-up.
+pub const CONTRACT_VERSION: ContractVersion = ContractVersion { major: 1, minor: 2 };
 
 /// The first version whose providers answer [`FfiProvider::call_features`].
 pub const CALL_FEATURES_SINCE: ContractVersion = ContractVersion { major: 1, minor: 1 };
+
+/// The first version whose providers answer [`FfiProvider::far_end_caps`].
+pub const FAR_END_CAPS_SINCE: ContractVersion = ContractVersion { major: 1, minor: 2 };
 
 /// Why a plugin's contract version cannot be used by this host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -284,6 +289,12 @@ pub trait FfiProvider: Send {
     /// when the negotiated version is at least [`CALL_FEATURES_SINCE`]; a 1.0
     /// plugin does not have it.
     fn call_features(&self, address: AddressId) -> ProviderResult<u32>;
+    /// Since contract 1.2: what the provider hears of the far end
+    /// ([`Capabilities::far_causes`], [`Capabilities::uui_received_size`],
+    /// [`Capabilities::hang_up_delay_ms`]). The host calls it only when the
+    /// negotiated version is at least [`FAR_END_CAPS_SINCE`]; an older
+    /// plugin does not have it, and its info decodes to the old behaviour.
+    fn far_end_caps(&self) -> ProviderResult<FfiFarEndCaps>;
 }
 
 /// A provider instance behind the boundary.
@@ -413,8 +424,47 @@ impl FfiProviderInfo {
                 reject_by_drop: self.reject_by_drop,
                 close_drop: self.close_drop,
                 addresses,
+                // Not in the 1.0 struct: the host asks `far_end_caps` where
+                // the negotiated version has it. Before 1.2 the suite stood
+                // in for them so: causes heard where UUI is carried, UUI kept
+                // up to the drop size, hang-ups signalled at once.
+                far_causes: self.uui_drop_size >= 1,
+                uui_received_size: self.uui_drop_size,
+                hang_up_delay_ms: 0,
             },
         })
+    }
+}
+
+/// The far-end capabilities at the boundary (contract 1.2), a struct of
+/// their own because [`FfiProviderInfo`] never changes within a major.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, StableAbi)]
+pub struct FfiFarEndCaps {
+    /// [`Capabilities::far_causes`].
+    pub far_causes: bool,
+    /// [`Capabilities::uui_received_size`].
+    pub uui_received_size: u32,
+    /// [`Capabilities::hang_up_delay_ms`].
+    pub hang_up_delay_ms: u32,
+}
+
+impl From<&Capabilities> for FfiFarEndCaps {
+    fn from(caps: &Capabilities) -> Self {
+        FfiFarEndCaps {
+            far_causes: caps.far_causes,
+            uui_received_size: caps.uui_received_size,
+            hang_up_delay_ms: caps.hang_up_delay_ms,
+        }
+    }
+}
+
+impl FfiFarEndCaps {
+    /// Writes these into `caps`.
+    pub fn apply(&self, caps: &mut Capabilities) {
+        caps.far_causes = self.far_causes;
+        caps.uui_received_size = self.uui_received_size;
+        caps.hang_up_delay_ms = self.hang_up_delay_ms;
     }
 }
 

@@ -289,6 +289,26 @@ pub struct Capabilities {
     pub close_drop: bool,
     /// The provider's addresses; [`AddressId`] indexes this list.
     pub addresses: Vec<AddressCaps>,
+    /// The far end's release causes reach the provider (digital signalling:
+    /// ISDN, SIP), so a far hang-up's Q.850 cause selects its disconnect
+    /// mode (SPEC S3, §10). An analog loop hears none: every far hang-up is
+    /// alike to it. Since contract 1.2; an older plugin is taken to hear
+    /// causes where it carries UUI on drop.
+    #[serde(default)]
+    pub far_causes: bool,
+    /// Largest UUI the provider keeps from the far end (SPEC U5; TAPI
+    /// `LINECALLINFO.dwUUICallInfoSize`), which may exceed [`Self::uui_drop_size`];
+    /// 0: none. Since contract 1.2; an older plugin is taken to keep up to
+    /// its drop size.
+    #[serde(default)]
+    pub uui_received_size: u32,
+    /// How a far hang-up is detected (SPEC S3, L2): 0, it is signalled at
+    /// once; N, it is found within N milliseconds of the provider's time
+    /// (tone detection on a loop without disconnect supervision), and the
+    /// suite lets that much time pass before it looks. Since contract 1.2;
+    /// an older plugin is taken to signal at once.
+    #[serde(default)]
+    pub hang_up_delay_ms: u32,
 }
 
 impl Capabilities {

@@ -225,6 +225,19 @@ impl Host {
                 }
             }
         }
+        // Contract 1.2: what the provider hears of the far end; an older
+        // plugin keeps the stand-ins its info decoded to.
+        if library.negotiated >= cleardown_contract::abi::FAR_END_CAPS_SINCE {
+            match provider.far_end_caps() {
+                RResult::ROk(far) => far.apply(&mut info.capabilities),
+                RResult::RErr(error) => {
+                    return Err(faulty(format!(
+                        "far_end_caps failed with code {:#x}",
+                        error.code
+                    )));
+                }
+            }
+        }
         state.providers.push(Slot {
             label,
             config: config.to_owned(),

@@ -85,6 +85,11 @@
 //!                     // Only drop; answer and the rest are OperationUnavail.
 //!                     features: CallFeatures::DROP,
 //!                 }],
+//!                 // What it hears of the far end (contract 1.2): no
+//!                 // causes, no UUI, hang-ups signalled at once.
+//!                 far_causes: false,
+//!                 uui_received_size: 0,
+//!                 hang_up_delay_ms: 0,
 //!             },
 //!         }
 //!     }
@@ -202,8 +207,8 @@ use abi_stable::{
     std_types::{RResult, RSlice, RStr, RString, RVec},
 };
 use cleardown_contract::abi::{
-    EventSinkBox, FfiCallInfo, FfiProvider, FfiProvider_TO, FfiProviderInfo, FfiRemoteParty,
-    ProviderBox, ProviderError, ProviderModule, ProviderModule_Ref, ProviderResult,
+    EventSinkBox, FfiCallInfo, FfiFarEndCaps, FfiProvider, FfiProvider_TO, FfiProviderInfo,
+    FfiRemoteParty, ProviderBox, ProviderError, ProviderModule, ProviderModule_Ref, ProviderResult,
 };
 pub use cleardown_contract::*;
 
@@ -785,6 +790,10 @@ impl<P: Provider> FfiProvider for Guarded<P> {
                 .map(|a| a.features.0)
                 .ok_or(LineError::InvalPointer)
         })
+    }
+    fn far_end_caps(&self) -> ProviderResult<FfiFarEndCaps> {
+        // From `info` too, for the same reason.
+        self.guard_ref(|p| Ok(FfiFarEndCaps::from(&p.info().capabilities)))
     }
 }
 

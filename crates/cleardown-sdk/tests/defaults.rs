@@ -38,6 +38,9 @@ impl Provider for RequiredOnly {
                     sharing: Sharing::Private,
                     features: CallFeatures::ANSWER | CallFeatures::DROP,
                 }],
+                far_causes: false,
+                uui_received_size: 0,
+                hang_up_delay_ms: 0,
             },
         }
     }

@@ -425,6 +425,10 @@ pub const BUNDLED_VARIANTS: &[(&str, &[&str])] = &[
             "sharing=exclusive",
             "sharing=new",
             "sharing=private",
+            // No disconnect supervision: a far hang-up is found by its
+            // tone, `tone_ms` later (SPEC L2's delayed detection).
+            "sharing=shared;supervision=off",
+            "sharing=private;supervision=off",
         ],
     ),
     // The memory transport: deterministic, with the far end inside the

@@ -15,7 +15,7 @@ use std::{fmt::Write as _, path::PathBuf};
 use cleardown_host::{Capabilities, Host, ProviderId};
 
 use crate::{
-    fixture::{Fixture, ProfileKey, Step, Uui},
+    fixture::{Fixture, Number, ProfileKey, Step, Uui},
     replay::Binding,
 };
 
@@ -43,17 +43,27 @@ pub fn log(host: &Host, provider: ProviderId) -> String {
     out
 }
 
-/// Whether a fixture sends UUI sized from the declaration (`max`,
-/// `max+1`): then the bytes on the wire depend on `uui_drop_size`.
-pub fn sizes_uui_from_declaration(fixture: &Fixture) -> bool {
-    let sized = |uui: &Uui| matches!(uui, Uui::Max | Uui::OverMax);
-    fixture.steps.iter().any(|(_, step)| match step {
-        Step::Drop { uui, .. }
-        | Step::Disconnect { uui, .. }
-        | Step::FarOffer { uui, .. }
-        | Step::FarHangUp { uui, .. } => sized(uui),
-        _ => false,
-    })
+/// The declared sizes a fixture's UUI is sized from (`max`, `max+1`:
+/// `uui_drop_size`; `received_max`: `uui_received_size`), in that order:
+/// the bytes on the wire depend on them.
+pub fn uui_sized_from(fixture: &Fixture) -> Vec<Number> {
+    let uses = |number: Number| {
+        fixture.steps.iter().any(|(_, step)| match step {
+            Step::Drop { uui, .. }
+            | Step::Disconnect { uui, .. }
+            | Step::FarOffer { uui, .. }
+            | Step::FarHangUp { uui, .. } => match uui {
+                Uui::Max | Uui::OverMax => number == Number::UuiDropSize,
+                Uui::ReceivedMax => number == Number::UuiReceivedSize,
+                Uui::Bytes(_) => false,
+            },
+            _ => false,
+        })
+    };
+    [Number::UuiDropSize, Number::UuiReceivedSize]
+        .into_iter()
+        .filter(|n| uses(*n))
+        .collect()
 }
 
 /// The name of a fixture's wire snapshot for `provider` (its declared
@@ -72,8 +82,10 @@ pub fn snapshot_name(
     } else {
         vec![binding.profile.clone()]
     };
-    if sizes_uui_from_declaration(fixture) && !fixture.profile.contains(&ProfileKey::UuiSize) {
-        profile.push(format!("uui_drop_size={}", caps.uui_drop_size));
+    for number in uui_sized_from(fixture) {
+        if !fixture.profile.contains(&ProfileKey::Number(number)) {
+            profile.push(format!("{number}={}", number.value(caps)));
+        }
     }
     let provider = file_safe(provider);
     if profile.is_empty() {

@@ -41,6 +41,8 @@ struct Gen {
     parties: usize,
     other: bool,
     size: usize,
+    /// The declared `uui_received_size`: the far end sends no more.
+    received: usize,
     features: CallFeatures,
     reject: bool,
     rules: BTreeSet<&'static str>,
@@ -117,6 +119,7 @@ pub fn generate(caps: &Capabilities, seed: u64) -> Option<Scenario> {
         parties: 0,
         other: false,
         size: caps.uui_drop_size as usize,
+        received: caps.uui_received_size as usize,
         features: address.features,
         reject: caps.reject_by_drop,
         // What every script meets: replies (D3) after their states (D4),
@@ -223,17 +226,27 @@ impl Gen {
         format!(", uui = {:?}", self.bytes(choice))
     }
 
-    /// A far end's UUI on its hang-up or offer: up to 128 octets.
+    /// A far end's UUI on its hang-up or offer: up to the most the
+    /// provider declares it keeps (L2), at the edges of that and of the
+    /// drop size, which it may exceed.
     fn far_uui(&mut self) -> String {
-        let size = self.size;
-        let len = *self
-            .rng
-            .weighted(&[(5, 0usize), (1, 1), (2, size), (1, size + 1), (1, 128)]);
-        if len == 0 {
+        let (drop, received) = (self.size, self.received);
+        let len = *self.rng.weighted(&[
+            (5, 0usize),
+            (1, 1),
+            (2, drop),
+            (1, drop + 1),
+            (1, received.saturating_sub(1)),
+            (2, received),
+        ]);
+        if len == 0 || len > received {
             return String::new();
         }
         self.rules.insert("U5");
-        format!(", uui = {:?}", self.bytes(len.min(128)))
+        if len == received && self.rng.chance(30) {
+            return ", uui = \"received_max\"".to_owned();
+        }
+        format!(", uui = {:?}", self.bytes(len))
     }
 
     fn run(&mut self) {

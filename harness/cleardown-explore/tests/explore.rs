@@ -15,6 +15,10 @@ fn caps(uui: u32, reject: bool, features: CallFeatures, conf_drop: bool) -> Capa
             sharing: Sharing::Private,
             features,
         }],
+        far_causes: uui > 0,
+        // The far end's UUI may exceed the drop size (contract 1.2).
+        uui_received_size: if uui == 0 { 0 } else { 128 },
+        hang_up_delay_ms: 0,
     }
 }
 

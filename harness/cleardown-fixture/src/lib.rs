@@ -26,8 +26,13 @@ use std::{
     ops::Range,
 };
 
-use cleardown_contract::{CallFeatures, Capabilities, DisconnectCode, Privilege, Sharing};
+use cleardown_contract::{Capabilities, DisconnectCode, Privilege};
 use serde::Deserialize;
+
+mod gate;
+
+pub use gate::{Condition, FEATURE_CONDITIONS, Flag, LineCondition, Number, Op, ProfileKey, flag};
+use gate::{parse_condition, parse_line_condition, parse_profile_key};
 
 /// A fixture that cannot be used, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,82 +73,6 @@ pub struct Fixture {
     pub steps: Vec<(usize, Step)>,
 }
 
-/// A provider-level gate: `reject_by_drop`, `!close_drop`, `uui_drop_size >= 4`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Condition {
-    /// A boolean capability is (or, negated, is not) declared.
-    Flag { name: Flag, declared: bool },
-    /// `uui_drop_size` compared with a number.
-    UuiSize { op: Op, value: u32 },
-}
-
-/// The boolean provider capabilities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flag {
-    /// SPEC R1.
-    RejectByDrop,
-    /// SPEC B5.
-    CloseDrop,
-}
-
-/// A comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Ne,
-    Ge,
-    Le,
-    Gt,
-    Lt,
-}
-
-/// What an address must offer to be bound to a line alias.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineCondition {
-    /// `conf_drop` / `!conf_drop`.
-    ConfDrop(bool),
-    /// `sharing == X` / `sharing != X`.
-    Sharing { equal: bool, sharing: Sharing },
-    /// `hold`, `conference`, `transfer`, `accept`, `answer` (or negated):
-    /// calls on the address support the operations (contract 1.1).
-    Features {
-        name: &'static str,
-        features: CallFeatures,
-        wanted: bool,
-    },
-}
-
-/// The call-feature conditions a line may name, and the features each needs.
-pub const FEATURE_CONDITIONS: &[(&str, CallFeatures)] = &[
-    (
-        "hold",
-        CallFeatures(CallFeatures::HOLD.0 | CallFeatures::UNHOLD.0),
-    ),
-    (
-        "conference",
-        CallFeatures(CallFeatures::SETUP_CONFERENCE.0 | CallFeatures::ADD_TO_CONFERENCE.0),
-    ),
-    (
-        "transfer",
-        CallFeatures(CallFeatures::SETUP_TRANSFER.0 | CallFeatures::COMPLETE_TRANSFER.0),
-    ),
-    ("accept", CallFeatures::ACCEPT),
-    ("answer", CallFeatures::ANSWER),
-];
-
-/// A capability that selects the snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProfileKey {
-    /// A provider-level flag.
-    Flag(Flag),
-    /// `uui_drop_size`.
-    UuiSize,
-    /// `LINE.conf_drop`.
-    ConfDrop(String),
-    /// `LINE.sharing`.
-    Sharing(String),
-}
-
 /// A UUI payload in a step: hex bytes, or sized from the declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Uui {
@@ -153,17 +82,26 @@ pub enum Uui {
     Max,
     /// `max+1`: one byte more than declared.
     OverMax,
+    /// `received_max`: exactly `uui_received_size` bytes of the test
+    /// pattern, the most the far end's UUI the provider keeps (U5).
+    ReceivedMax,
 }
 
 impl Uui {
     /// The bytes this payload stands for against a provider declaring
-    /// `uui_drop_size`: what the replay sends and the oracle expects.
-    pub fn bytes(&self, uui_drop_size: usize) -> Vec<u8> {
+    /// `caps`: what the replay sends and the oracle expects.
+    pub fn bytes(&self, caps: &Capabilities) -> Vec<u8> {
         match self {
             Uui::Bytes(bytes) => bytes.clone(),
-            Uui::Max => uui_pattern(uui_drop_size),
-            Uui::OverMax => uui_pattern(uui_drop_size + 1),
+            Uui::Max => uui_pattern(caps.uui_drop_size as usize),
+            Uui::OverMax => uui_pattern(caps.uui_drop_size as usize + 1),
+            Uui::ReceivedMax => uui_pattern(caps.uui_received_size as usize),
         }
+    }
+
+    /// Whether its length is taken from the declaration.
+    pub fn is_sized(&self) -> bool {
+        !matches!(self, Uui::Bytes(_))
     }
 }
 
@@ -634,126 +572,6 @@ pub fn is_rule_id(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_digit())
 }
 
-fn parse_flag(name: &str) -> Option<Flag> {
-    match name {
-        "reject_by_drop" => Some(Flag::RejectByDrop),
-        "close_drop" => Some(Flag::CloseDrop),
-        _ => None,
-    }
-}
-
-fn split_op(text: &str) -> Option<(&str, Op, &str)> {
-    for (symbol, op) in [
-        (">=", Op::Ge),
-        ("<=", Op::Le),
-        ("==", Op::Eq),
-        ("!=", Op::Ne),
-        (">", Op::Gt),
-        ("<", Op::Lt),
-    ] {
-        if let Some((left, right)) = text.split_once(symbol) {
-            return Some((left.trim(), op, right.trim()));
-        }
-    }
-    None
-}
-
-const CONDITIONS: &str = "`reject_by_drop`, `!reject_by_drop`, `close_drop`, `!close_drop`, \
-     or `uui_drop_size OP N` with OP one of == != >= <= > <";
-
-fn parse_condition(text: &str) -> Result<Condition, String> {
-    let text = text.trim();
-    if let Some((left, op, right)) = split_op(text) {
-        if left != "uui_drop_size" {
-            return Err(format!(
-                "unknown capability `{left}` in `{text}`; expected {CONDITIONS}"
-            ));
-        }
-        let value = right
-            .parse()
-            .map_err(|_| format!("`{right}` in `{text}` is not a number of bytes"))?;
-        return Ok(Condition::UuiSize { op, value });
-    }
-    let (declared, name) = match text.strip_prefix('!') {
-        Some(rest) => (false, rest.trim()),
-        None => (true, text),
-    };
-    parse_flag(name)
-        .map(|name| Condition::Flag { name, declared })
-        .ok_or_else(|| format!("unknown capability `{text}`; expected {CONDITIONS}"))
-}
-
-fn parse_sharing(text: &str) -> Result<Sharing, String> {
-    Sharing::ALL
-        .iter()
-        .copied()
-        .find(|s| s.name() == text)
-    .ok_or_else(|| {
-        format!(
-            "unknown sharing `{text}`; expected Private, BridgedExclusive, BridgedNew, BridgedShared or Monitored"
-        )
-    })
-}
-
-const LINE_CONDITIONS: &str = "`conf_drop`, `sharing == X`, `sharing != X`, or a call \
-     feature `hold`, `conference`, `transfer`, `accept`, `answer` (each may be negated with `!`)";
-
-fn parse_line_condition(text: &str) -> Result<LineCondition, String> {
-    let text = text.trim();
-    if let Some((left, op, right)) = split_op(text) {
-        if left != "sharing" || !matches!(op, Op::Eq | Op::Ne) {
-            return Err(format!(
-                "unknown line condition `{text}`; expected {LINE_CONDITIONS}"
-            ));
-        }
-        return Ok(LineCondition::Sharing {
-            equal: op == Op::Eq,
-            sharing: parse_sharing(right)?,
-        });
-    }
-    let (wanted, name) = match text.strip_prefix('!') {
-        Some(rest) => (false, rest.trim()),
-        None => (true, text),
-    };
-    if name == "conf_drop" {
-        return Ok(LineCondition::ConfDrop(wanted));
-    }
-    FEATURE_CONDITIONS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(name, features)| LineCondition::Features {
-            name,
-            features: *features,
-            wanted,
-        })
-        .ok_or_else(|| format!("unknown line condition `{text}`; expected {LINE_CONDITIONS}"))
-}
-
-fn parse_profile_key(text: &str, lines: &HashSet<&str>) -> Result<ProfileKey, String> {
-    if let Some((line, key)) = text.split_once('.') {
-        if !lines.contains(line) {
-            return Err(format!(
-                "profile key `{text}` names line `{line}`, which `lines` does not define"
-            ));
-        }
-        return match key {
-            "conf_drop" => Ok(ProfileKey::ConfDrop(line.to_owned())),
-            "sharing" => Ok(ProfileKey::Sharing(line.to_owned())),
-            _ => Err(format!(
-                "unknown line capability `{key}` in profile key `{text}`; expected `conf_drop` or `sharing`"
-            )),
-        };
-    }
-    if text == "uui_drop_size" {
-        return Ok(ProfileKey::UuiSize);
-    }
-    parse_flag(text).map(ProfileKey::Flag).ok_or_else(|| {
-        format!(
-            "unknown profile key `{text}`; expected reject_by_drop, close_drop, uui_drop_size, LINE.conf_drop or LINE.sharing"
-        )
-    })
-}
-
 fn parse_uui(text: Option<&str>) -> Result<Uui, String> {
     let Some(text) = text else {
         return Ok(Uui::Bytes(Vec::new()));
@@ -761,12 +579,13 @@ fn parse_uui(text: Option<&str>) -> Result<Uui, String> {
     match text.trim() {
         "max" => Ok(Uui::Max),
         "max+1" => Ok(Uui::OverMax),
+        "received_max" => Ok(Uui::ReceivedMax),
         hex => {
             let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
             cleardown_contract::hex_bytes::decode(&digits)
                 .map(Uui::Bytes)
                 .map_err(|e| {
-                    format!("uui: {e}; expected hex bytes like \"04 68 69\", \"max\" or \"max+1\"")
+                    format!("uui: {e}; expected hex bytes like \"04 68 69\", \"max\", \"max+1\" or \"received_max\"")
                 })
         }
     }
@@ -1070,98 +889,6 @@ fn check_names(
         | Step::FarEnd
         | Step::PauseEvents
         | Step::ResumeEvents => Ok(()),
-    }
-}
-
-impl Condition {
-    /// Whether `caps` meets the condition.
-    pub fn holds(&self, caps: &Capabilities) -> bool {
-        match *self {
-            Condition::Flag { name, declared } => flag(caps, name) == declared,
-            Condition::UuiSize { op, value } => op.apply(caps.uui_drop_size, value),
-        }
-    }
-}
-
-impl fmt::Display for Condition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Condition::Flag { name, declared } => {
-                write!(f, "{}{name}", if *declared { "" } else { "!" })
-            }
-            Condition::UuiSize { op, value } => write!(f, "uui_drop_size {op} {value}"),
-        }
-    }
-}
-
-impl fmt::Display for Flag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Flag::RejectByDrop => "reject_by_drop",
-            Flag::CloseDrop => "close_drop",
-        })
-    }
-}
-
-impl fmt::Display for Op {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Op::Eq => "==",
-            Op::Ne => "!=",
-            Op::Ge => ">=",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Lt => "<",
-        })
-    }
-}
-
-impl Op {
-    fn apply(self, left: u32, right: u32) -> bool {
-        match self {
-            Op::Eq => left == right,
-            Op::Ne => left != right,
-            Op::Ge => left >= right,
-            Op::Le => left <= right,
-            Op::Gt => left > right,
-            Op::Lt => left < right,
-        }
-    }
-}
-
-impl fmt::Display for LineCondition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LineCondition::ConfDrop(true) => f.write_str("conf_drop"),
-            LineCondition::ConfDrop(false) => f.write_str("!conf_drop"),
-            LineCondition::Sharing { equal, sharing } => {
-                write!(f, "sharing {} {sharing}", if *equal { "==" } else { "!=" })
-            }
-            LineCondition::Features { name, wanted, .. } => {
-                write!(f, "{}{name}", if *wanted { "" } else { "!" })
-            }
-        }
-    }
-}
-
-impl LineCondition {
-    /// Whether an address with these capabilities meets the condition.
-    pub fn holds(&self, address: &cleardown_contract::AddressCaps) -> bool {
-        match *self {
-            LineCondition::ConfDrop(wanted) => address.conf_drop == wanted,
-            LineCondition::Sharing { equal, sharing } => (address.sharing == sharing) == equal,
-            LineCondition::Features {
-                features, wanted, ..
-            } => address.features.contains(features) == wanted,
-        }
-    }
-}
-
-/// The value of a boolean capability.
-pub fn flag(caps: &Capabilities, flag: Flag) -> bool {
-    match flag {
-        Flag::RejectByDrop => caps.reject_by_drop,
-        Flag::CloseDrop => caps.close_drop,
     }
 }
 

@@ -70,7 +70,7 @@ impl Judge<'_> {
 
     /// The UUI bytes a step names, as the replay sends them.
     pub fn uui(&self, uui: &Uui) -> Vec<u8> {
-        uui.bytes(self.context.caps.uui_drop_size as usize)
+        uui.bytes(&self.context.caps)
     }
 
     pub fn step(&mut self, world: &mut World, step: &Step, seen: &StepSeen) {
@@ -982,7 +982,9 @@ impl Judge<'_> {
         ) {
             return;
         }
-        if uui.len() <= self.context.caps.uui_drop_size as usize {
+        // U5 within what the provider declares it keeps (L2); longer UUI
+        // the far end cannot send it.
+        if uui.len() <= self.context.caps.uui_received_size as usize {
             world.call_mut(call).uui_received = Some(uui.to_vec());
         }
         let c = world.call(call).cloned().unwrap_or_default();
@@ -992,11 +994,9 @@ impl Judge<'_> {
         } else {
             "S3"
         };
-        // The mode a cause maps to (§10) is judged where the far end's
-        // causes reach the provider. Until that is declared (SPEC L2's
-        // addition, the next contract minor) a provider carrying UUI on a
-        // digital line is taken to hear them, as the S3 fixture's gate does.
-        let want = if self.context.caps.uui_drop_size >= 1 {
+        // The mode a cause maps to (§10) is judged where the provider
+        // declares that the far end's causes reach it (L2).
+        let want = if self.context.caps.far_causes {
             match cause {
                 16 => Want::DisconnectedAs(DisconnectMode::Normal),
                 17 => Want::DisconnectedAs(DisconnectMode::Busy),

@@ -155,6 +155,19 @@ pub struct Capabilities {
     pub close_drop: bool,
     /// Per address, in address order.
     pub addresses: Vec<Address>,
+    /// SPEC L2, S3: the far end's release causes reach the provider.
+    /// Added in schema 1 with contract 1.2, so absent (false) in older reports.
+    #[serde(default)]
+    pub far_causes: bool,
+    /// SPEC L2, U5: the largest UUI kept from the far end, in bytes. Added
+    /// in schema 1 with contract 1.2, so absent (0) in older reports.
+    #[serde(default)]
+    pub uui_received_size: u32,
+    /// SPEC L2, S3: 0 when a far hang-up is signalled at once, else the
+    /// milliseconds within which it is found. Added in schema 1 with
+    /// contract 1.2, so absent (0) in older reports.
+    #[serde(default)]
+    pub hang_up_delay_ms: u32,
 }
 
 /// One address's capabilities.

@@ -695,26 +695,35 @@ fn inspect(provider: &str, config: &str, json: bool) -> Result<(), LoadError> {
     }
     let yes = |b: bool| if b { "yes" } else { "no" };
     let caps = &d.capabilities;
-    println!("name:            {}", d.name);
-    println!("version:         {}", d.version);
+    println!("name:              {}", d.name);
+    println!("version:           {}", d.version);
     println!(
-        "contract:        {} (negotiated {})",
+        "contract:          {} (negotiated {})",
         d.contract, d.negotiated
     );
     if let Some(path) = &d.path {
-        println!("library:         {}", path.display());
+        println!("library:           {}", path.display());
     }
     println!(
-        "config:          {}",
+        "config:            {}",
         if d.config.is_empty() {
             "(default)"
         } else {
             &d.config
         }
     );
-    println!("uui_drop_size:   {}", caps.uui_drop_size);
-    println!("reject_by_drop:  {}", yes(caps.reject_by_drop));
-    println!("close_drop:      {}", yes(caps.close_drop));
+    println!("uui_drop_size:     {}", caps.uui_drop_size);
+    println!("reject_by_drop:    {}", yes(caps.reject_by_drop));
+    println!("close_drop:        {}", yes(caps.close_drop));
+    println!("far_causes:        {}", yes(caps.far_causes));
+    println!("uui_received_size: {}", caps.uui_received_size);
+    println!(
+        "hang_up_delay_ms:  {}",
+        match caps.hang_up_delay_ms {
+            0 => "0 (signalled at once)".to_owned(),
+            ms => format!("{ms} (found after up to {ms} ms)"),
+        }
+    );
     println!("addresses:");
     for (index, address) in caps.addresses.iter().enumerate() {
         println!(

@@ -170,6 +170,17 @@
 //!   blocks in reverse order. 8 bytes or fewer, or a plain drop of any
 //!   length, arrive byte for byte.
 //!
+//! Declarations that lie about the far end (SPEC L2, contract 1.2), over
+//! analog-bridge: the provider behaves as the inner one does, and declares
+//! otherwise.
+//!
+//! - `declares_far_causes` (SPEC S3): declares that the far end's causes
+//!   reach it, on a loop that hears none: a far hang-up with cause 17 or 21
+//!   still reads `Disconnected/Normal`.
+//! - `declares_hang_up_at_once` (SPEC S3): declares `hang_up_delay_ms` 0 on
+//!   a loop without supervision (`supervision=off` going on to it), so a
+//!   far hang-up is not seen until the tone is detected.
+//!
 //! Bridged stations (`inner` is analog-bridge, `sharing=shared` or
 //! `sharing=new` going on to it):
 //!
@@ -226,9 +237,9 @@ use abi_stable::{
 use cleardown_contract::{
     AddressId, CallId, CallState, ContractVersion, LineError, RequestId,
     abi::{
-        EventSink, EventSink_TO, EventSinkBox, FfiCallInfo, FfiProvider, FfiProvider_TO,
-        FfiProviderInfo, FfiRemoteParty, ProviderBox, ProviderError, ProviderModule,
-        ProviderModule_Ref, ProviderResult,
+        EventSink, EventSink_TO, EventSinkBox, FfiCallInfo, FfiFarEndCaps, FfiProvider,
+        FfiProvider_TO, FfiProviderInfo, FfiRemoteParty, ProviderBox, ProviderError,
+        ProviderModule, ProviderModule_Ref, ProviderResult,
     },
 };
 
@@ -319,6 +330,10 @@ pub enum Mutant {
     NewStationDropIdlesOther,
     /// A far hang-up never reaches the Inactive appearances (S3).
     BridgedHangUpMissesInactive,
+    /// Declares far causes it never hears (L2, S3).
+    DeclaresFarCauses,
+    /// Declares hang-ups signalled at once where they are found late (L2, S3).
+    DeclaresHangUpAtOnce,
 }
 
 impl Mutant {
@@ -361,6 +376,8 @@ impl Mutant {
         Mutant::LastStationKeepsInactive,
         Mutant::NewStationDropIdlesOther,
         Mutant::BridgedHangUpMissesInactive,
+        Mutant::DeclaresFarCauses,
+        Mutant::DeclaresHangUpAtOnce,
     ];
 
     /// The value of `mutant=` that selects it.
@@ -405,6 +422,8 @@ impl Mutant {
             Mutant::LastStationKeepsInactive => "last_station_keeps_inactive",
             Mutant::NewStationDropIdlesOther => "new_station_drop_idles_other",
             Mutant::BridgedHangUpMissesInactive => "bridged_hang_up_misses_inactive",
+            Mutant::DeclaresFarCauses => "declares_far_causes",
+            Mutant::DeclaresHangUpAtOnce => "declares_hang_up_at_once",
         }
     }
 
@@ -878,6 +897,19 @@ impl FfiProvider for Mutated {
 
     fn call_features(&self, address: AddressId) -> ProviderResult<u32> {
         guard(|| self.inner.call_features(address))
+    }
+
+    fn far_end_caps(&self) -> ProviderResult<FfiFarEndCaps> {
+        guard(|| {
+            self.inner.far_end_caps().map(|mut caps| {
+                match self.tap.mutant {
+                    Mutant::DeclaresFarCauses => caps.far_causes = true,
+                    Mutant::DeclaresHangUpAtOnce => caps.hang_up_delay_ms = 0,
+                    _ => {}
+                }
+                caps
+            })
+        })
     }
 }
 

@@ -39,6 +39,9 @@ const NOT_SITUATIONAL: &[&str] = &[
     "idle_on_hang_up",
     "leak_handle",
     "panic_mid_drop",
+    // Declaration mutants: tested below, by what they declare.
+    "declares_far_causes",
+    "declares_hang_up_at_once",
 ];
 
 fn plugin(name: &str) -> PathBuf {
@@ -1488,4 +1491,51 @@ fn every_situational_mutant_has_a_case_and_only_one() {
     assert_eq!(tested, named, "one test per case");
     assert_eq!(cased, situational);
     assert!(situational.len() >= 20, "{}", situational.len());
+}
+
+/// Alice calls station 1, it picks up, and she hangs up busy (cause 17);
+/// then half a minute of the card's time passes.
+fn hang_up_busy_then_wait(w: &World) {
+    w.offer("alice");
+    w.hook(EXT_100, true);
+    w.hang_up("alice", 17, &[]);
+    w.info("alice");
+    w.advance(30_000);
+    w.info("alice");
+}
+
+/// What a declaration mutant changes in its inner provider's declaration.
+type Lie = fn(&mut cleardown_host::Capabilities);
+
+/// SPEC L2: a declaration mutant behaves exactly as the provider it wraps
+/// and declares one far-end capability otherwise, so the suite can show
+/// that it fails on the rule the declaration is for (S3; the explorer test
+/// in harness/cleardown checks that it does).
+#[test]
+fn l2_declaration_mutants_behave_as_their_inner_and_declare_otherwise() {
+    let cases: [(&str, &str, Lie); 2] = [
+        ("declares_far_causes", "sharing=private", |c| {
+            c.far_causes = true;
+        }),
+        (
+            "declares_hang_up_at_once",
+            "sharing=private;supervision=off;tone_ms=2000",
+            |c| c.hang_up_delay_ms = 0,
+        ),
+    ];
+    for (mutant, inner, lie) in cases {
+        let declared = |w: &World| w.host.describe(w.pbx).expect("describe").capabilities;
+        let control = World::control("analog-bridge", inner);
+        let broken = World::mutant(mutant, "analog-bridge", inner);
+        let mut expected = declared(&control);
+        lie(&mut expected);
+        assert_ne!(expected, declared(&control), "{mutant}: a lie");
+        assert_eq!(declared(&broken), expected, "{mutant}: declares so");
+        let (control, broken) = (
+            run(control, hang_up_busy_then_wait),
+            run(broken, hang_up_busy_then_wait),
+        );
+        assert!(control.len() > 3, "{control:?}");
+        assert_eq!(broken, control, "{mutant}: behaves as analog-bridge");
+    }
 }

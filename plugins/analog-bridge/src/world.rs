@@ -145,6 +145,16 @@ impl World {
                 // An off-hook phone keeps talking when the app lets go (B5).
                 close_drop: false,
                 addresses,
+                // The loop hears no cause and no UUI from the far end; with
+                // supervision the hang-up is loop current dropping at once,
+                // without it the tone the card detects `tone_ms` later.
+                far_causes: false,
+                uui_received_size: 0,
+                hang_up_delay_ms: if self.config.supervision {
+                    0
+                } else {
+                    u32::try_from(self.config.tone_ms).unwrap_or(u32::MAX)
+                },
             },
         }
     }

@@ -223,6 +223,12 @@ impl World {
                 reject_by_drop: self.config.reject_by_drop,
                 close_drop: self.config.close_drop,
                 addresses,
+                // Q.931 release messages carry the far end's cause and its
+                // user-user element, which the switch keeps whole up to the
+                // largest it handles, whatever the drop size.
+                far_causes: true,
+                uui_received_size: MAX_UUI,
+                hang_up_delay_ms: 0,
             },
         }
     }

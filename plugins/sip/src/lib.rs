@@ -118,6 +118,11 @@ impl Provider for Sip {
                     sharing: Sharing::Private,
                     features: CallFeatures::ACCEPT | CallFeatures::ANSWER | CallFeatures::DROP,
                 }],
+                // A BYE or final response names its cause (`Reason: Q.850`,
+                // or the status code, SPEC §10) and carries `User-to-User`.
+                far_causes: true,
+                uui_received_size: u32::try_from(MAX_UUI).unwrap_or(u32::MAX),
+                hang_up_delay_ms: 0,
             },
         }
     }

@@ -182,6 +182,46 @@ fn l1_older_minor_loads_and_is_not_asked_what_it_lacks() {
     );
 }
 
+/// SPEC L2, contract 1.2: what a provider hears of the far end is asked of
+/// a 1.2 plugin and answered from its declaration; a 1.1 plugin is not
+/// asked, and keeps the behaviour the suite gave it before: causes heard
+/// where UUI is carried on drop, far UUI kept up to the drop size, hang-ups
+/// signalled at once.
+#[test]
+fn l2_far_end_capabilities_are_asked_from_1_2_and_stood_in_for_before() {
+    let far = |d: &cleardown_host::ProviderDescription| {
+        let c = &d.capabilities;
+        (c.far_causes, c.uui_received_size, c.hang_up_delay_ms)
+    };
+    let host = Host::new();
+    let cases = [
+        // (plugin, config, as 1.2 declares, as 1.1 is taken to)
+        ("pbx-sim", "uui=16", (true, 128, 0), (true, 16, 0)),
+        ("pbx-sim", "uui=0", (true, 128, 0), (false, 0, 0)),
+        (
+            "analog-bridge",
+            "supervision=off;tone_ms=1500",
+            (false, 0, 1500),
+            (false, 0, 0),
+        ),
+    ];
+    for (case, (name, config, declared, stood_in)) in cases.into_iter().enumerate() {
+        let current = host.load(&plugin(name), config).expect("loads");
+        let current = host.describe(current).expect("describe");
+        assert_eq!(current.negotiated, CONTRACT_VERSION);
+        assert_eq!(far(&current), declared, "{name} {config} at 1.2");
+        // A file of its own per case: rewriting a library still mapped
+        // would crash the process.
+        let copy = patched_copy(&plugin(name), &format!("libminor1-{case}.so"), |b| {
+            restamp(b, 1, 1)
+        });
+        let old = host.load(&copy, config).expect("a 1.1 plugin loads");
+        let old = host.describe(old).expect("describe");
+        assert_eq!((old.negotiated.major, old.negotiated.minor), (1, 1));
+        assert_eq!(far(&old), stood_in, "{name} {config} at 1.1");
+    }
+}
+
 #[test]
 fn l1_files_that_are_not_providers_are_refused_clearly() {
     let missing = load_error(Path::new("/nonexistent/libnothing.so"));

@@ -47,9 +47,9 @@ pub fn gate(fixture: &Fixture, caps: &Capabilities) -> Gate {
                     name,
                     declared: false,
                 } => format!("checks the absence of `{name}`, which the provider declares"),
-                Condition::UuiSize { .. } => format!(
-                    "needs `{condition}`; the provider declares uui_drop_size {}",
-                    caps.uui_drop_size
+                Condition::Number { name, .. } => format!(
+                    "needs `{condition}`; the provider declares {name} {}",
+                    name.value(caps)
                 ),
             });
         }
@@ -79,7 +79,15 @@ pub fn gate(fixture: &Fixture, caps: &Capabilities) -> Gate {
         .iter()
         .map(|key| match key {
             ProfileKey::Flag(name) => format!("{name}={}", on_off(flag(caps, *name))),
-            ProfileKey::UuiSize => format!("uui_drop_size={}", caps.uui_drop_size),
+            ProfileKey::Number(number) => format!("{number}={}", number.value(caps)),
+            ProfileKey::HangUpDetection => format!(
+                "hang_up_detection={}",
+                if caps.hang_up_delay_ms > 0 {
+                    "delayed"
+                } else {
+                    "at_once"
+                }
+            ),
             ProfileKey::ConfDrop(line) => format!(
                 "{line}.conf_drop={}",
                 on_off(address(line).is_some_and(|a| a.conf_drop))

@@ -31,7 +31,7 @@ pub fn replay(
     let mut replayer = Replayer {
         host,
         provider,
-        uui_size: caps.uui_drop_size as usize,
+        caps: caps.clone(),
         lines: binding.lines.clone(),
         address_names: caps.addresses.iter().map(|a| a.name.clone()).collect(),
         options,
@@ -99,7 +99,8 @@ pub fn replay(
 pub(super) struct Replayer<'h> {
     pub(super) host: &'h Host,
     pub(super) provider: ProviderId,
-    pub(super) uui_size: usize,
+    /// The declaration, for UUI sized from it.
+    pub(super) caps: Capabilities,
     pub(super) lines: Vec<(String, AddressId)>,
     /// The provider's address names, by address id.
     pub(super) address_names: Vec<String>,
@@ -306,7 +307,7 @@ impl Replayer<'_> {
     }
 
     fn uui(&self, uui: &Uui) -> Vec<u8> {
-        uui.bytes(self.uui_size)
+        uui.bytes(&self.caps)
     }
 
     fn request(&mut self, app: usize, request: RequestId) -> String {
@@ -598,6 +599,15 @@ impl Replayer<'_> {
                 self.host
                     .remote_hang_up(self.provider, id, *cause, &bytes)
                     .map_err(err)?;
+                // SPEC L2: a provider that finds a hang-up late (tone
+                // detection) has that long, in its own time, before the
+                // step's events are read.
+                let delay = self.caps.hang_up_delay_ms;
+                if delay > 0 {
+                    self.host
+                        .advance_time(self.provider, u64::from(delay))
+                        .map_err(err)?;
+                }
                 Ok(Answer::Done)
             }
             Step::Station {

@@ -7,16 +7,20 @@ use crate::fixture::{Step, Uui};
 
 impl Replayer<'_> {
     /// Bytes as the transcript shows them: `-`, `<max>` for exactly the
-    /// declared size of the test pattern, `<pattern N>` for another length
-    /// of it (a truncation shows up so), else hex.
+    /// declared drop size of the test pattern (`<received_max>` for the
+    /// declared received size, where that differs), `<pattern N>` for
+    /// another length of it (a truncation shows up so), else hex.
     pub(super) fn show_uui(&self, bytes: &[u8]) -> String {
+        let drop_size = self.caps.uui_drop_size as usize;
         if bytes.is_empty() {
             "-".to_owned()
         } else if bytes == uui_pattern(bytes.len()) && bytes.len() > 4 {
-            if bytes.len() == self.uui_size {
+            if bytes.len() == drop_size {
                 "<max>".to_owned()
-            } else if bytes.len() == self.uui_size + 1 {
+            } else if bytes.len() == drop_size + 1 {
                 "<max+1>".to_owned()
+            } else if bytes.len() == self.caps.uui_received_size as usize {
+                "<received_max>".to_owned()
             } else {
                 format!("<pattern {}>", bytes.len())
             }
@@ -31,6 +35,7 @@ impl Replayer<'_> {
             Uui::Bytes(b) => format!(" uui={}", cleardown_host::hex_bytes::encode(b)),
             Uui::Max => " uui=max".to_owned(),
             Uui::OverMax => " uui=max+1".to_owned(),
+            Uui::ReceivedMax => " uui=received_max".to_owned(),
         };
         match step {
             Step::Open {

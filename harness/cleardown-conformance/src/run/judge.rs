@@ -36,6 +36,9 @@ pub(crate) fn record(description: &ProviderDescription) -> report::ProviderRecor
                     features: a.features.names().iter().map(|n| (*n).to_owned()).collect(),
                 })
                 .collect(),
+            far_causes: caps.far_causes,
+            uui_received_size: caps.uui_received_size,
+            hang_up_delay_ms: caps.hang_up_delay_ms,
         },
     }
 }

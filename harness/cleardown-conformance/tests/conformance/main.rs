@@ -4,4 +4,5 @@
 
 mod bad_fixtures;
 mod coverage;
+mod gates;
 mod oracle;

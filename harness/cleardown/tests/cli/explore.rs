@@ -84,10 +84,8 @@ fn explore_mutants(
 /// original mutation proof; the rest break one rule where two situations
 /// meet (harness/mutant-provider's "situational" mutants). A mutant
 /// configured with `uui=N` is run with that drop size: its bug is at the
-/// size's edge. One mutant is missing: `far_uui_cut_to_drop_size` keeps a
-/// far end's UUI longer than the drop size, which no provider can declare
-/// it receives yet (SPEC L2's `uui_received_size`, the next contract
-/// minor), so the explorer never sends more than the drop size.
+/// size's edge. The last two declare a far-end capability (contract 1.2)
+/// their provider does not have, and must fail on the rule it is for.
 const MUTANTS: &[(&str, &str)] = &[
     ("skip_child_event", "C1"),
     ("truncate_uui;uui=16", "U2"),
@@ -120,12 +118,21 @@ const MUTANTS: &[(&str, &str)] = &[
     ("nested_cascade_releases_twice", "C5"),
     ("long_cascade_uui_reordered", "U3"),
     ("collapse_hang_up_loses_uui", "U5"),
+    // pbx-sim keeps 128 bytes of the far end's UUI whatever its drop size
+    // (uui_received_size); the mutant cuts it to the drop size.
+    ("far_uui_cut_to_drop_size;uui=16", "U5"),
     // Bridged stations, over analog-bridge (SPEC §6).
     ("step_out_goes_idle;sharing=shared", "B1"),
     ("inactive_drop_releases_far;sharing=shared", "B3"),
     ("last_station_keeps_inactive;sharing=shared", "B2"),
     ("new_station_drop_idles_other;sharing=new", "B4"),
     ("bridged_hang_up_misses_inactive;sharing=shared", "S3"),
+    // Declarations that lie (SPEC L2), over analog-bridge.
+    ("declares_far_causes;sharing=private", "S3"),
+    (
+        "declares_hang_up_at_once;sharing=shared;supervision=off",
+        "S3",
+    ),
 ];
 
 #[test]

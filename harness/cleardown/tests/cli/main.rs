@@ -53,12 +53,15 @@ fn l2_inspect_prints_every_declared_capability() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     for line in [
-        "name:            pbx-sim",
-        "contract:        1.1 (negotiated 1.1)",
-        "config:          (default)",
-        "uui_drop_size:   128",
-        "reject_by_drop:  yes",
-        "close_drop:      yes",
+        "name:              pbx-sim",
+        "contract:          1.2 (negotiated 1.2)",
+        "config:            (default)",
+        "uui_drop_size:     128",
+        "reject_by_drop:    yes",
+        "close_drop:        yes",
+        "far_causes:        yes",
+        "uui_received_size: 128",
+        "hang_up_delay_ms:  0 (signalled at once)",
         "0  ext-100      sharing=Private          conf_drop=yes features=accept,answer,drop,hold,unhold,setup_conference,add_to_conference,setup_transfer,complete_transfer",
         "1  ext-200      sharing=Private          conf_drop=no  features=accept,",
     ] {
@@ -77,10 +80,13 @@ fn l2_inspect_shows_what_an_analog_line_can_do() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     for line in [
-        "name:            analog-bridge",
-        "uui_drop_size:   0",
-        "reject_by_drop:  no",
-        "close_drop:      no",
+        "name:              analog-bridge",
+        "uui_drop_size:     0",
+        "reject_by_drop:    no",
+        "close_drop:        no",
+        "far_causes:        no",
+        "uui_received_size: 0",
+        "hang_up_delay_ms:  0 (signalled at once)",
         "0  station-1    sharing=BridgedExclusive conf_drop=no  features=accept,answer,drop",
         "1  station-2    sharing=BridgedExclusive conf_drop=no  features=accept,answer,drop",
     ] {
@@ -99,10 +105,10 @@ fn l2_inspect_shows_what_the_sip_line_can_do() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     for line in [
-        "name:            sip",
-        "uui_drop_size:   128",
-        "reject_by_drop:  yes",
-        "close_drop:      yes",
+        "name:              sip",
+        "uui_drop_size:     128",
+        "reject_by_drop:    yes",
+        "close_drop:        yes",
         "0  line-1       sharing=Private          conf_drop=no  features=accept,answer,drop",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
@@ -127,7 +133,7 @@ fn l2_l3_inspect_json_with_a_configuration() {
     assert_eq!(json["name"], "pbx-sim");
     assert_eq!(
         json["contract"],
-        serde_json::json!({"major": 1, "minor": 1})
+        serde_json::json!({"major": 1, "minor": 2})
     );
     // Call features by name, as the text output and the conformance report
     // name them: everything the contract has.
@@ -147,6 +153,10 @@ fn l2_l3_inspect_json_with_a_configuration() {
     );
     assert_eq!(json["capabilities"]["reject_by_drop"], false);
     assert_eq!(json["capabilities"]["uui_drop_size"], 0);
+    // Contract 1.2: the far end's UUI is kept whatever the drop size.
+    assert_eq!(json["capabilities"]["far_causes"], true);
+    assert_eq!(json["capabilities"]["uui_received_size"], 128);
+    assert_eq!(json["capabilities"]["hang_up_delay_ms"], 0);
     assert_eq!(json["capabilities"]["addresses"][0]["sharing"], "Private");
     assert_eq!(json["config"], "reject_by_drop=off;uui=0");
 }
@@ -230,7 +240,7 @@ fn check_inspect_loads(mut command: Command, plugin: &std::path::Path) {
         .find(|l| l.starts_with("library:"))
         .unwrap_or_default()
         .to_owned();
-    assert_eq!(library, format!("library:         {}", plugin.display()));
+    assert_eq!(library, format!("library:           {}", plugin.display()));
 }
 
 #[test]

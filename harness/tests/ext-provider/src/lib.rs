@@ -318,6 +318,11 @@ impl Provider for ExtIsdn {
                         features,
                     })
                     .collect(),
+                // The far end's DISCONNECT names its cause and carries its
+                // user-user element, kept whole up to MAX_UUI.
+                far_causes: true,
+                uui_received_size: MAX_UUI as u32,
+                hang_up_delay_ms: 0,
             },
         }
     }
