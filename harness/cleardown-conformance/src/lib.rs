@@ -21,6 +21,7 @@ pub mod suite;
 pub mod wire;
 
 pub use cleardown_fixture as fixture;
+pub use cleardown_oracle as oracle;
 
 /// A well-mixed seed from any number (for `--seed random`).
 pub fn explore_seed(from: u64) -> u64 {

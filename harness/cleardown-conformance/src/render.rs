@@ -78,6 +78,7 @@ pub fn text(report: &Report) -> String {
     for rule in &report.rules {
         let status = match rule.status {
             RuleStatus::Pass => "pass",
+            RuleStatus::Partial => "PARTIAL",
             RuleStatus::Fail => "FAIL",
             RuleStatus::Skip => "skip",
             RuleStatus::Uncovered => "UNCOVERED",
@@ -86,14 +87,23 @@ pub fn text(report: &Report) -> String {
             RuleStatus::Fail => format!("failed in {}", rule.failed_in.join("; ")),
             RuleStatus::Skip => rule.skip_reasons.first().cloned().unwrap_or_default(),
             RuleStatus::Uncovered => "no fixture covers it".to_owned(),
-            RuleStatus::Pass => format!("{} fixture(s)", rule.fixtures.len()),
+            RuleStatus::Pass => format!(
+                "{} fixture(s); every situation its declaration implies reached",
+                rule.fixtures.len()
+            ),
+            RuleStatus::Partial => format!("not reached in {}", rule.partial_in.join("; ")),
         };
         let _ = writeln!(out, "  {:<4} {status:<9} {detail}", rule.id);
     }
     let s = &report.summary;
+    let partial = report
+        .rules
+        .iter()
+        .filter(|r| r.status == RuleStatus::Partial)
+        .count();
     let _ = writeln!(
         out,
-        "\n{} target(s): {} passed, {} failed, {} skipped{}{}{} in {:.2} s",
+        "\n{} target(s): {} passed, {} failed, {} skipped{}{}{}{} in {:.2} s",
         s.runs,
         s.passed,
         s.failed,
@@ -118,6 +128,12 @@ pub fn text(report: &Report) -> String {
             )
         } else {
             String::new()
+        },
+        match partial {
+            0 => String::new(),
+            n => format!(
+                "; {n} rule(s) PARTIAL: a situation the declaration implies was not reached"
+            ),
         },
         s.duration_ms as f64 / 1000.0
     );
@@ -200,6 +216,31 @@ pub fn xml_escape(text: &str) -> String {
     out
 }
 
+/// One rule's coverage on a target in a word and its detail: `pass`,
+/// `partial: not reached: held, consultation`, `skip: needs …`.
+pub fn coverage_value(rule: &cleardown_report::RuleCoverage) -> String {
+    let unreached: Vec<&str> = rule
+        .situations
+        .iter()
+        .filter(|s| s.status == cleardown_report::SituationStatus::Unreached)
+        .map(|s| s.situation.as_str())
+        .collect();
+    let failed: Vec<&str> = rule
+        .situations
+        .iter()
+        .filter(|s| s.status == cleardown_report::SituationStatus::Fail)
+        .map(|s| s.situation.as_str())
+        .collect();
+    match rule.status {
+        RuleStatus::Pass => "pass".to_owned(),
+        RuleStatus::Partial => format!("partial: not reached: {}", unreached.join(", ")),
+        RuleStatus::Fail if failed.is_empty() => "fail".to_owned(),
+        RuleStatus::Fail => format!("fail: in {}", failed.join(", ")),
+        RuleStatus::Skip => format!("skip: {}", rule.skip_reason.as_deref().unwrap_or("skipped")),
+        RuleStatus::Uncovered => "uncovered".to_owned(),
+    }
+}
+
 /// JUnit XML: one `<testsuite>` per target, one `<testcase>` per fixture
 /// (`classname` the target, `name` the fixture), `<failure>` with the
 /// messages and diff, `<skipped>` with the reason, and the SPEC rules as a
@@ -239,6 +280,19 @@ pub fn junit(report: &Report) -> String {
             usize::from(run.load_error.is_some()),
             run.duration_ms as f64 / 1000.0
         );
+        // Where each rule was checked on this target: `coverage.RULE`.
+        if !run.coverage.is_empty() {
+            out.push_str("    <properties>\n");
+            for rule in &run.coverage {
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"coverage.{}\" value=\"{}\"/>",
+                    xml_escape(&rule.rule),
+                    xml_escape(&coverage_value(rule))
+                );
+            }
+            out.push_str("    </properties>\n");
+        }
         if let Some(error) = &run.load_error {
             let _ = writeln!(
                 out,

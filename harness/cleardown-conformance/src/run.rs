@@ -7,6 +7,7 @@
 //! answers each with one line on stdout prefixed by [`PREFIX`] (anything
 //! else a provider prints is kept as its output, not parsed).
 
+mod coverage;
 mod explore;
 mod judge;
 mod worker;
@@ -76,6 +77,7 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
         load_error: None,
         fixtures: Vec::new(),
         explore: None,
+        coverage: Vec::new(),
         duration_ms: 0,
     };
     // Resolve a bundled name once, here: under cargo that builds the plugin,
@@ -96,8 +98,10 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
     let target = &target;
     let mut worker: Option<Worker> = None;
     let mut caps = None;
+    let mut reach = coverage::Reach::default();
     for entry in &suite.entries {
         let mut result = result_for(entry);
+        let mut reached = Vec::new();
         let fixture_started = Instant::now();
         if worker.is_none() {
             match Worker::spawn(target, options) {
@@ -146,6 +150,7 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
                     wire_snapshot,
                     outcome,
                 }) => {
+                    reached.clone_from(&outcome.reached);
                     judge(
                         suite,
                         entry,
@@ -180,6 +185,19 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
         if !result.failures.is_empty() {
             result.status = report::Status::Fail;
         }
+        if result.status != report::Status::Skip {
+            let broke: Vec<String> = result
+                .failures
+                .iter()
+                .flat_map(|f| f.rules.iter().cloned())
+                .collect();
+            reach.run(
+                coverage::By::Fixture,
+                &reached,
+                &entry.fixture.rules,
+                &broke,
+            );
+        }
         result.duration_ms = fixture_started.elapsed().as_millis() as u64;
         run.fixtures.push(result);
     }
@@ -204,7 +222,11 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
             caps,
             &label,
             &mut worker,
+            &mut reach,
         ));
+    }
+    if let Some(caps) = &caps {
+        run.coverage = coverage::rules(&run, caps, &reach);
     }
     run.duration_ms = started.elapsed().as_millis() as u64;
     run
@@ -347,26 +369,62 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
         .into_iter()
         .map(|rule| {
             let t = tally.remove(&rule.id).unwrap_or_default();
-            let status = if t.fixtures.is_empty() {
+            // Where each target checked it (SPEC §0): a situation its
+            // declaration implies that nothing reached makes it partial.
+            let on_targets: Vec<(String, &report::RuleCoverage)> = runs
+                .iter()
+                .filter_map(|run| {
+                    let label = if run.config.is_empty() {
+                        run.target.clone()
+                    } else {
+                        format!("{} [{}]", run.target, run.config)
+                    };
+                    run.coverage
+                        .iter()
+                        .find(|c| c.rule == rule.id)
+                        .map(|c| (label, c))
+                })
+                .collect();
+            let partial_in: Vec<String> = on_targets
+                .iter()
+                .filter(|(_, c)| c.status == report::RuleStatus::Partial)
+                .map(|(label, c)| format!("{label}: {}", coverage::unreached(c).join(", ")))
+                .collect();
+            let passed = t.passed
+                || on_targets
+                    .iter()
+                    .any(|(_, c)| c.status == report::RuleStatus::Pass);
+            let status = if t.fixtures.is_empty() && !passed {
                 report::RuleStatus::Uncovered
             } else if !t.failed_in.is_empty() {
                 report::RuleStatus::Fail
-            } else if t.passed {
+            } else if !partial_in.is_empty() {
+                report::RuleStatus::Partial
+            } else if passed {
                 report::RuleStatus::Pass
             } else {
                 report::RuleStatus::Skip
             };
+            let mut skip_reasons: Vec<String> = Vec::new();
+            if status == report::RuleStatus::Skip {
+                skip_reasons = t.skips.into_iter().map(|(reason, _)| reason).collect();
+                if skip_reasons.is_empty() {
+                    skip_reasons = on_targets
+                        .iter()
+                        .filter_map(|(label, c)| {
+                            c.skip_reason.as_ref().map(|r| format!("{label}: {r}"))
+                        })
+                        .collect();
+                }
+            }
             report::RuleResult {
                 id: rule.id,
                 summary: rule.summary,
                 status,
                 fixtures: t.fixtures,
                 failed_in: t.failed_in,
-                skip_reasons: if status == report::RuleStatus::Skip {
-                    t.skips.into_iter().map(|(reason, _)| reason).collect()
-                } else {
-                    Vec::new()
-                },
+                skip_reasons,
+                partial_in,
             }
         })
         .collect();
@@ -386,6 +444,7 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
             fixtures: t.fixtures,
             failed_in: t.failed_in,
             skip_reasons: Vec::new(),
+            partial_in: Vec::new(),
         });
     }
     report::Report {

@@ -25,6 +25,7 @@
 //! Architecture invariant: the oracle does no I/O, loads no provider and
 //! knows no provider: it sees declarations and observations only.
 
+pub mod coverage;
 mod effects;
 pub mod history;
 mod step;
@@ -72,6 +73,9 @@ pub struct Judgement {
     /// Situations met that the oracle does not model, so did not judge
     /// beyond the rules that hold everywhere (one line each, deduplicated).
     pub unjudged: Vec<String>,
+    /// Where each situational rule was judged ([`coverage`]), deduplicated
+    /// and sorted; a situation the rule broke in is marked failed.
+    pub reached: Vec<coverage::Reached>,
 }
 
 /// Judges `history`, the observed run of `steps` against a provider
@@ -88,6 +92,23 @@ pub fn judge(context: &Context, steps: &[Step], history: &History) -> Judgement 
             });
             break;
         };
+        // Where the step meets its call, taken before it changes the world;
+        // a step the oracle does not judge reaches nothing.
+        let judged = !(world.paused
+            || world.backlog
+            || matches!(seen.answer, history::Answer::Unrunnable(_)));
+        let uui = match step {
+            Step::Drop { uui, .. } | Step::Disconnect { uui, .. } | Step::FarHangUp { uui, .. } => {
+                uui.bytes(&context.caps)
+            }
+            _ => Vec::new(),
+        };
+        let here = if judged {
+            coverage::reached(&world, context, step, &uui)
+        } else {
+            Vec::new()
+        };
+        let before = judgement.verdicts.len();
         let mut out = step::Judge {
             context,
             index,
@@ -95,9 +116,19 @@ pub fn judge(context: &Context, steps: &[Step], history: &History) -> Judgement 
             unjudged: &mut judgement.unjudged,
         };
         out.step(&mut world, step, seen);
+        let broke = &judgement.verdicts[before..];
+        for (rule, situation) in here {
+            judgement.reached.push(coverage::Reached {
+                rule,
+                situation,
+                failed: broke.iter().any(|v| v.rule == rule),
+            });
+        }
     }
     world.finish(history, &mut judgement.verdicts);
     judgement.unjudged.sort();
     judgement.unjudged.dedup();
+    judgement.reached.sort();
+    judgement.reached.dedup();
     judgement
 }

@@ -7,20 +7,28 @@
 //!
 //! ```json
 //! {
-//!   "schema": "cleardown-conformance/1",
+//!   "schema": "cleardown-conformance/2",
 //!   "cleardown": "0.1.0",
-//!   "contract": "1.0",
+//!   "contract": "1.2",
 //!   "summary": { "runs": 2, "passed": 80, "failed": 0, "skipped": 12, "load_errors": 0, "duration_ms": 950 },
 //!   "runs": [ { "target": "pbx-sim", "config": "", "provider": { … }, "load_error": null,
-//!               "fixtures": [ { "name": "c1-…", "status": "pass", "rules": ["C1"], … } ] } ],
-//!   "rules": [ { "id": "C1", "summary": "…", "status": "pass", "fixtures": ["c1-…"], "failed_in": [] } ]
+//!               "fixtures": [ { "name": "c1-…", "status": "pass", "rules": ["C1"], … } ],
+//!               "coverage": [ { "rule": "C1", "status": "pass", "situations": [ … ] } ] } ],
+//!   "rules": [ { "id": "C1", "summary": "…", "status": "pass", "fixtures": ["c1-…"], "failed_in": [], "partial_in": [] } ]
 //! }
 //! ```
 
 use serde::{Deserialize, Serialize};
 
 /// The schema identifier written in every report.
-pub const SCHEMA: &str = "cleardown-conformance/1";
+///
+/// Version 2 (contract 1.2): a rule's `status` is `pass` only where every
+/// situation the declaration implies was reached and passed, and may be
+/// `partial`; version 1 said `pass` where any fixture citing it passed.
+/// A field changed meaning, so the version changed; every other field of
+/// version 1 is as it was. Added with it: `runs[].coverage`, and
+/// `rules[].partial_in`.
+pub const SCHEMA: &str = "cleardown-conformance/2";
 
 /// A whole conformance run: every provider target, every fixture, every rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,8 +94,52 @@ pub struct Run {
     /// Added in schema 1 after its first release.
     #[serde(default)]
     pub explore: Option<Exploration>,
+    /// Every SPEC rule on this target: the situations its declaration
+    /// implies, and where each was reached (schema 2).
+    #[serde(default)]
+    pub coverage: Vec<RuleCoverage>,
     /// Wall-clock time of this target's run.
     pub duration_ms: u64,
+}
+
+/// One SPEC rule on one target (SPEC §0 "situation").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCoverage {
+    /// `C1`, …
+    pub rule: String,
+    /// `pass` when every situation was reached and passed; `partial` when
+    /// some were not reached; `fail`; `skip` when the declaration implies
+    /// none (see `skip_reason`); `uncovered` when nothing checks it.
+    pub status: RuleStatus,
+    /// The situations the declaration implies, in order.
+    pub situations: Vec<SituationCoverage>,
+    /// For `skip`: the capability it needs, or why its fixtures skipped.
+    pub skip_reason: Option<String>,
+}
+
+/// One situation a rule applies to on one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SituationCoverage {
+    /// `conference parent`, `UUI of exactly the size`, `any run`, …
+    pub situation: String,
+    /// What happened there.
+    pub status: SituationStatus,
+    /// A bundled or own fixture reached it.
+    pub fixtures: bool,
+    /// A generated scenario reached it.
+    pub exploration: bool,
+}
+
+/// What happened in one situation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SituationStatus {
+    /// Reached, and the rule held every time.
+    Pass,
+    /// Reached, and the rule broke there.
+    Fail,
+    /// Nothing reached it.
+    Unreached,
 }
 
 /// Generated scenarios against one target, judged by the oracle.
@@ -306,8 +358,12 @@ pub struct Failure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleStatus {
-    /// Some fixture covering it passed and none failed.
+    /// Every situation the declaration implies was reached, on every
+    /// target it applies to, and none failed.
     Pass,
+    /// Nothing failed, but some situation was not reached: see
+    /// `partial_in` (schema 2).
+    Partial,
     /// Some failure counts against it.
     Fail,
     /// Every fixture covering it was skipped.
@@ -331,6 +387,10 @@ pub struct RuleResult {
     pub failed_in: Vec<String>,
     /// Why it was skipped, when every fixture covering it was.
     pub skip_reasons: Vec<String>,
+    /// For `partial`: `TARGET [CONFIG]: situation, …` for every target
+    /// where a situation the declaration implies was not reached.
+    #[serde(default)]
+    pub partial_in: Vec<String>,
 }
 
 impl Report {

@@ -227,6 +227,22 @@ pub struct Outcome {
     pub verdicts: Vec<RuleBroken>,
     /// Situations the oracle met but does not model.
     pub unjudged: Vec<String>,
+    /// Where the oracle judged each situational rule (SPEC §0), for the
+    /// report's coverage.
+    #[serde(default)]
+    pub reached: Vec<SituationReached>,
+}
+
+/// A situation a run reached for a rule ([`cleardown_oracle::coverage`]),
+/// as plain data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SituationReached {
+    /// The SPEC rule.
+    pub rule: String,
+    /// The situation's name.
+    pub situation: String,
+    /// The rule broke there.
+    pub failed: bool,
 }
 
 /// A rule the oracle found broken, as plain data for the report.
@@ -255,5 +271,14 @@ impl Outcome {
             })
             .collect();
         self.unjudged = judgement.unjudged;
+        self.reached = judgement
+            .reached
+            .into_iter()
+            .map(|r| SituationReached {
+                rule: r.rule.to_owned(),
+                situation: r.situation.name().to_owned(),
+                failed: r.failed,
+            })
+            .collect();
     }
 }

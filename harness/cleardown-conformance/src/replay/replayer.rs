@@ -93,6 +93,7 @@ pub fn replay(
         history,
         verdicts: Vec::new(),
         unjudged: Vec::new(),
+        reached: Vec::new(),
     }
 }
 

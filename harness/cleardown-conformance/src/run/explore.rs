@@ -16,6 +16,7 @@ use cleardown_report as report;
 
 use super::{
     RunOptions, Target,
+    coverage::{By, Reach},
     worker::{Answer, Job, Worker},
 };
 
@@ -118,6 +119,7 @@ pub(crate) fn explore(
     caps: &Capabilities,
     label: &str,
     worker: &mut Option<Worker>,
+    reach: &mut Reach,
 ) -> report::Exploration {
     let started = Instant::now();
     let mut exploration = report::Exploration {
@@ -139,7 +141,15 @@ pub(crate) fn explore(
             break;
         };
         exploration.ran += 1;
-        for (rule, _) in broken(ask(worker, target, options, &job(&scenario))) {
+        let answer = ask(worker, target, options, &job(&scenario));
+        let reached = match &answer {
+            Ok(Answer::Replayed { outcome, .. }) => outcome.reached.clone(),
+            _ => Vec::new(),
+        };
+        let broke = broken(answer);
+        let rules: Vec<String> = broke.iter().map(|(r, _)| r.clone()).collect();
+        reach.run(By::Exploration, &reached, &scenario.rules, &rules);
+        for (rule, _) in broke {
             first
                 .entry(rule)
                 .and_modify(|(_, count)| *count += 1)

@@ -9,7 +9,7 @@ use std::{
     sync::OnceLock,
 };
 
-use cleardown_report::{Exploration, Report};
+use cleardown_report::{Exploration, Report, RuleStatus};
 
 use crate::{cleardown, conformance::report_of, scratch, stderr, stdout};
 
@@ -275,6 +275,51 @@ fn the_control_and_every_bundled_variant_hold_every_rule_under_exploration() {
         // Every variant, bridged stations too, gets its scenarios.
         assert_eq!(explored.not_generated, None, "{}", run.config);
         assert_eq!(explored.ran, explored.scenarios, "{}", run.config);
+        // SPEC §0: on every variant, every rule is checked in every
+        // situation its declaration implies, or does not apply.
+        for rule in &run.coverage {
+            assert!(
+                matches!(rule.status, RuleStatus::Pass | RuleStatus::Skip),
+                "{} [{}] {}: {:?} {:?}",
+                run.target,
+                run.config,
+                rule.rule,
+                rule.status,
+                rule.situations
+            );
+        }
+    }
+    assert!(
+        report
+            .rules
+            .iter()
+            .all(|r| matches!(r.status, RuleStatus::Pass | RuleStatus::Skip)),
+        "{:?}",
+        report
+            .rules
+            .iter()
+            .filter(|r| r.status != RuleStatus::Pass)
+            .collect::<Vec<_>>()
+    );
+    // And no situation of SPEC.md is out of reach of every bundled variant:
+    // each is reached, by a fixture or a generated scenario, on one at least.
+    for rule in cleardown_conformance::suite::rules() {
+        for situation in cleardown_conformance::oracle::coverage::situations(&rule.id) {
+            let reached = report.runs.iter().any(|run| {
+                run.coverage.iter().any(|c| {
+                    c.rule == rule.id
+                        && c.situations.iter().any(|s| {
+                            s.situation == situation.name()
+                                && s.status == cleardown_report::SituationStatus::Pass
+                        })
+                })
+            });
+            assert!(
+                reached,
+                "SPEC {}: no bundled variant reaches `{situation}`",
+                rule.id
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(out);
 }
