@@ -187,12 +187,23 @@ fn l2_l3_inspect_shows_the_outside_provider_declaration() {
         caps["addresses"][0]["features"],
         serde_json::json!(["accept", "answer", "drop", "hold", "unhold"])
     );
+    // Contract 1.2: what it hears of the far end, as its README-written
+    // declaration says.
+    assert_eq!(caps["far_causes"], true);
+    assert_eq!(caps["uui_received_size"], 128);
+    assert_eq!(caps["hang_up_delay_ms"], 0);
     let default = cleardown(&["inspect", path_arg(ext_isdn())]);
-    assert!(
-        stdout(&default).contains("uui_drop_size:   32"),
-        "{}",
-        stdout(&default)
-    );
+    for line in [
+        "uui_drop_size:     32",
+        "far_causes:        yes",
+        "uui_received_size: 128",
+    ] {
+        assert!(
+            stdout(&default).contains(line),
+            "{line}: {}",
+            stdout(&default)
+        );
+    }
     let refused = cleardown(&["inspect", path_arg(ext_isdn()), "--config", "uui=129"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
