@@ -13,6 +13,8 @@ use cleardown_host::{
 };
 use cleardown_oracle::history::{Answer, History, InfoSeen, PartySeen, Seen, StepSeen};
 
+use cleardown_far_end::{FarEnd, ProviderFarEnd};
+
 use super::{Binding, Options, Outcome};
 use crate::fixture::{ALL_CALLS, Fixture, SimpleOp, Step, Uui};
 
@@ -31,6 +33,7 @@ pub fn replay(
     let mut replayer = Replayer {
         host,
         provider,
+        far: Box::new(ProviderFarEnd::new(host, provider)),
         caps: caps.clone(),
         lines: binding.lines.clone(),
         address_names: caps.addresses.iter().map(|a| a.name.clone()).collect(),
@@ -100,6 +103,9 @@ pub fn replay(
 pub(super) struct Replayer<'h> {
     pub(super) host: &'h Host,
     pub(super) provider: ProviderId,
+    /// What plays the far end: the fixture's far-end steps and its
+    /// `far_end` view go here, never to the provider directly.
+    pub(super) far: Box<dyn FarEnd + 'h>,
     /// The declaration, for UUI sized from it.
     pub(super) caps: Capabilities,
     pub(super) lines: Vec<(String, AddressId)>,
@@ -576,30 +582,25 @@ impl Replayer<'_> {
                 self.expect_appearances(appearances);
                 let address = self.address(line);
                 let bytes = self.uui(uui);
-                let id = self
-                    .host
-                    .remote_offer(self.provider, address, from, &bytes)
-                    .map_err(err)?;
+                let id = self.far.offer(address, from, &bytes).map_err(err)?;
                 self.bind(call, id);
                 Ok(Answer::Done)
             }
             Step::FarAlert { call } => {
                 let id = self.call(call)?;
-                self.host.remote_alert(self.provider, id).map_err(err)?;
+                self.far.alert(id).map_err(err)?;
                 Ok(Answer::Done)
             }
             Step::FarAnswer { call, appearances } => {
                 self.expect_appearances(appearances);
                 let id = self.call(call)?;
-                self.host.remote_answer(self.provider, id).map_err(err)?;
+                self.far.answer(id).map_err(err)?;
                 Ok(Answer::Done)
             }
             Step::FarHangUp { call, cause, uui } => {
                 let id = self.call(call)?;
                 let bytes = self.uui(uui);
-                self.host
-                    .remote_hang_up(self.provider, id, *cause, &bytes)
-                    .map_err(err)?;
+                self.far.hang_up(id, *cause, &bytes).map_err(err)?;
                 // SPEC L2: a provider that finds a hang-up late (tone
                 // detection) has that long, in its own time, before the
                 // step's events are read.
@@ -630,7 +631,7 @@ impl Replayer<'_> {
                 Ok(Answer::Done)
             }
             Step::FarEnd => {
-                let mut parties = self.host.far_end(self.provider).map_err(err)?;
+                let mut parties = self.far.parties().map_err(err)?;
                 // Providers list parties in their own order; names are the
                 // fixture's, so sorting by them keeps transcripts neutral.
                 parties.sort_by(|a, b| a.name.cmp(&b.name));
