@@ -219,18 +219,8 @@ pub fn xml_escape(text: &str) -> String {
 /// One rule's coverage on a target in a word and its detail: `pass`,
 /// `partial: not reached: held, consultation`, `skip: needs …`.
 pub fn coverage_value(rule: &cleardown_report::RuleCoverage) -> String {
-    let unreached: Vec<&str> = rule
-        .situations
-        .iter()
-        .filter(|s| s.status == cleardown_report::SituationStatus::Unreached)
-        .map(|s| s.situation.as_str())
-        .collect();
-    let failed: Vec<&str> = rule
-        .situations
-        .iter()
-        .filter(|s| s.status == cleardown_report::SituationStatus::Fail)
-        .map(|s| s.situation.as_str())
-        .collect();
+    let unreached = rule.situations_with(cleardown_report::SituationStatus::Unreached);
+    let failed = rule.situations_with(cleardown_report::SituationStatus::Fail);
     match rule.status {
         RuleStatus::Pass => "pass".to_owned(),
         RuleStatus::Partial => format!("partial: not reached: {}", unreached.join(", ")),

@@ -297,11 +297,7 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
         if let Some(explored) = &run.explore {
             summary.scenarios += explored.ran;
             summary.explore_failed += explored.failures.len();
-            let label = if run.config.is_empty() {
-                run.target.clone()
-            } else {
-                format!("{} [{}]", run.target, run.config)
-            };
+            let label = place(run);
             for found in &explored.failures {
                 let place = format!("{label} explored (seed {})", found.seed);
                 tally
@@ -311,11 +307,7 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
                     .push(place);
             }
         }
-        let label = if run.config.is_empty() {
-            run.target.clone()
-        } else {
-            format!("{} [{}]", run.target, run.config)
-        };
+        let label = place(run);
         for fixture in &run.fixtures {
             if fixture
                 .wire
@@ -374,11 +366,7 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
             let on_targets: Vec<(String, &report::RuleCoverage)> = runs
                 .iter()
                 .filter_map(|run| {
-                    let label = if run.config.is_empty() {
-                        run.target.clone()
-                    } else {
-                        format!("{} [{}]", run.target, run.config)
-                    };
+                    let label = place(run);
                     run.coverage
                         .iter()
                         .find(|c| c.rule == rule.id)
@@ -388,7 +376,10 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
             let partial_in: Vec<String> = on_targets
                 .iter()
                 .filter(|(_, c)| c.status == report::RuleStatus::Partial)
-                .map(|(label, c)| format!("{label}: {}", coverage::unreached(c).join(", ")))
+                .map(|(label, c)| {
+                    let unreached = c.situations_with(report::SituationStatus::Unreached);
+                    format!("{label}: {}", unreached.join(", "))
+                })
                 .collect();
             let passed = t.passed
                 || on_targets
@@ -454,6 +445,15 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
         summary,
         runs,
         rules,
+    }
+}
+
+/// A target as the rules' lists name it: `TARGET`, or `TARGET [CONFIG]`.
+fn place(run: &report::Run) -> String {
+    if run.config.is_empty() {
+        run.target.clone()
+    } else {
+        format!("{} [{}]", run.target, run.config)
     }
 }
 

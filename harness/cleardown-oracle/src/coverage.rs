@@ -12,7 +12,9 @@
 
 use std::fmt;
 
-use cleardown_contract::{CallFeatures, CallState, CallStatus, Capabilities, Privilege, Sharing};
+use cleardown_contract::{
+    AddressCaps, CallFeatures, CallState, CallStatus, Capabilities, Privilege, Sharing,
+};
 use cleardown_fixture::Step;
 
 use crate::{Context, world::World};
@@ -110,11 +112,10 @@ struct Can {
 
 impl Can {
     fn of(caps: &Capabilities) -> Can {
-        let any =
-            |f: &dyn Fn(&cleardown_contract::AddressCaps) -> bool| caps.addresses.iter().any(f);
+        let any = |f: &dyn Fn(&AddressCaps) -> bool| caps.addresses.iter().any(f);
         let conf =
             CallFeatures(CallFeatures::SETUP_CONFERENCE.0 | CallFeatures::ADD_TO_CONFERENCE.0);
-        let private = |a: &cleardown_contract::AddressCaps| a.sharing == Sharing::Private;
+        let private = |a: &AddressCaps| a.sharing == Sharing::Private;
         Can {
             private: any(&private),
             conference: any(&|a| private(a) && a.features.contains(conf)),
@@ -270,6 +271,14 @@ pub fn implied(rule: &str, caps: &Capabilities) -> Vec<Situation> {
         .collect()
 }
 
+/// The address of the line call `alias` is on.
+fn address<'c>(world: &World, context: &'c Context, alias: &str) -> Option<&'c AddressCaps> {
+    world
+        .call(alias)
+        .and_then(|c| c.line.as_deref())
+        .and_then(|l| context.line(l))
+}
+
 /// The kind of call `alias` is before the step, as the rules tell them.
 fn kind(world: &World, context: &Context, alias: &str) -> Option<Situation> {
     let call = world.call(alias)?;
@@ -277,8 +286,7 @@ fn kind(world: &World, context: &Context, alias: &str) -> Option<Situation> {
         return None;
     }
     let status = call.status.as_ref()?;
-    let line = call.line.as_deref().and_then(|l| context.line(l));
-    let bridged = line.is_some_and(|a| a.sharing != Sharing::Private);
+    let bridged = address(world, context, alias).is_some_and(|a| a.sharing != Sharing::Private);
     Some(match status {
         CallStatus::Idle => return None,
         _ if call.conference => {
@@ -308,15 +316,21 @@ fn kind(world: &World, context: &Context, alias: &str) -> Option<Situation> {
 }
 
 /// The situations `step` reaches, for each rule it is judged on, from the
-/// world as it was before it. `uui` is the step's UUI as sent.
+/// world as it was before it.
 pub(crate) fn reached(
     world: &World,
     context: &Context,
     step: &Step,
-    uui: &[u8],
 ) -> Vec<(&'static str, Situation)> {
     let mut out = Vec::new();
     let size = context.caps.uui_drop_size as usize;
+    // The step's UUI as the replay sends it.
+    let uui = match step {
+        Step::Drop { uui, .. } | Step::Disconnect { uui, .. } | Step::FarHangUp { uui, .. } => {
+            uui.bytes(&context.caps)
+        }
+        _ => Vec::new(),
+    };
     match step {
         Step::Drop { app, call, .. } | Step::Disconnect { app, call, .. } => {
             let Some(k) = kind(world, context, call) else {
@@ -346,11 +360,7 @@ pub(crate) fn reached(
                     k,
                 )),
                 ConferenceParent => {
-                    let conf_drop = world
-                        .call(call)
-                        .and_then(|c| c.line.as_deref())
-                        .and_then(|l| context.line(l))
-                        .is_some_and(|a| a.conf_drop);
+                    let conf_drop = address(world, context, call).is_some_and(|a| a.conf_drop);
                     out.push((if conf_drop { "C1" } else { "C2" }, k));
                     // A parent with a conference among its parties: the
                     // cascade nests (C5).
@@ -365,12 +375,7 @@ pub(crate) fn reached(
                 NestedParent => out.push(("C5", k)),
                 ConferenceParty => out.extend([("C3", k), ("C4", k)]),
                 BridgedActive | BridgedInactive => {
-                    let sharing = world
-                        .call(call)
-                        .and_then(|c| c.line.as_deref())
-                        .and_then(|l| context.line(l))
-                        .map(|a| a.sharing);
-                    match (sharing, k) {
+                    match (address(world, context, call).map(|a| a.sharing), k) {
                         (Some(Sharing::BridgedShared), BridgedActive) => {
                             out.extend([("B1", k), ("B2", k)]);
                         }
@@ -428,12 +433,9 @@ pub(crate) fn reached(
             }
         }
         Step::Close { app, line } => {
-            let owns = world.calls.values().any(|c| {
-                c.line.as_deref() == Some(line.as_str())
-                    && !c.is_idle()
-                    && c.holders.get(app) == Some(&Privilege::Owner)
-            });
-            let kinds: Vec<Situation> = world
+            // The calls the closing app owns on the line, by kind (`kind`
+            // names no Idle call).
+            let kinds = world
                 .calls
                 .iter()
                 .filter(|(_, c)| {
@@ -441,13 +443,8 @@ pub(crate) fn reached(
                         && c.holders.get(app) == Some(&Privilege::Owner)
                 })
                 .filter_map(|(alias, _)| kind(world, context, alias))
-                .filter(|k| matches!(k, Connected | BridgedActive))
-                .collect();
-            if owns {
-                for k in kinds {
-                    out.push(("B5", k));
-                }
-            }
+                .filter(|k| matches!(k, Connected | BridgedActive));
+            out.extend(kinds.map(|k| ("B5", k)));
         }
         _ => {}
     }
@@ -456,8 +453,6 @@ pub(crate) fn reached(
 
 #[cfg(test)]
 mod tests {
-    use cleardown_contract::AddressCaps;
-
     use super::*;
 
     fn address(sharing: Sharing, features: CallFeatures, conf_drop: bool) -> AddressCaps {

@@ -94,17 +94,8 @@ pub fn judge(context: &Context, steps: &[Step], history: &History) -> Judgement 
         };
         // Where the step meets its call, taken before it changes the world;
         // a step the oracle does not judge reaches nothing.
-        let judged = !(world.paused
-            || world.backlog
-            || matches!(seen.answer, history::Answer::Unrunnable(_)));
-        let uui = match step {
-            Step::Drop { uui, .. } | Step::Disconnect { uui, .. } | Step::FarHangUp { uui, .. } => {
-                uui.bytes(&context.caps)
-            }
-            _ => Vec::new(),
-        };
-        let here = if judged {
-            coverage::reached(&world, context, step, &uui)
+        let here = if step::judges(&world, seen) {
+            coverage::reached(&world, context, step)
         } else {
             Vec::new()
         };

@@ -55,6 +55,13 @@ pub(crate) fn show_status(status: Option<&Status>) -> String {
     status.map_or_else(|| "unknown".to_owned(), ToString::to_string)
 }
 
+/// Whether the oracle judges a step beyond what holds everywhere: not
+/// while events are paused or being caught up on, not a step that could
+/// not run.
+pub(crate) fn judges(world: &World, seen: &StepSeen) -> bool {
+    !(world.paused || world.backlog || matches!(seen.answer, Answer::Unrunnable(_)))
+}
+
 impl Judge<'_> {
     pub fn fail(&mut self, rule: &'static str, message: impl Into<String>) {
         self.verdicts.push(Verdict {
@@ -90,10 +97,9 @@ impl Judge<'_> {
             );
         }
         self.everywhere(world, step, seen);
-        let quiet = world.paused || world.backlog;
+        let judged = judges(world, seen);
         world.backlog = false;
-        let unrunnable = matches!(seen.answer, Answer::Unrunnable(_));
-        if quiet || unrunnable {
+        if !judged {
             self.touch_unjudged(world, step, "steps while events are paused");
         } else {
             self.by_kind(world, step, seen);

@@ -117,6 +117,17 @@ pub struct RuleCoverage {
     pub skip_reason: Option<String>,
 }
 
+impl RuleCoverage {
+    /// The names of its situations with `status`, in order.
+    pub fn situations_with(&self, status: SituationStatus) -> Vec<&str> {
+        self.situations
+            .iter()
+            .filter(|s| s.status == status)
+            .map(|s| s.situation.as_str())
+            .collect()
+    }
+}
+
 /// One situation a rule applies to on one target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SituationCoverage {

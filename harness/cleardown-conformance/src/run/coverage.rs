@@ -113,32 +113,24 @@ fn one(rule: &str, run: &report::Run, caps: &Capabilities, reach: &Reach) -> rep
             .find(|f| f.status == report::Status::Skip)
             .and_then(|f| f.skip_reason.clone())
     };
+    // Where the declaration implies no situation of the rule, it is
+    // skipped saying why (unless something still broke it).
+    let skip = |reason: String| report::RuleCoverage {
+        rule: rule.to_owned(),
+        status: if failed {
+            report::RuleStatus::Fail
+        } else {
+            report::RuleStatus::Skip
+        },
+        situations: Vec::new(),
+        skip_reason: Some(reason),
+    };
     if let Some(need) = oracle::needs(rule, caps) {
-        return report::RuleCoverage {
-            rule: rule.to_owned(),
-            status: if failed {
-                report::RuleStatus::Fail
-            } else {
-                report::RuleStatus::Skip
-            },
-            situations: Vec::new(),
-            skip_reason: Some(format!("needs {need}")),
-        };
+        return skip(format!("needs {need}"));
     }
     let implied = oracle::implied(rule, caps);
     if implied.is_empty() {
-        return report::RuleCoverage {
-            rule: rule.to_owned(),
-            status: if failed {
-                report::RuleStatus::Fail
-            } else {
-                report::RuleStatus::Skip
-            },
-            situations: Vec::new(),
-            skip_reason: Some(
-                "no situation it applies to exists under this declaration".to_owned(),
-            ),
-        };
+        return skip("no situation it applies to exists under this declaration".to_owned());
     }
     let situations: Vec<report::SituationCoverage> = implied
         .into_iter()
@@ -187,14 +179,4 @@ fn one(rule: &str, run: &report::Run, caps: &Capabilities, reach: &Reach) -> rep
         situations,
         skip_reason,
     }
-}
-
-/// The situations of `coverage` not reached, by name.
-pub(crate) fn unreached(coverage: &report::RuleCoverage) -> Vec<&str> {
-    coverage
-        .situations
-        .iter()
-        .filter(|s| s.status == report::SituationStatus::Unreached)
-        .map(|s| s.situation.as_str())
-        .collect()
 }

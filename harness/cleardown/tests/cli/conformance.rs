@@ -6,6 +6,24 @@ use cleardown_report::{FailureKind, Report, RuleStatus, SCHEMA, Status};
 
 use crate::{cleardown, scratch, stderr, stdout};
 
+/// SPEC §0: on every target of `report`, every rule was checked in every
+/// situation its declaration implies, or does not apply there.
+pub(crate) fn every_rule_passes_or_skips_on_every_target(report: &Report) {
+    for run in &report.runs {
+        for rule in &run.coverage {
+            assert!(
+                matches!(rule.status, RuleStatus::Pass | RuleStatus::Skip),
+                "{} [{}] {}: {:?} {:?}",
+                run.target,
+                run.config,
+                rule.rule,
+                rule.status,
+                rule.situations
+            );
+        }
+    }
+}
+
 pub(crate) fn report_of(output: &std::process::Output) -> Report {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
@@ -573,19 +591,6 @@ fn a_rule_checked_in_some_of_its_situations_is_partial_naming_the_rest() {
     // variant's declaration implies: exploration adds scenarios, not
     // coverage the suite would otherwise lack.
     let fixtures_only = cleardown(&["conformance", "--no-explore", "--format", "json"]);
-    let report = report_of(&fixtures_only);
-    for run in &report.runs {
-        for rule in &run.coverage {
-            assert!(
-                matches!(rule.status, RuleStatus::Pass | RuleStatus::Skip),
-                "{} [{}] {}: {:?} {:?}",
-                run.target,
-                run.config,
-                rule.rule,
-                rule.status,
-                rule.situations
-            );
-        }
-    }
+    every_rule_passes_or_skips_on_every_target(&report_of(&fixtures_only));
     let _ = std::fs::remove_dir_all(&dir);
 }
