@@ -39,7 +39,7 @@ use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessag
 use crate::message::{self, Common, RequestParts};
 
 /// The only address: one SIP line.
-pub(crate) const LINE: &str = "line-1";
+pub(crate) use cleardown_sip::LINE;
 /// How often an unacknowledged final response to an INVITE is sent again.
 pub(crate) const RETRANSMIT_MS: u64 = 500;
 /// How long anything is waited for: an ACK, the answer to a BYE or CANCEL,

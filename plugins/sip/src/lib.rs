@@ -20,11 +20,11 @@
 
 mod config;
 mod engine;
-mod far;
 mod memory;
-mod message;
-mod remote;
 mod udp;
+
+// Shared with the harness's SIP far end (see cleardown-sip).
+use cleardown_sip::{far, message};
 
 use std::net::SocketAddr;
 

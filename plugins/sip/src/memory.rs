@@ -16,10 +16,8 @@ use crate::engine::{Direction, Engine, MAX_UUI, Output};
 use crate::far::FarUa;
 use crate::message;
 
-/// Our host as the memory wire shows it.
-pub(crate) const LOCAL_HOST: &str = "cleardown.invalid";
-/// The far end's.
-pub(crate) const FAR_HOST: &str = "far.invalid";
+/// Our host as the memory wire shows it, and the far end's.
+pub(crate) use cleardown_sip::{FAR_HOST, LOCAL_HOST};
 /// A scenario that has not settled after this many deliveries is a bug;
 /// the loop stops rather than spin.
 const MAX_DELIVERIES: usize = 10_000;

@@ -9,14 +9,14 @@ use rsipstack::rsip::{
     Header, Headers, Method, Param, Request, Response, SipMessage, StatusCode, Uri,
 };
 
-use cleardown_sdk::hex_bytes;
+use cleardown_contract::hex_bytes;
 
 /// The methods this user agent implements (RFC 3261 §8.2.1 `Allow`).
-pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
 
 /// A status code with the reason phrase of RFC 3261 §21 (rsip's own
 /// rendering of known codes is the variant name, e.g. `RequestTerminated`).
-pub(crate) fn status(code: u16) -> StatusCode {
+pub fn status(code: u16) -> StatusCode {
     let phrase = match code {
         100 => "Trying",
         180 => "Ringing",
@@ -43,7 +43,7 @@ pub(crate) fn status(code: u16) -> StatusCode {
 }
 
 /// `sip:USER@HOST`.
-pub(crate) fn sip_uri(user: &str, host: &rsipstack::rsip::HostWithPort) -> Uri {
+pub fn sip_uri(user: &str, host: &rsipstack::rsip::HostWithPort) -> Uri {
     Uri {
         scheme: Some(rsipstack::rsip::Scheme::Sip),
         auth: Some(rsipstack::rsip::Auth {
@@ -59,7 +59,7 @@ pub(crate) fn sip_uri(user: &str, host: &rsipstack::rsip::HostWithPort) -> Uri {
 /// nothing to escape: RFC 3261 `unreserved` and most of `user-unreserved`.
 /// `;`, `?` and `/` are left out, since they would read as URI parameters
 /// or headers.
-pub(crate) fn is_plain_user(name: &str) -> bool {
+pub fn is_plain_user(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name
@@ -67,7 +67,7 @@ pub(crate) fn is_plain_user(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,".contains(c))
 }
 
-pub(crate) fn via(host: &rsipstack::rsip::HostWithPort, branch: &str) -> Header {
+pub fn via(host: &rsipstack::rsip::HostWithPort, branch: &str) -> Header {
     rsipstack::rsip::typed::Via {
         version: rsipstack::rsip::Version::V2,
         transport: rsipstack::rsip::Transport::Udp,
@@ -89,7 +89,7 @@ fn tag_params(tag: Option<&str>) -> Vec<rsipstack::rsip::Param> {
         .collect()
 }
 
-pub(crate) fn from_header(uri: &Uri, tag: Option<&str>) -> Header {
+pub fn from_header(uri: &Uri, tag: Option<&str>) -> Header {
     rsipstack::rsip::typed::From {
         display_name: None,
         uri: uri.clone(),
@@ -98,7 +98,7 @@ pub(crate) fn from_header(uri: &Uri, tag: Option<&str>) -> Header {
     .into()
 }
 
-pub(crate) fn to_header(uri: &Uri, tag: Option<&str>) -> Header {
+pub fn to_header(uri: &Uri, tag: Option<&str>) -> Header {
     rsipstack::rsip::typed::To {
         display_name: None,
         uri: uri.clone(),
@@ -107,7 +107,7 @@ pub(crate) fn to_header(uri: &Uri, tag: Option<&str>) -> Header {
     .into()
 }
 
-pub(crate) fn contact(uri: &Uri) -> Header {
+pub fn contact(uri: &Uri) -> Header {
     rsipstack::rsip::typed::Contact {
         display_name: None,
         uri: uri.clone(),
@@ -116,44 +116,45 @@ pub(crate) fn contact(uri: &Uri) -> Header {
     .into()
 }
 
-pub(crate) fn cseq(seq: u32, method: Method) -> Header {
+pub fn cseq(seq: u32, method: Method) -> Header {
     rsipstack::rsip::typed::CSeq { seq, method }.into()
 }
 
-pub(crate) fn call_id(id: &str) -> Header {
+pub fn call_id(id: &str) -> Header {
     rsipstack::rsip::headers::CallId::new(id).into()
 }
 
 /// `Reason: Q.850;cause=N` (RFC 3326).
-pub(crate) fn reason(cause: u32) -> Header {
+pub fn reason(cause: u32) -> Header {
     Header::Other("Reason".into(), format!("Q.850;cause={cause}"))
 }
 
 /// `User-to-User: HEX;encoding=hex` (RFC 7433), lower-case hex.
-pub(crate) fn user_to_user(uui: &[u8]) -> Header {
+pub fn user_to_user(uui: &[u8]) -> Header {
     Header::Other(
         "User-to-User".into(),
         format!("{};encoding=hex", hex_bytes::encode(uui)),
     )
 }
 
-pub(crate) fn allow() -> Header {
+pub fn allow() -> Header {
     rsipstack::rsip::headers::Allow::new(ALLOW).into()
 }
 
 /// The headers every request starts with, in RFC 3261 §8.1.1 order; the
 /// caller appends its own and then [`finish`].
-pub(crate) struct RequestParts<'a> {
-    pub(crate) method: Method,
-    pub(crate) uri: &'a Uri,
-    pub(crate) via: Header,
-    pub(crate) from: Header,
-    pub(crate) to: Header,
-    pub(crate) call_id: &'a str,
-    pub(crate) cseq: u32,
+#[derive(Debug)]
+pub struct RequestParts<'a> {
+    pub method: Method,
+    pub uri: &'a Uri,
+    pub via: Header,
+    pub from: Header,
+    pub to: Header,
+    pub call_id: &'a str,
+    pub cseq: u32,
 }
 
-pub(crate) fn request(parts: RequestParts<'_>, extra: Vec<Header>) -> Request {
+pub fn request(parts: RequestParts<'_>, extra: Vec<Header>) -> Request {
     let mut headers = Headers::default();
     headers.push(parts.via);
     headers.push(rsipstack::rsip::headers::MaxForwards::new("70").into());
@@ -174,7 +175,7 @@ pub(crate) fn request(parts: RequestParts<'_>, extra: Vec<Header>) -> Request {
 
 /// A response to `request` (RFC 3261 §8.2.6.2): its Vias, From, To (with
 /// `to_tag` added when it has none), Call-ID and CSeq, then `extra`.
-pub(crate) fn response(
+pub fn response(
     request: &Request,
     code: u16,
     to_tag: Option<&str>,
@@ -211,19 +212,19 @@ pub(crate) fn response(
 
 /// What every message we act on must carry, read with rsip's typed headers.
 #[derive(Debug, Clone)]
-pub(crate) struct Common {
-    pub(crate) call_id: String,
-    pub(crate) from_uri: Uri,
-    pub(crate) from_tag: Option<String>,
-    pub(crate) to_uri: Uri,
-    pub(crate) to_tag: Option<String>,
-    pub(crate) cseq_method: Method,
+pub struct Common {
+    pub call_id: String,
+    pub from_uri: Uri,
+    pub from_tag: Option<String>,
+    pub to_uri: Uri,
+    pub to_tag: Option<String>,
+    pub cseq_method: Method,
     /// The branch of the top Via (the transaction, RFC 3261 §17.2.3).
-    pub(crate) branch: Option<String>,
+    pub branch: Option<String>,
 }
 
 impl Common {
-    pub(crate) fn read(message: &impl HeadersExt) -> Result<Common, rsipstack::rsip::Error> {
+    pub fn read(message: &impl HeadersExt) -> Result<Common, rsipstack::rsip::Error> {
         let from = message.from_header()?.typed()?;
         let to = message.to_header()?.typed()?;
         let cseq = message.cseq_header()?.typed()?;
@@ -268,7 +269,7 @@ fn param<'a>(params: &'a [Param], key: &str) -> Option<&'a str> {
 
 /// The Q.850 cause of the `Reason` header(s), if any (RFC 3326). A header
 /// may list several reasons, comma-separated.
-pub(crate) fn q850_cause(headers: &Headers) -> Option<u32> {
+pub fn q850_cause(headers: &Headers) -> Option<u32> {
     others(headers, "Reason")
         .flat_map(|value| value.split(','))
         .find_map(|reason| {
@@ -282,7 +283,7 @@ pub(crate) fn q850_cause(headers: &Headers) -> Option<u32> {
 
 /// The user-to-user information of the `User-to-User` header (RFC 7433),
 /// hex-decoded; `None` without one, or when it is not hex.
-pub(crate) fn uui(headers: &Headers) -> Option<Vec<u8>> {
+pub fn uui(headers: &Headers) -> Option<Vec<u8>> {
     others(headers, "User-to-User").find_map(|value| {
         let (data, params) = name_and_params(value)?;
         match param(&params, "encoding") {
@@ -293,24 +294,24 @@ pub(crate) fn uui(headers: &Headers) -> Option<Vec<u8>> {
 }
 
 /// The URI of the first Contact, if there is one that rsip can read.
-pub(crate) fn contact_uri(message: &impl HeadersExt) -> Option<Uri> {
+pub fn contact_uri(message: &impl HeadersExt) -> Option<Uri> {
     let contact = message.contact_header().ok()?.typed().ok()?;
     Some(contact.uri)
 }
 
 /// The size of the header section as it would cross the wire.
-pub(crate) fn header_bytes(headers: &Headers) -> usize {
+pub fn header_bytes(headers: &Headers) -> usize {
     headers.to_string().len()
 }
 
 /// The text of a message as it crosses the wire.
-pub(crate) fn wire_text(message: &SipMessage) -> String {
+pub fn wire_text(message: &SipMessage) -> String {
     message.to_string()
 }
 
 /// Serializes and parses back with rsip: what the far end receives is what
 /// a real SIP stack would read from these bytes.
-pub(crate) fn round_trip(
+pub fn round_trip(
     message: &SipMessage,
 ) -> Result<(String, SipMessage), rsipstack::rsip::Error> {
     let text = wire_text(message);

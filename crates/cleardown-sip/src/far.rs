@@ -11,11 +11,11 @@
 
 use std::collections::BTreeMap;
 
-use cleardown_sdk::{RemoteParty, RemoteState, SignalKind};
+use cleardown_contract::{RemoteParty, RemoteState, SignalKind};
 use rsipstack::rsip::prelude::*;
 use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessage, Uri};
 
-use crate::engine::LINE;
+use crate::LINE;
 use crate::message::{self, Common, RequestParts};
 use crate::remote::{Parties, PartyId};
 
@@ -59,7 +59,7 @@ struct FarCall {
 
 /// The far user agent. See the module documentation.
 #[derive(Debug)]
-pub(crate) struct FarUa {
+pub struct FarUa {
     /// Its own host, `far.invalid`.
     host: HostWithPort,
     /// Ours, for the Request-URI of its offers.
@@ -93,7 +93,7 @@ fn cause_for_status(code: u16, reason: Option<u32>) -> u32 {
 }
 
 impl FarUa {
-    pub(crate) fn new(host: HostWithPort, line: HostWithPort) -> Self {
+    pub fn new(host: HostWithPort, line: HostWithPort) -> Self {
         FarUa {
             host,
             line,
@@ -104,11 +104,11 @@ impl FarUa {
         }
     }
 
-    pub(crate) fn take_output(&mut self) -> Vec<SipMessage> {
+    pub fn take_output(&mut self) -> Vec<SipMessage> {
         std::mem::take(&mut self.out)
     }
 
-    pub(crate) fn view(&self) -> Vec<RemoteParty> {
+    pub fn view(&self) -> Vec<RemoteParty> {
         self.parties.view()
     }
 
@@ -124,7 +124,7 @@ impl FarUa {
     // ---- stimuli ------------------------------------------------------------
 
     /// `from` calls our line; returns the SIP Call-ID of its INVITE.
-    pub(crate) fn offer(&mut self, from: &str, uui: &[u8]) -> String {
+    pub fn offer(&mut self, from: &str, uui: &[u8]) -> String {
         let n = self.next();
         let call_id = format!("f{n}@far.invalid");
         let (tag, branch) = (format!("ft{n}"), format!("z9hG4bKf{n}"));
@@ -169,12 +169,12 @@ impl FarUa {
     }
 
     /// The called party rings: 180. `false` if it is not being called.
-    pub(crate) fn alert(&mut self, call_id: &str) -> bool {
+    pub fn alert(&mut self, call_id: &str) -> bool {
         self.callee_responds(call_id, 180, Vec::new())
     }
 
     /// The called party answers: 200 OK.
-    pub(crate) fn answer(&mut self, call_id: &str) -> bool {
+    pub fn answer(&mut self, call_id: &str) -> bool {
         let done = self.callee_responds(call_id, 200, vec![message::allow()]);
         if let Some(call) = self.calls.get_mut(call_id).filter(|_| done) {
             call.phase = Phase::Answered;
@@ -199,7 +199,7 @@ impl FarUa {
     /// The party hangs up with a Q.850 cause and UUI: a BYE in a confirmed
     /// dialog, a CANCEL of its own unanswered INVITE, or a final error
     /// response to ours. `false` if its call is already over.
-    pub(crate) fn hang_up(&mut self, call_id: &str, cause: u32, uui: &[u8]) -> bool {
+    pub fn hang_up(&mut self, call_id: &str, cause: u32, uui: &[u8]) -> bool {
         let Some(call) = self.calls.get(call_id) else {
             return false;
         };
@@ -270,7 +270,7 @@ impl FarUa {
     // ---- messages in --------------------------------------------------------
 
     /// A message from our line, with its text as it crossed the wire.
-    pub(crate) fn receive(&mut self, message: SipMessage, wire: &str) {
+    pub fn receive(&mut self, message: SipMessage, wire: &str) {
         let Ok(common) = Common::read(&message) else {
             return;
         };

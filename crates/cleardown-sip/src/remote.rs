@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use cleardown_sdk::{RemoteParty, RemoteSignal, RemoteState, SignalKind};
+use cleardown_contract::{RemoteParty, RemoteSignal, RemoteState, SignalKind};
 
-use crate::engine::LINE;
+use crate::LINE;
 
 /// Index of a party in creation order; parties are never removed (the view
 /// reports everyone who ever took part).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct PartyId(usize);
+pub struct PartyId(usize);
 
 #[derive(Debug)]
 struct Party {
@@ -22,7 +22,7 @@ struct Party {
 
 /// Every far party, one per SIP user, looked up by name.
 #[derive(Debug, Default)]
-pub(crate) struct Parties {
+pub struct Parties {
     list: Vec<Party>,
     by_name: HashMap<String, PartyId>,
 }
@@ -30,7 +30,7 @@ pub(crate) struct Parties {
 impl Parties {
     /// The party called `name`, now in `state`. A name seen before reuses
     /// its record, so its signals accumulate (as pbx-sim's do).
-    pub(crate) fn engage(&mut self, name: &str, state: RemoteState) -> PartyId {
+    pub fn engage(&mut self, name: &str, state: RemoteState) -> PartyId {
         if let Some(&id) = self.by_name.get(name) {
             self.set_state(id, state);
             return id;
@@ -45,14 +45,14 @@ impl Parties {
         id
     }
 
-    pub(crate) fn set_state(&mut self, id: PartyId, state: RemoteState) {
+    pub fn set_state(&mut self, id: PartyId, state: RemoteState) {
         if let Some(party) = self.list.get_mut(id.0) {
             party.state = state;
         }
     }
 
     /// The party received a message that ended or rejected its call.
-    pub(crate) fn receive(
+    pub fn receive(
         &mut self,
         id: PartyId,
         kind: SignalKind,
@@ -72,7 +72,7 @@ impl Parties {
     }
 
     /// Every party in creation order; a connected party talks to our line.
-    pub(crate) fn view(&self) -> Vec<RemoteParty> {
+    pub fn view(&self) -> Vec<RemoteParty> {
         self.list
             .iter()
             .map(|party| RemoteParty {
