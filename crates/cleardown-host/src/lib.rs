@@ -247,6 +247,8 @@ impl Host {
             provider,
             fault: None,
             open_lines: Default::default(),
+            new_calls: 0,
+            newest_call: None,
         });
         // Only now may its reports reach apps (see `HostSink`).
         live.store(true, std::sync::atomic::Ordering::Release);
@@ -326,6 +328,27 @@ impl Host {
         let mut state = self.shared.lock();
         state.pump(&self.shared.inbox);
         state.tracked(provider)
+    }
+
+    /// How many calls `provider` has reported new so far, and the last of
+    /// them. A far end that offers a call over the wire learns from this
+    /// which call its offer became: the provider's own id, which only the
+    /// provider's report names.
+    pub fn newest_call(&self, provider: ProviderId) -> (u64, Option<CallId>) {
+        let mut state = self.shared.lock();
+        state.pump(&self.shared.inbox);
+        state
+            .slot(provider)
+            .map_or((0, None), |slot| (slot.new_calls, slot.newest_call))
+    }
+
+    /// The last status `provider` reported for `call`, if the host still
+    /// tracks it: what a far end on the wire consults to refuse a step the
+    /// call's state does not allow, as a simulated far end would.
+    pub fn call_status(&self, provider: ProviderId, call: CallId) -> Option<CallStatus<CallId>> {
+        let mut state = self.shared.lock();
+        state.pump(&self.shared.inbox);
+        state.record(provider, call).map(|record| record.status)
     }
 
     /// The provider and call behind any app's handle (for stimuli).

@@ -30,6 +30,10 @@ pub(crate) struct Slot {
     pub(crate) fault: Option<String>,
     /// How many apps have each address open.
     pub(crate) open_lines: HashMap<AddressId, u32>,
+    /// How many calls it has reported new, and the last of them: how a far
+    /// end on the wire learns which call its offer became.
+    pub(crate) new_calls: u64,
+    pub(crate) newest_call: Option<CallId>,
 }
 
 pub(crate) struct AppState {
@@ -181,6 +185,9 @@ impl HostState {
                     }
                     let creator = self.requests.get(&request).and_then(|r| r.app);
                     self.ensure_call(provider, call, address, creator);
+                    let slot = &mut self.providers[provider.0 as usize];
+                    slot.new_calls += 1;
+                    slot.newest_call = Some(call);
                 }
                 Raw::State {
                     call,

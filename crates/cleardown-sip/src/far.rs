@@ -12,10 +12,11 @@
 use std::collections::BTreeMap;
 
 use cleardown_contract::{RemoteParty, RemoteState, SignalKind};
+
+use crate::LINE;
 use rsipstack::rsip::prelude::*;
 use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessage, Uri};
 
-use crate::LINE;
 use crate::message::{self, Common, RequestParts};
 use crate::remote::{Parties, PartyId};
 
@@ -55,6 +56,8 @@ struct FarCall {
     phase: Phase,
     /// The caller cancelled its INVITE.
     cancelled: bool,
+    /// Order of arrival (or of sending), for [`FarUa::incoming`].
+    seq: u64,
 }
 
 /// The far user agent. See the module documentation.
@@ -64,7 +67,12 @@ pub struct FarUa {
     host: HostWithPort,
     /// Ours, for the Request-URI of its offers.
     line: HostWithPort,
+    /// The line's name: the user part of its offers' Request-URI, and the
+    /// station a connected party is shown connected to.
+    station: String,
     calls: BTreeMap<String, FarCall>,
+    /// OPTIONS it sent (by Call-ID), and whether each was answered.
+    pings: BTreeMap<String, bool>,
     parties: Parties,
     counter: u64,
     out: Vec<SipMessage>,
@@ -97,7 +105,9 @@ impl FarUa {
         FarUa {
             host,
             line,
+            station: LINE.to_owned(),
             calls: BTreeMap::new(),
+            pings: BTreeMap::new(),
             parties: Parties::default(),
             counter: 0,
             out: Vec::new(),
@@ -108,8 +118,63 @@ impl FarUa {
         std::mem::take(&mut self.out)
     }
 
+    /// The line it calls and shows its parties connected to (the sip
+    /// provider's [`LINE`] unless told otherwise).
+    pub fn set_station(&mut self, station: &str) {
+        station.clone_into(&mut self.station);
+    }
+
     pub fn view(&self) -> Vec<RemoteParty> {
-        self.parties.view()
+        self.parties.view(&self.station)
+    }
+
+    /// The calls our line placed to it, in the order their INVITEs came:
+    /// each one's Call-ID and the user it called.
+    pub fn incoming(&self) -> Vec<(String, String)> {
+        let mut calls: Vec<(u64, String, String)> = self
+            .calls
+            .iter()
+            .filter(|(_, call)| call.role == Role::Callee)
+            .map(|(id, call)| {
+                let user = call.invite.uri.user().unwrap_or_default().to_owned();
+                (call.seq, id.clone(), user)
+            })
+            .collect();
+        calls.sort();
+        calls.into_iter().map(|(_, id, user)| (id, user)).collect()
+    }
+
+    /// Sends an OPTIONS to our line (RFC 3261 §11: every UA answers it)
+    /// and returns its Call-ID. A user agent that reads its messages in
+    /// order has handled everything sent before once it answers: the
+    /// harness's SIP far end settles the wire on that.
+    pub fn ping(&mut self) -> String {
+        // Numbered on their own: the calls' tags and branches stay as
+        // they would be without probing.
+        let n = self.pings.len() + 1;
+        let call_id = format!("p{n}@{}", crate::FAR_HOST);
+        let uri = message::sip_uri(&self.station, &self.line);
+        let local_uri = message::sip_uri("cleardown", &self.host);
+        let options = message::request(
+            RequestParts {
+                method: Method::Options,
+                uri: &uri,
+                via: message::via(&self.host, &format!("z9hG4bKp{n}")),
+                from: message::from_header(&local_uri, Some(&format!("pt{n}"))),
+                to: message::to_header(&uri, None),
+                call_id: &call_id,
+                cseq: 1,
+            },
+            Vec::new(),
+        );
+        self.pings.insert(call_id.clone(), false);
+        self.send(options);
+        call_id
+    }
+
+    /// Whether the OPTIONS `call_id` has had its final response.
+    pub fn pinged(&self, call_id: &str) -> bool {
+        self.pings.get(call_id).copied().unwrap_or(false)
     }
 
     fn next(&mut self) -> u64 {
@@ -129,7 +194,7 @@ impl FarUa {
         let call_id = format!("f{n}@far.invalid");
         let (tag, branch) = (format!("ft{n}"), format!("z9hG4bKf{n}"));
         let local_uri = message::sip_uri(from, &self.host);
-        let remote_uri = message::sip_uri(LINE, &self.line);
+        let remote_uri = message::sip_uri(&self.station, &self.line);
         let mut extra = vec![message::contact(&local_uri), message::allow()];
         if !uui.is_empty() {
             extra.push(message::user_to_user(uui));
@@ -162,6 +227,7 @@ impl FarUa {
                 cseq: 1,
                 phase: Phase::Early,
                 cancelled: false,
+                seq: n,
             },
         );
         self.send(invite);
@@ -371,11 +437,18 @@ impl FarUa {
                 cseq: 0,
                 phase: Phase::Early,
                 cancelled: false,
+                seq: n,
             },
         );
     }
 
     fn on_response(&mut self, response: &Response, common: &Common, wire: &str) {
+        if common.cseq_method == Method::Options && response.status_code.code() >= 200 {
+            if let Some(answered) = self.pings.get_mut(&common.call_id) {
+                *answered = true;
+            }
+            return;
+        }
         if common.cseq_method != Method::Invite {
             return;
         }

@@ -17,6 +17,8 @@ pub mod message;
 pub mod remote;
 
 pub use far::FarUa;
+/// rsipstack's message layer, as this crate uses it.
+pub use rsipstack::rsip;
 pub use remote::{Parties, PartyId};
 
 /// The name of the sip provider's one address, as its far end names the

@@ -1,12 +1,10 @@
-//! The far-end view (SPEC §10): the parties the memory transport's far
+//! The far-end view (SPEC §10): the parties the far
 //! user agent plays, and the SIP messages that ended or rejected their
 //! calls, as they crossed the wire.
 
 use std::collections::HashMap;
 
 use cleardown_contract::{RemoteParty, RemoteSignal, RemoteState, SignalKind};
-
-use crate::LINE;
 
 /// Index of a party in creation order; parties are never removed (the view
 /// reports everyone who ever took part).
@@ -71,15 +69,16 @@ impl Parties {
         }
     }
 
-    /// Every party in creation order; a connected party talks to our line.
-    pub fn view(&self) -> Vec<RemoteParty> {
+    /// Every party in creation order; a connected party talks to
+    /// `station`, the line of the user agent under test.
+    pub fn view(&self, station: &str) -> Vec<RemoteParty> {
         self.list
             .iter()
             .map(|party| RemoteParty {
                 name: party.name.clone(),
                 state: party.state,
                 connected_to: match party.state {
-                    RemoteState::Connected => vec![LINE.to_owned()],
+                    RemoteState::Connected => vec![station.to_owned()],
                     _ => Vec::new(),
                 },
                 received: party.received.clone(),

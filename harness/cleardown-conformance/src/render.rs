@@ -4,12 +4,17 @@ use std::fmt::Write as _;
 
 use cleardown_report::{FailureKind, FixtureResult, Report, RuleStatus, Run, Status, WireStatus};
 
-/// A target as people name it: `pbx-sim (config "uui=16")`.
+/// A target as people name it: `pbx-sim (config "uui=16")`, and
+/// `… far end sip` when a far-end driver played the far end.
 pub fn label(run: &Run) -> String {
+    let far_end = run
+        .far_end
+        .as_ref()
+        .map_or_else(String::new, |driver| format!(" far end {driver}"));
     if run.config.is_empty() {
-        format!("{} (default config)", run.target)
+        format!("{} (default config){far_end}", run.target)
     } else {
-        format!("{} (config \"{}\")", run.target, run.config)
+        format!("{} (config \"{}\"){far_end}", run.target, run.config)
     }
 }
 

@@ -19,6 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use cleardown_far_end::Driver;
 use cleardown_report as report;
 
 use self::{
@@ -39,8 +40,12 @@ pub use worker::{PREFIX, WORKER_COMMAND, worker};
 pub struct Target {
     /// `pbx-sim` or `path/to/libprovider.so`.
     pub provider: String,
-    /// The configuration string (SPEC L3).
+    /// The configuration string (SPEC L3). For a far-end driver on a
+    /// wire, `{local}` and `{far_end}` in it are filled in per fixture
+    /// ([`cleardown_far_end::SipWire::fill`]).
     pub config: String,
+    /// What plays the far end.
+    pub far_end: Driver,
 }
 
 /// How to run.
@@ -73,6 +78,7 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
     let mut run = report::Run {
         target: target.provider.clone(),
         config: target.config.clone(),
+        far_end: (target.far_end != Driver::Provider).then(|| target.far_end.to_string()),
         provider: None,
         load_error: None,
         fixtures: Vec::new(),
@@ -450,10 +456,14 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
 
 /// A target as the rules' lists name it: `TARGET`, or `TARGET [CONFIG]`.
 fn place(run: &report::Run) -> String {
+    let far_end = run
+        .far_end
+        .as_ref()
+        .map_or_else(String::new, |driver| format!(" far end {driver}"));
     if run.config.is_empty() {
-        run.target.clone()
+        format!("{}{far_end}", run.target)
     } else {
-        format!("{} [{}]", run.target, run.config)
+        format!("{} [{}]{far_end}", run.target, run.config)
     }
 }
 
@@ -491,9 +501,19 @@ pub const BUNDLED_VARIANTS: &[(&str, &[&str])] = &[
         ],
     ),
     // The memory transport: deterministic, with the far end inside the
-    // plugin. The udp transport meets real peers (the SIPp interop tests).
+    // plugin. The udp transport: see WIRE_VARIANTS.
     ("sip", &["transport=memory"]),
 ];
+
+/// Bundled variants judged through a far-end driver on a real wire, run
+/// after the provider's own variants: the sip provider's UDP transport,
+/// which simulates nothing, against the SIP far end. Its transcripts are
+/// the memory transport's, snapshot for snapshot.
+pub const WIRE_VARIANTS: &[(&str, &str, Driver)] = &[(
+    "sip",
+    "transport=udp;bind={local};peer={far_end}",
+    Driver::Sip,
+)];
 
 /// Every bundled provider in each of its variants: what `cleardown
 /// conformance` runs without arguments.
@@ -505,10 +525,20 @@ pub fn bundled_targets() -> Vec<Target> {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map_or(&[""][..], |(_, v)| v);
-            variants.iter().map(|config| Target {
+            let own = variants.iter().map(|config| Target {
                 provider: (*name).to_owned(),
                 config: (*config).to_owned(),
-            })
+                far_end: Driver::Provider,
+            });
+            let wire = WIRE_VARIANTS
+                .iter()
+                .filter(move |(n, _, _)| n == name)
+                .map(|(_, config, driver)| Target {
+                    provider: (*name).to_owned(),
+                    config: (*config).to_owned(),
+                    far_end: *driver,
+                });
+            own.chain(wire)
         })
         .collect()
 }

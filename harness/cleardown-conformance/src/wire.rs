@@ -12,7 +12,7 @@
 
 use std::{fmt::Write as _, path::PathBuf};
 
-use cleardown_host::{Capabilities, Host, ProviderId};
+use cleardown_host::{Capabilities, LineResult, RemoteParty};
 
 use crate::{
     fixture::{Fixture, Number, ProfileKey, Step, Uui},
@@ -21,8 +21,8 @@ use crate::{
 
 /// Every signal the far end received, one block per party (in name
 /// order), each headed by its signal and cause.
-pub fn log(host: &Host, provider: ProviderId) -> String {
-    let mut parties = match host.far_end(provider) {
+pub fn log(parties: LineResult<Vec<RemoteParty>>) -> String {
+    let mut parties = match parties {
         Ok(parties) => parties,
         Err(error) => return format!("far-end view: Err({error})\n"),
     };

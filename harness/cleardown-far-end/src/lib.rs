@@ -15,6 +15,50 @@
 
 use cleardown_host::{AddressId, CallId, Host, LineResult, ProviderId, RemoteParty};
 
+pub mod sip;
+
+pub use sip::{SipFarEnd, SipWire};
+
+/// The far-end drivers there are, by the name `--far-end` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Driver {
+    /// [`ProviderFarEnd`]: the far end the provider simulates.
+    #[default]
+    Provider,
+    /// [`SipFarEnd`]: a SIP user agent on loopback UDP.
+    Sip,
+}
+
+impl Driver {
+    /// Every driver, in the order help lists them.
+    pub const ALL: [Driver; 2] = [Driver::Provider, Driver::Sip];
+
+    /// Its name on the command line and in reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Driver::Provider => "provider",
+            Driver::Sip => "sip",
+        }
+    }
+}
+
+impl std::fmt::Display for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Driver {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Driver, String> {
+        Driver::ALL
+            .into_iter()
+            .find(|d| d.name() == text)
+            .ok_or_else(|| format!("unknown far end `{text}`; expected provider or sip"))
+    }
+}
+
 /// What plays the far end of a fixture. Each method is one far-end step;
 /// an `Err` is the refusal the transcript shows (`-> Err(InvalCallState)`
 /// for a party that cannot do that now).
@@ -30,6 +74,18 @@ pub trait FarEnd {
     fn hang_up(&mut self, call: CallId, cause: u32, uui: &[u8]) -> LineResult<()>;
     /// Every far party so far, with what it received (SPEC §10).
     fn parties(&self) -> LineResult<Vec<RemoteParty>>;
+    /// The app placed outbound `call` to `to` (a `make_call`, or the
+    /// consultation call of a conference or transfer): a far end on a
+    /// wire binds it to the call setup that arrives for it. A far end the
+    /// provider simulates needs nothing.
+    fn placed(&mut self, call: CallId, to: &str) {
+        let _ = (call, to);
+    }
+    /// Lets what the last step set off cross the wire and be answered,
+    /// before the step's events are read: bounded by the run's settle time,
+    /// never a fixed sleep. A simulated far end is settled when its
+    /// stimulus returns.
+    fn settle(&mut self) {}
 }
 
 /// The far end a provider simulates inside itself, driven through the

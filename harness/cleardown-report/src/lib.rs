@@ -84,6 +84,10 @@ pub struct Run {
     pub target: String,
     /// The configuration string it was opened with.
     pub config: String,
+    /// The far-end driver that played the far end (`sip`), when it was
+    /// not the provider's own simulation. Added within schema 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub far_end: Option<String>,
     /// What the provider declared; `None` if it could not be loaded.
     pub provider: Option<ProviderRecord>,
     /// Why it could not be loaded, if it could not.

@@ -21,6 +21,7 @@ use cleardown_conformance::{
     run::{self, RunOptions, Target},
     suite::{self, Suite},
 };
+use cleardown_far_end::Driver;
 use cleardown_host::{Host, LoadError, ProviderDescription, locate};
 
 /// Prove that telephony providers drop and terminate calls as the contract says.
@@ -75,6 +76,8 @@ enum Command {
         config: String,
         #[arg(long, default_value_t = 1000)]
         settle_ms: u64,
+        #[arg(long, default_value = "provider")]
+        far_end: Driver,
     },
 }
 
@@ -88,6 +91,12 @@ struct ConformanceArgs {
     /// one run per string; default: the provider's default).
     #[arg(long = "config", value_name = "STR", requires = "plugins")]
     configs: Vec<String>,
+    /// What plays the far end of every call: `provider`, the far end the
+    /// provider simulates (its `remote_*` stimuli); `sip`, a SIP user agent
+    /// on loopback UDP, for a provider on a real SIP transport (its
+    /// `--config` names the addresses as `{local}` and `{far_end}`).
+    #[arg(long, value_name = "DRIVER", default_value = "provider", requires = "plugins")]
+    far_end: Driver,
     /// A directory of your own fixtures (snapshots in DIR/snapshots),
     /// run with the bundled ones (repeatable).
     #[arg(long = "fixtures", value_name = "DIR")]
@@ -287,10 +296,12 @@ fn main() -> ExitCode {
             plugin,
             config,
             settle_ms,
+            far_end,
         } => Ok(run::worker(
             &Target {
                 provider: plugin,
                 config,
+                far_end,
             },
             Duration::from_millis(settle_ms),
         )),
@@ -336,6 +347,7 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
                 configs.iter().map(move |config| Target {
                     provider: plugin.clone(),
                     config: config.clone(),
+                    far_end: args.far_end,
                 })
             })
             .collect()

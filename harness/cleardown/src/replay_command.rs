@@ -13,6 +13,7 @@ use cleardown_conformance::{
     snapshot::{self, Kind},
     suite, wire,
 };
+use cleardown_far_end::{Driver, FarEnd, ProviderFarEnd, SipFarEnd, SipWire};
 use cleardown_host::Host;
 
 /// The arguments of `cleardown replay`.
@@ -26,6 +27,11 @@ pub struct ReplayArgs {
     /// The provider's configuration string.
     #[arg(long, default_value = "")]
     config: String,
+    /// What plays the far end: `provider` (its simulation) or `sip` (a SIP
+    /// user agent on loopback UDP; `--config` names the addresses as
+    /// `{local}` and `{far_end}`).
+    #[arg(long, value_name = "DRIVER", default_value = "provider")]
+    far_end: Driver,
     /// How long to wait for Replies, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     settle_ms: u64,
@@ -55,8 +61,19 @@ pub fn run(args: &ReplayArgs) -> Result<u8, String> {
         ));
     }
     let host = Host::new();
+    let wire = match args.far_end {
+        Driver::Provider => None,
+        Driver::Sip => Some(
+            SipWire::bind()
+                .map_err(|e| format!("the SIP far end cannot bind a loopback UDP port: {e}"))?,
+        ),
+    };
+    let config = match &wire {
+        Some(wire) => wire.fill(&args.config)?,
+        None => args.config.clone(),
+    };
     let provider = host
-        .load_named(&args.plugin, &args.config)
+        .load_named(&args.plugin, &config)
         .map_err(|e| e.to_string())?;
     let description = host
         .describe(provider)
@@ -69,17 +86,21 @@ pub fn run(args: &ReplayArgs) -> Result<u8, String> {
         }
         replay::Gate::Run(binding) => binding,
     };
-    let outcome = replay::replay(
-        &host,
-        provider,
-        &caps,
-        &fixture,
-        &binding,
-        replay::Options {
-            settle: Duration::from_millis(args.settle_ms),
-        },
-    );
-    let mut outcome = outcome;
+    let options = replay::Options {
+        settle: Duration::from_millis(args.settle_ms),
+    };
+    let far: Box<dyn FarEnd + '_> = match wire {
+        Some(wire) => Box::new(
+            SipFarEnd::new(wire, &host, provider, options.settle)
+                .map_err(|e| format!("the SIP far end cannot start: {e}"))?,
+        ),
+        None => Box::new(ProviderFarEnd::new(&host, provider)),
+    };
+    let mut outcome = replay::replay_with(&host, provider, &caps, &fixture, &binding, options, far);
+    if let Some(reason) = &outcome.unserved {
+        println!("skipped: {reason}");
+        return Ok(1);
+    }
     outcome.judge(&fixture, &replay::oracle_context(&caps, &binding));
     print!("{}", outcome.transcript);
     let mut code = 0;

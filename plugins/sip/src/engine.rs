@@ -918,7 +918,15 @@ impl Engine {
                 if common.to_tag.is_some() && self.in_dialog(&common).is_none() {
                     self.reply(&request, source, 481, None, Vec::new());
                 } else {
-                    let tag = self.in_dialog(&common).and_then(|_| common.to_tag.clone());
+                    // Outside a dialog an OPTIONS creates none (RFC 3261
+                    // §11): its tag comes from its branch, not from the
+                    // dialogs' tag sequence, so probing the line (as the
+                    // harness's SIP far end does to settle the wire) leaves
+                    // the tags of its calls as they would have been.
+                    let tag = match self.in_dialog(&common) {
+                        Some(_) => common.to_tag.clone(),
+                        None => Some(format!("o{branch}")),
+                    };
                     self.reply(&request, source, 200, tag, vec![message::allow()]);
                 }
             }

@@ -12,7 +12,7 @@ use cleardown_oracle::history::History;
 
 use crate::fixture::{Condition, Fixture, LineCondition, ProfileKey, flag};
 
-pub use replayer::replay;
+pub use replayer::{replay, replay_with};
 
 /// How a fixture's lines are bound to a provider's addresses, and the
 /// profile that names its snapshot.
@@ -231,6 +231,11 @@ pub struct Outcome {
     /// report's coverage.
     #[serde(default)]
     pub reached: Vec<SituationReached>,
+    /// Why the far end could not serve one of the fixture's far-end steps
+    /// (a provider that simulates no far end, without a far-end driver):
+    /// the fixture is skipped for this reason, never failed.
+    #[serde(default)]
+    pub unserved: Option<String>,
 }
 
 /// A situation a run reached for a rule ([`cleardown_oracle::coverage`]),

@@ -9,7 +9,7 @@ use std::{
 
 use cleardown_host::{
     AddressId, App, CallHandle, CallId, CallStatus, Capabilities, Disconnected, Event, Host,
-    ProviderId, RequestId,
+    LineError, ProviderId, RequestId,
 };
 use cleardown_oracle::history::{Answer, History, InfoSeen, PartySeen, Seen, StepSeen};
 
@@ -21,7 +21,8 @@ use crate::fixture::{ALL_CALLS, Fixture, SimpleOp, Step, Uui};
 /// How calls the fixture did not name are shown: `~1`, `~2`…
 pub(super) const AUTO_PREFIX: &str = "~";
 
-/// Replays `fixture` against `provider` of `host`, bound by `binding`.
+/// Replays `fixture` against `provider` of `host`, bound by `binding`,
+/// with the far end the provider simulates ([`ProviderFarEnd`]).
 pub fn replay(
     host: &Host,
     provider: ProviderId,
@@ -30,10 +31,28 @@ pub fn replay(
     binding: &Binding,
     options: Options,
 ) -> Outcome {
+    let far = Box::new(ProviderFarEnd::new(host, provider));
+    replay_with(host, provider, caps, fixture, binding, options, far)
+}
+
+/// [`replay`] with `far` playing the far end: every far-end step and the
+/// `far_end` view go to it. A step it cannot serve (`OperationUnavail`)
+/// stops the replay, and the outcome says why ([`Outcome::unserved`]): the
+/// fixture is skipped, never failed.
+pub fn replay_with<'h>(
+    host: &'h Host,
+    provider: ProviderId,
+    caps: &Capabilities,
+    fixture: &Fixture,
+    binding: &Binding,
+    options: Options,
+    far: Box<dyn FarEnd + 'h>,
+) -> Outcome {
     let mut replayer = Replayer {
         host,
         provider,
-        far: Box::new(ProviderFarEnd::new(host, provider)),
+        far,
+        unserved: None,
         caps: caps.clone(),
         lines: binding.lines.clone(),
         address_names: caps.addresses.iter().map(|a| a.name.clone()).collect(),
@@ -56,6 +75,12 @@ pub fn replay(
     };
     for (_, step) in &fixture.steps {
         replayer.step(step);
+        if let Some(unserved) = replayer.unserved.take() {
+            return Outcome {
+                unserved: Some(unserved),
+                ..Outcome::default()
+            };
+        }
     }
     replayer.paused = false;
     replayer.settle();
@@ -83,6 +108,7 @@ pub fn replay(
         .iter()
         .flat_map(|(app, names)| names.iter().map(move |name| format!("{app}: {name}")))
         .collect();
+    let wire = fixture.wire.then(|| crate::wire::log(replayer.far.parties()));
     let mut history = replayer.history;
     history.leaks = by_app;
     history.missing_replies = missing.clone();
@@ -92,11 +118,12 @@ pub fn replay(
         missing_replies: missing,
         leaks,
         fault: host.fault(provider),
-        wire: fixture.wire.then(|| crate::wire::log(host, provider)),
+        wire,
         history,
         verdicts: Vec::new(),
         unjudged: Vec::new(),
         reached: Vec::new(),
+        unserved: None,
     }
 }
 
@@ -106,6 +133,9 @@ pub(super) struct Replayer<'h> {
     /// What plays the far end: the fixture's far-end steps and its
     /// `far_end` view go here, never to the provider directly.
     pub(super) far: Box<dyn FarEnd + 'h>,
+    /// Why the far end could not serve a step (it answered
+    /// `OperationUnavail`): the replay stops there.
+    pub(super) unserved: Option<String>,
     /// The declaration, for UUI sized from it.
     pub(super) caps: Capabilities,
     pub(super) lines: Vec<(String, AddressId)>,
@@ -405,6 +435,7 @@ impl Replayer<'_> {
                     .make_call(self.provider, address, to)
                     .map_err(err)?;
                 self.bind_handle(index, call, handle);
+                self.placed(handle, to);
                 Ok(Answer::Request(self.request(index, request)))
             }
             Step::Simple { app, op, call } => {
@@ -437,6 +468,7 @@ impl Replayer<'_> {
                 }
                 .map_err(err)?;
                 self.bind_handle(index, consult, created);
+                self.placed(created, to);
                 Ok(Answer::Request(self.request(index, request)))
             }
             Step::AddToConference {
@@ -582,25 +614,25 @@ impl Replayer<'_> {
                 self.expect_appearances(appearances);
                 let address = self.address(line);
                 let bytes = self.uui(uui);
-                let id = self.far.offer(address, from, &bytes).map_err(err)?;
+                let id = self.far.offer(address, from, &bytes).map_err(|e| self.far_refused("far_offer", e))?;
                 self.bind(call, id);
                 Ok(Answer::Done)
             }
             Step::FarAlert { call } => {
                 let id = self.call(call)?;
-                self.far.alert(id).map_err(err)?;
+                self.far.alert(id).map_err(|e| self.far_refused("far_alert", e))?;
                 Ok(Answer::Done)
             }
             Step::FarAnswer { call, appearances } => {
                 self.expect_appearances(appearances);
                 let id = self.call(call)?;
-                self.far.answer(id).map_err(err)?;
+                self.far.answer(id).map_err(|e| self.far_refused("far_answer", e))?;
                 Ok(Answer::Done)
             }
             Step::FarHangUp { call, cause, uui } => {
                 let id = self.call(call)?;
                 let bytes = self.uui(uui);
-                self.far.hang_up(id, *cause, &bytes).map_err(err)?;
+                self.far.hang_up(id, *cause, &bytes).map_err(|e| self.far_refused("far_hang_up", e))?;
                 // SPEC L2: a provider that finds a hang-up late (tone
                 // detection) has that long, in its own time, before the
                 // step's events are read.
@@ -631,7 +663,7 @@ impl Replayer<'_> {
                 Ok(Answer::Done)
             }
             Step::FarEnd => {
-                let mut parties = self.far.parties().map_err(err)?;
+                let mut parties = self.far.parties().map_err(|e| self.far_refused("far_end", e))?;
                 // Providers list parties in their own order; names are the
                 // fixture's, so sorting by them keeps transcripts neutral.
                 parties.sort_by(|a, b| a.name.cmp(&b.name));
@@ -676,6 +708,26 @@ impl Replayer<'_> {
                 Ok(self.wait(index, call, state, Duration::from_millis(*timeout_ms)))
             }
         }
+    }
+
+    /// Tells the far end which call the app placed to `to`.
+    fn placed(&mut self, handle: CallHandle, to: &str) {
+        if let Some((_, call)) = self.host.call_of(handle) {
+            self.far.placed(call, to);
+        }
+    }
+
+    /// A far-end step's refusal as the transcript shows it; one the far
+    /// end cannot serve at all stops the replay (see [`replay_with`]).
+    fn far_refused(&mut self, step: &str, error: LineError) -> Answer {
+        if error == LineError::OperationUnavail {
+            self.unserved = Some(format!(
+                "the far end cannot serve `{step}` (OperationUnavail): the provider \
+                 simulates no far end; run it with a far-end driver for its network \
+                 (--far-end)"
+            ));
+        }
+        Answer::Refused(error)
     }
 
     fn seen_status(&mut self, status: CallStatus<Option<CallHandle>>) -> CallStatus<String> {
@@ -760,6 +812,10 @@ impl Replayer<'_> {
     /// Collects every app's events until no request is outstanding (or the
     /// settle time runs out, once per fixture), then writes them app by app.
     fn settle(&mut self) {
+        // The wire first: what the step set off is answered before its
+        // events are read, paused or not (a paused app still has its
+        // far end answer).
+        self.far.settle();
         if self.paused {
             return;
         }

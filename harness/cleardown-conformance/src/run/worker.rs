@@ -13,6 +13,7 @@ use std::{
     time::Duration,
 };
 
+use cleardown_far_end::{Driver, SipFarEnd, SipWire};
 use cleardown_host::{Capabilities, Host, ProviderDescription};
 use cleardown_report as report;
 use serde::{Deserialize, Serialize};
@@ -64,9 +65,23 @@ fn say(answer: &Answer) {
 /// The worker's main loop: load the target, describe it, then replay each
 /// fixture read from stdin in a fresh host. Returns the exit code.
 pub fn worker(target: &Target, settle: Duration) -> u8 {
-    let load = |host: &Host| host.load_named(&target.provider, &target.config);
+    // Through a driver on a wire, every load gets fresh loopback ports.
+    let load = |host: &Host, config: &str| host.load_named(&target.provider, config);
     let host = Host::new();
-    let description = match load(&host).map(|id| host.describe(id)) {
+    let config = match target.far_end {
+        Driver::Provider => Ok(target.config.clone()),
+        Driver::Sip => SipWire::bind()
+            .map_err(|e| format!("the SIP far end cannot bind a loopback UDP port: {e}"))
+            .and_then(|wire| wire.fill(&target.config)),
+    };
+    let config = match config {
+        Ok(config) => config,
+        Err(message) => {
+            say(&Answer::LoadError(message));
+            return 2;
+        }
+    };
+    let description = match load(&host, &config).map(|id| host.describe(id)) {
         Ok(Ok(description)) => description,
         Ok(Err(error)) => {
             say(&Answer::LoadError(error.to_string()));
@@ -89,7 +104,7 @@ pub fn worker(target: &Target, settle: Duration) -> u8 {
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let answer = match serde_json::from_str::<Job>(&line) {
-            Ok(job) => replay_job(&job, &name, &caps, options, &load),
+            Ok(job) => replay_job(&job, &name, &caps, options, target, &load),
             Err(error) => Answer::Error(format!("bad job from the parent: {error}")),
         };
         say(&answer);
@@ -102,7 +117,8 @@ fn replay_job(
     provider_name: &str,
     caps: &Capabilities,
     options: Options,
-    load: &dyn Fn(&Host) -> Result<cleardown_host::ProviderId, cleardown_host::LoadError>,
+    target: &Target,
+    load: &dyn Fn(&Host, &str) -> Result<cleardown_host::ProviderId, cleardown_host::LoadError>,
 ) -> Answer {
     let fixture = match fixture::parse(&job.file, &job.source) {
         Ok(fixture) => fixture,
@@ -114,11 +130,38 @@ fn replay_job(
     };
     // A fresh host and provider instance per fixture: nothing carries over.
     let host = Host::new();
-    let provider = match load(&host) {
-        Ok(provider) => provider,
-        Err(error) => return Answer::Error(format!("reloading the provider failed: {error}")),
+    let reload = |config: &str| {
+        load(&host, config)
+            .map_err(|error| Answer::Error(format!("reloading the provider failed: {error}")))
     };
-    let mut outcome = replay::replay(&host, provider, caps, &fixture, &binding, options);
+    let mut outcome = match target.far_end {
+        Driver::Provider => match reload(&target.config) {
+            Ok(provider) => replay::replay(&host, provider, caps, &fixture, &binding, options),
+            Err(answer) => return answer,
+        },
+        Driver::Sip => {
+            let wire = match SipWire::bind() {
+                Ok(wire) => wire,
+                Err(e) => return Answer::Error(format!("the SIP far end cannot bind: {e}")),
+            };
+            let provider = match wire.fill(&target.config).map_err(Answer::Error) {
+                Ok(config) => match reload(&config) {
+                    Ok(provider) => provider,
+                    Err(answer) => return answer,
+                },
+                Err(answer) => return answer,
+            };
+            let far = match SipFarEnd::new(wire, &host, provider, options.settle) {
+                Ok(far) => far,
+                Err(e) => return Answer::Error(format!("the SIP far end cannot start: {e}")),
+            };
+            let far = Box::new(far);
+            replay::replay_with(&host, provider, caps, &fixture, &binding, options, far)
+        }
+    };
+    if let Some(reason) = outcome.unserved.take() {
+        return Answer::Skipped(reason);
+    }
     outcome.judge(&fixture, &replay::oracle_context(caps, &binding));
     Answer::Replayed {
         snapshot: replay::snapshot_name(&fixture, &binding),
@@ -150,6 +193,8 @@ impl Worker {
             .arg(&target.config)
             .arg("--settle-ms")
             .arg(options.settle.as_millis().to_string())
+            .arg("--far-end")
+            .arg(target.far_end.name())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
