@@ -672,8 +672,8 @@ impl Provider for Bare {
         Err(LineError::OperationUnavail)
     }
 
-    fn far_end(&self) -> Vec<RemoteParty> {
-        Vec::new()
+    fn far_end(&self) -> LineResult<Vec<RemoteParty>> {
+        Ok(Vec::new())
     }
 
     fn remote_offer(&mut self, address: AddressId, _: &str, _: &[u8]) -> LineResult<CallId> {

@@ -132,7 +132,7 @@
 //!             uui_sent: vec![],
 //!         })
 //!     }
-//!     fn far_end(&self) -> Vec<RemoteParty> {
+//!     fn far_end(&self) -> LineResult<Vec<RemoteParty>> {
 //!         let party = |offer: &Offer| RemoteParty {
 //!             name: offer.caller.clone(),
 //!             state: if offer.status == CallStatus::Offering {
@@ -143,7 +143,7 @@
 //!             connected_to: vec![],
 //!             received: offer.rejection.iter().cloned().collect(),
 //!         };
-//!         self.calls.iter().map(party).collect()
+//!         Ok(self.calls.iter().map(party).collect())
 //!     }
 //!     fn remote_offer(&mut self, address: AddressId, from: &str, _: &[u8]) -> LineResult<CallId> {
 //!         if address != AddressId(0) || from.is_empty() { return Err(LineError::InvalPointer); }
@@ -186,7 +186,7 @@
 //!     "state call#1 Idle",
 //!     "complete request#7 Ok",
 //! ]);
-//! assert_eq!(line.far_end()[0].received[0].cause, 21);
+//! assert_eq!(line.far_end().unwrap()[0].received[0].cause, 21);
 //! ```
 //!
 //! Every entry point the host calls runs inside a panic guard: a panic in your
@@ -259,6 +259,7 @@ pub use cleardown_contract::*;
 /// |---|---|---|
 /// | [`accept`](Provider::accept), [`hold`](Provider::hold), [`unhold`](Provider::unhold), [`setup_conference`](Provider::setup_conference), [`add_to_conference`](Provider::add_to_conference), [`setup_transfer`](Provider::setup_transfer), [`complete_transfer`](Provider::complete_transfer) | `Err(OperationUnavail)` | your calls do not have the operation; leave its [`CallFeatures`] bit out, so the suite skips the scenarios that need it |
 /// | [`remote_alert`](Provider::remote_alert), [`station_hook`](Provider::station_hook) | `Err(OperationUnavail)` | the stimulus cannot happen in your world (no alerting signal, no bridged stations) |
+/// | [`far_end`](Provider::far_end), [`remote_offer`](Provider::remote_offer), [`remote_answer`](Provider::remote_answer), [`remote_hang_up`](Provider::remote_hang_up) | `Err(OperationUnavail)` | you simulate no far end: your calls meet a real network, and the suite judges you through a far-end driver on it (`--far-end sip`) |
 /// | [`open_line`](Provider::open_line), [`close_line`](Provider::close_line) | `Ok(())` | nothing to set up or tear down per line: the host can open and close every address you declare |
 /// | [`advance_time`](Provider::advance_time) | `Ok(())` | nothing of yours runs on simulated time, so time passing changes nothing |
 pub trait Provider: Send + Sized + 'static {
@@ -499,13 +500,30 @@ pub trait Provider: Send + Sized + 'static {
     /// failed) until you pin it (`cleardown conformance --wire-snapshots
     /// DIR`, then rename the `.snap.new` files to `.snap`), and compared
     /// from then on, so a change in what you put on the wire is caught.
-    fn far_end(&self) -> Vec<RemoteParty>;
+    ///
+    /// Default: `Err(OperationUnavail)`, for a provider that simulates no
+    /// far end: one on a real network, judged through a far-end driver
+    /// (`cleardown conformance --far-end sip`) that reports the view
+    /// itself, from what it received on the wire.
+    fn far_end(&self) -> LineResult<Vec<RemoteParty>> {
+        Err(LineError::OperationUnavail)
+    }
 
     /// Stimulus: the far end `from` offers a call at `address` (`uui`: what
     /// came with the offer). Report [`Reporter::new_call`] with `None`, then
     /// Offering, and return the call. `InvalPointer` for an unknown address
     /// or an empty `from`.
-    fn remote_offer(&mut self, address: AddressId, from: &str, uui: &[u8]) -> LineResult<CallId>;
+    ///
+    /// Default: `Err(OperationUnavail)`, for a provider that simulates no
+    /// far end (see [`Provider::far_end`]); so are
+    /// [`remote_answer`](Provider::remote_answer) and
+    /// [`remote_hang_up`](Provider::remote_hang_up). Without a far-end
+    /// driver, the fixtures that need the far end to act are then skipped,
+    /// saying so.
+    fn remote_offer(&mut self, address: AddressId, from: &str, uui: &[u8]) -> LineResult<CallId> {
+        let _ = (address, from, uui);
+        Err(LineError::OperationUnavail)
+    }
 
     /// Stimulus: the called party of outbound `call` is alerted: Ringback.
     /// `InvalCallState` for a call that is not an outbound one still
@@ -521,7 +539,12 @@ pub trait Provider: Send + Sized + 'static {
     /// Stimulus: the called party of outbound `call` answers:
     /// Connected/Active. `InvalCallState` for a call that is not an outbound
     /// one still waiting for its answer.
-    fn remote_answer(&mut self, call: CallId) -> LineResult<()>;
+    ///
+    /// Default: `Err(OperationUnavail)` (see [`Provider::remote_offer`]).
+    fn remote_answer(&mut self, call: CallId) -> LineResult<()> {
+        let _ = call;
+        Err(LineError::OperationUnavail)
+    }
 
     /// Stimulus: the far end of `call` hangs up with a Q.850 `cause` and
     /// `uui`. The call goes `Disconnected` with
@@ -530,7 +553,12 @@ pub trait Provider: Send + Sized + 'static {
     /// then takes it to Idle with nothing sent (D6). `InvalCallState` for a
     /// call whose far end is already gone (Disconnected, Idle) or that has
     /// none (a conference parent).
-    fn remote_hang_up(&mut self, call: CallId, cause: u32, uui: &[u8]) -> LineResult<()>;
+    ///
+    /// Default: `Err(OperationUnavail)` (see [`Provider::remote_offer`]).
+    fn remote_hang_up(&mut self, call: CallId, cause: u32, uui: &[u8]) -> LineResult<()> {
+        let _ = (call, cause, uui);
+        Err(LineError::OperationUnavail)
+    }
 
     /// Stimulus: the bridged station at `address` goes off-hook (`true`) or
     /// on-hook (SPEC §6).
@@ -751,7 +779,7 @@ impl<P: Provider> FfiProvider for Guarded<P> {
         self.guard_ref(|p| p.call_info(call).map(|info| FfiCallInfo::from(&info)))
     }
     fn far_end(&self) -> ProviderResult<RVec<FfiRemoteParty>> {
-        self.guard_ref(|p| Ok(p.far_end().iter().map(FfiRemoteParty::from).collect()))
+        self.guard_ref(|p| Ok(p.far_end()?.iter().map(FfiRemoteParty::from).collect()))
     }
     fn remote_offer(
         &mut self,

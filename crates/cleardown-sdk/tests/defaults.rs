@@ -65,18 +65,6 @@ impl Provider for RequiredOnly {
     fn call_info(&self, _: CallId) -> LineResult<CallInfo<CallId>> {
         Err(LineError::InvalPointer)
     }
-    fn far_end(&self) -> Vec<RemoteParty> {
-        Vec::new()
-    }
-    fn remote_offer(&mut self, _: AddressId, _: &str, _: &[u8]) -> LineResult<CallId> {
-        Err(LineError::InvalPointer)
-    }
-    fn remote_answer(&mut self, _: CallId) -> LineResult<()> {
-        Err(LineError::InvalPointer)
-    }
-    fn remote_hang_up(&mut self, _: CallId, _: u32, _: &[u8]) -> LineResult<()> {
-        Err(LineError::InvalPointer)
-    }
 }
 
 /// `RequiredOnly` as the host holds it: opened through its root module,
@@ -146,6 +134,30 @@ fn l2_stimuli_left_out_answer_operation_unavail() {
     assert_eq!(answer(p.remote_alert(CALL)), unavail, "remote_alert");
     assert_eq!(answer(p.station_hook(LINE, true)), unavail, "station_hook");
     assert_eq!(answer(p.station_hook(LINE, false)), unavail, "station_hook");
+}
+
+/// SPEC §10, L2: a provider that simulates no far end (one on a real
+/// network, judged through a far-end driver on its wire) leaves out the
+/// far-end view and every stimulus of the far end: each answers
+/// `OperationUnavail`, which the suite takes as "serve these steps with a
+/// far-end driver", never as a broken rule.
+#[test]
+fn l2_a_provider_without_a_simulated_far_end_answers_operation_unavail() {
+    let mut p = opened();
+    let unavail = Err(LineError::OperationUnavail);
+    assert_eq!(answer(p.far_end()), unavail, "far_end");
+    let uui = RSlice::from_slice(&[]);
+    assert_eq!(
+        answer(p.remote_offer(LINE, "alice".into(), uui)),
+        unavail,
+        "remote_offer"
+    );
+    assert_eq!(answer(p.remote_answer(CALL)), unavail, "remote_answer");
+    assert_eq!(
+        answer(p.remote_hang_up(CALL, 16, RSlice::from_slice(&[]))),
+        unavail,
+        "remote_hang_up"
+    );
 }
 
 /// SPEC B5, L2: a provider with nothing to set up per line can still have

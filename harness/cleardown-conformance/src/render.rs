@@ -152,11 +152,21 @@ fn exploration(explored: &cleardown_report::Exploration) -> String {
         let _ = writeln!(out, "  EXPLORE  none generated: {why}");
         return out;
     }
-    if explored.failures.is_empty() {
+    if explored.skipped > 0 {
+        let _ = writeln!(
+            out,
+            "  EXPLORE  {} of {} generated scenario(s) skipped: {}",
+            explored.skipped,
+            explored.ran,
+            explored.skip_reason.as_deref().unwrap_or("no reason given")
+        );
+    }
+    if explored.failures.is_empty() && explored.skipped < explored.ran {
         let _ = writeln!(
             out,
             "  EXPLORE  {} generated scenario(s) (seed {}), every rule held",
-            explored.ran, explored.seed
+            explored.ran - explored.skipped,
+            explored.seed
         );
         return out;
     }
@@ -347,13 +357,13 @@ pub fn junit(report: &Report) -> String {
             }
             out.push_str("    </testcase>\n");
         }
-        if let Some(e) = run.explore.as_ref().filter(|e| e.ran > 0) {
+        if let Some(e) = run.explore.as_ref().filter(|e| e.ran > e.skipped) {
             if e.failures.is_empty() {
                 let _ = writeln!(
                     out,
                     "    <testcase classname=\"{name}\" name=\"explore (seed {}, {} scenarios)\" time=\"{:.3}\"/>",
                     e.seed,
-                    e.ran,
+                    e.ran - e.skipped,
                     e.duration_ms as f64 / 1000.0
                 );
             }

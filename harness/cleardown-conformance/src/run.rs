@@ -301,7 +301,8 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
             summary.load_errors += 1;
         }
         if let Some(explored) = &run.explore {
-            summary.scenarios += explored.ran;
+            // Judged ones: a skipped scenario proved nothing.
+            summary.scenarios += explored.ran - explored.skipped;
             summary.explore_failed += explored.failures.len();
             let label = place(run);
             for found in &explored.failures {

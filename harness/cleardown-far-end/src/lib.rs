@@ -17,7 +17,7 @@ use cleardown_host::{AddressId, CallId, Host, LineResult, ProviderId, RemotePart
 
 pub mod sip;
 
-pub use sip::{SipFarEnd, SipWire};
+pub use sip::{SipFarEnd, SipWire, check_unfilled};
 
 /// The far-end drivers there are, by the name `--far-end` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -74,6 +74,8 @@ pub trait FarEnd {
     fn hang_up(&mut self, call: CallId, cause: u32, uui: &[u8]) -> LineResult<()>;
     /// Every far party so far, with what it received (SPEC §10).
     fn parties(&self) -> LineResult<Vec<RemoteParty>>;
+    /// The driver, as a skip reason names it.
+    fn driver(&self) -> Driver;
     /// The app placed outbound `call` to `to` (a `make_call`, or the
     /// consultation call of a conference or transfer): a far end on a
     /// wire binds it to the call setup that arrives for it. A far end the
@@ -123,5 +125,9 @@ impl FarEnd for ProviderFarEnd<'_> {
 
     fn parties(&self) -> LineResult<Vec<RemoteParty>> {
         self.host.far_end(self.provider)
+    }
+
+    fn driver(&self) -> Driver {
+        Driver::Provider
     }
 }

@@ -49,6 +49,22 @@ pub const LOCAL_PLACEHOLDER: &str = "{local}";
 /// The placeholder for the far end's address.
 pub const FAR_END_PLACEHOLDER: &str = "{far_end}";
 
+/// Refuses a configuration that names a placeholder when no far-end
+/// driver on a wire is there to fill it in: the provider would be handed
+/// `{local}` as an address.
+pub fn check_unfilled(config: &str) -> Result<(), String> {
+    match [LOCAL_PLACEHOLDER, FAR_END_PLACEHOLDER]
+        .into_iter()
+        .find(|p| config.contains(p))
+    {
+        Some(placeholder) => Err(format!(
+            "the configuration \"{config}\" names `{placeholder}`, which only a far-end \
+             driver on a wire fills in; add --far-end sip"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The largest datagram UDP carries.
 const DATAGRAM: usize = 65_535;
 /// A settle that has not quietened after this many rounds is a provider
@@ -373,6 +389,10 @@ impl FarEnd for SipFarEnd<'_> {
 
     fn placed(&mut self, call: CallId, to: &str) {
         self.placed.push((call, user_of(to)));
+    }
+
+    fn driver(&self) -> crate::Driver {
+        crate::Driver::Sip
     }
 
     fn settle(&mut self) {

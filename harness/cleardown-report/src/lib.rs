@@ -168,6 +168,12 @@ pub struct Exploration {
     pub ran: usize,
     /// Why none could be generated, if none could.
     pub not_generated: Option<String>,
+    /// How many of those that ran were skipped, and the first reason (the
+    /// far end could not serve their far-end steps). Added within schema 2.
+    #[serde(default)]
+    pub skipped: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
     /// One per rule broken: the first scenario that broke it, shrunk.
     pub failures: Vec<ExploredFailure>,
     /// Wall-clock time of the exploration.

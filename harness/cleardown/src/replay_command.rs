@@ -13,7 +13,7 @@ use cleardown_conformance::{
     snapshot::{self, Kind},
     suite, wire,
 };
-use cleardown_far_end::{Driver, FarEnd, ProviderFarEnd, SipFarEnd, SipWire};
+use cleardown_far_end::{Driver, FarEnd, ProviderFarEnd, SipFarEnd, SipWire, check_unfilled};
 use cleardown_host::Host;
 
 /// The arguments of `cleardown replay`.
@@ -70,7 +70,10 @@ pub fn run(args: &ReplayArgs) -> Result<u8, String> {
     };
     let config = match &wire {
         Some(wire) => wire.fill(&args.config)?,
-        None => args.config.clone(),
+        None => {
+            check_unfilled(&args.config)?;
+            args.config.clone()
+        }
     };
     let provider = host
         .load_named(&args.plugin, &config)

@@ -216,8 +216,8 @@ impl Provider for Faulty {
         })
     }
 
-    fn far_end(&self) -> Vec<RemoteParty> {
-        Vec::new()
+    fn far_end(&self) -> LineResult<Vec<RemoteParty>> {
+        Ok(Vec::new())
     }
 
     fn remote_offer(&mut self, address: AddressId, _: &str, _: &[u8]) -> LineResult<CallId> {

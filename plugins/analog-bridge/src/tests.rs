@@ -69,7 +69,7 @@ impl Sim {
     /// The far-end view must be exactly `expected`, one line per party.
     #[track_caller]
     fn check_far_end(&self, expected: &[&str]) {
-        let parties: Vec<String> = self.card.far_end().iter().map(render_party).collect();
+        let parties: Vec<String> = self.card.far_end().expect("far-end view").iter().map(render_party).collect();
         assert_eq!(parties, expected);
     }
 
@@ -101,7 +101,7 @@ impl Sim {
                     .map(|info| format!("{n}:{info:?}"))
             })
             .collect();
-        format!("{calls:?} {:?}", self.card.far_end())
+        format!("{calls:?} {:?}", self.card.far_end().expect("far-end view"))
     }
 
     fn info(&self, call: u64) -> CallInfo<CallId> {
@@ -423,7 +423,7 @@ fn b2_shared_last_active_station_drop_clears() {
         "complete request#2 Ok",
     ]);
     s.check_far_end(&[&format!("alice Released [] {RELEASE}")]);
-    let signal = &s.card.far_end()[0].received[0];
+    let signal = &s.card.far_end().expect("far-end view")[0].received[0];
     assert_eq!((signal.kind, signal.cause), (SignalKind::Release, 16));
     // SPEC D2: nothing is dropped twice.
     s.refused(|s| s.drop_call(3, 2), LineError::InvalCallState);
@@ -667,7 +667,7 @@ fn d7_drop_unanswered_outbound_cancels() {
             s.check(&["state call#1 Idle", "complete request#2 Ok"]);
         }
         s.check_far_end(&[&format!("bob Released [] {CANCEL}")]);
-        let signal = &s.card.far_end()[0].received[0];
+        let signal = &s.card.far_end().expect("far-end view")[0].received[0];
         assert_eq!((signal.kind, signal.cause), (SignalKind::Cancel, 16));
         s.refused(|s| s.card.remote_answer(c(1)), LineError::InvalCallState);
     }

@@ -132,8 +132,8 @@ impl Provider for PbxSim {
         self.world.call_info(call)
     }
 
-    fn far_end(&self) -> Vec<RemoteParty> {
-        self.world.far_end()
+    fn far_end(&self) -> LineResult<Vec<RemoteParty>> {
+        Ok(self.world.far_end())
     }
 
     fn remote_offer(&mut self, address: AddressId, from: &str, uui: &[u8]) -> LineResult<CallId> {

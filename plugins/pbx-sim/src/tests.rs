@@ -60,7 +60,7 @@ impl Sim {
     /// The far-end view must be exactly `expected`, one line per party.
     #[track_caller]
     fn check_far_end(&self, expected: &[&str]) {
-        let parties: Vec<String> = self.pbx.far_end().iter().map(render_party).collect();
+        let parties: Vec<String> = self.pbx.far_end().expect("far-end view").iter().map(render_party).collect();
         assert_eq!(parties, expected);
     }
 
@@ -264,7 +264,7 @@ fn r1_r3_reject_by_drop_with_each_code() {
         assert_eq!(s.drop_call(2, 1, code, &[0x04, 0x41]), Ok(()), "{code}");
         s.check(&["state call#1 Idle", "complete request#2 Ok"]);
         s.check_far_end(&[&format!("alice Released [] {wire}:0441")]);
-        let signal = &s.pbx.far_end()[0].received[0];
+        let signal = &s.pbx.far_end().expect("far-end view")[0].received[0];
         assert_eq!((signal.kind, signal.cause), (SignalKind::Reject, cause));
         assert_eq!(s.info(1).uui_sent, [0x04, 0x41]);
     }
@@ -314,7 +314,7 @@ fn r3_rejection_codes_outside_offering() {
 fn u2_u4_oversized_uui_changes_nothing() {
     let mut s = Sim::new("");
     s.connected("bob");
-    let (info, far_end) = (s.info(1), s.pbx.far_end());
+    let (info, far_end) = (s.info(1), s.pbx.far_end().expect("far-end view"));
     s.refused(
         |s| s.drop_call(1, 1, NORMAL, &[0; 129]),
         LineError::UserUserInfoTooBig,
@@ -327,7 +327,7 @@ fn u2_u4_oversized_uui_changes_nothing() {
         |s| s.pbx.remote_offer(EXT_100, "eve", &[0; 129]),
         LineError::UserUserInfoTooBig,
     );
-    assert_eq!((s.info(1), s.pbx.far_end()), (info, far_end));
+    assert_eq!((s.info(1), s.pbx.far_end().expect("far-end view")), (info, far_end));
     assert_eq!(s.drop_call(2, 1, NORMAL, &[0x04; 128]), Ok(()));
     s.check(&["state call#1 Idle", "complete request#2 Ok"]);
     // The refused offer allocated no call.
@@ -833,7 +833,7 @@ fn c1_large_conference() {
     assert_eq!(events.len() as u64, PARTIES + 2);
     assert_eq!(events.first(), Some(&idle(first)));
     assert_eq!(events.get(PARTIES as usize), Some(&idle(parent)));
-    let far_end = s.pbx.far_end();
+    let far_end = s.pbx.far_end().expect("far-end view");
     assert!(far_end.iter().all(|party| party.received.len() == 1));
 }
 
@@ -850,7 +850,7 @@ fn c5_deep_nesting() {
         let call = s.connected(&format!("level-{n}"));
         root = s.join(call, root);
     }
-    let bottom = s.pbx.far_end();
+    let bottom = s.pbx.far_end().expect("far-end view");
     assert_eq!(
         bottom.first().map(|party| party.connected_to.len()),
         Some(DEPTH + 2)
@@ -872,7 +872,7 @@ fn c5_deep_nesting() {
             "complete request#1 Ok".to_owned()
         ]
     );
-    let released = s.pbx.far_end();
+    let released = s.pbx.far_end().expect("far-end view");
     assert!(released.iter().all(|party| party.received.len() == 1));
 }
 
@@ -892,7 +892,7 @@ fn far_end_history_is_bounded() {
         assert_eq!(s.pbx.close_call(call), Ok(()));
     }
     s.recording.take();
-    let names: Vec<String> = s.pbx.far_end().into_iter().map(|p| p.name).collect();
+    let names: Vec<String> = s.pbx.far_end().expect("far-end view").into_iter().map(|p| p.name).collect();
     assert_eq!(names.len(), RETIRED_SHOWN + 1, "{names:?}");
     assert_eq!(names[0], "keeper", "a connected party is never forgotten");
     assert_eq!(names[1], format!("party-{}", total - RETIRED_SHOWN));
@@ -910,6 +910,7 @@ fn far_end_history_is_bounded() {
     let often = s
         .pbx
         .far_end()
+        .expect("far-end view")
         .into_iter()
         .find(|p| p.name == "often")
         .expect("still shown");

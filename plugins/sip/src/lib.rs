@@ -173,10 +173,13 @@ impl Provider for Sip {
         }
     }
 
-    fn far_end(&self) -> Vec<RemoteParty> {
+    /// Over UDP the far end is real: what it received is for a far-end
+    /// driver on the wire to say (`--far-end sip`), so this is refused,
+    /// like every stimulus.
+    fn far_end(&self) -> LineResult<Vec<RemoteParty>> {
         match &self.transport {
-            Transport::Memory(memory) => memory.far_end(),
-            Transport::Udp(_) => Vec::new(),
+            Transport::Memory(memory) => Ok(memory.far_end()),
+            Transport::Udp(_) => Err(LineError::OperationUnavail),
         }
     }
 

@@ -137,7 +137,7 @@ impl Line {
 
     #[track_caller]
     fn check_far_end(&self, expected: &[&str]) {
-        let parties: Vec<String> = self.sip.far_end().iter().map(render_party).collect();
+        let parties: Vec<String> = self.sip.far_end().expect("far-end view").iter().map(render_party).collect();
         assert_eq!(parties, expected);
     }
 
@@ -378,7 +378,7 @@ fn d5_drop_connected_sends_bye_with_reason() {
     );
     assert_eq!(other(&texts[0], "User-to-User"), None);
     line.check_far_end(&["alice Released [] Release 16"]);
-    let far = line.sip.far_end();
+    let far = line.sip.far_end().expect("far-end view");
     assert_eq!(far[0].received[0].wire, texts[0].replace("\r\n", "\n"));
     assert_eq!(
         line.sip.drop_call(r(2), call, NORMAL, &[]),
@@ -402,7 +402,7 @@ fn u3_uui_on_bye_byte_for_byte() {
         other(&texts[0], "User-to-User").as_deref(),
         Some("04007fffab;encoding=hex")
     );
-    assert_eq!(line.sip.far_end()[0].received[0].uui, uui);
+    assert_eq!(line.sip.far_end().expect("far-end view")[0].received[0].uui, uui);
     assert_eq!(
         line.sip.call_info(call).map(|i| i.uui_sent),
         Ok(uui.to_vec())
@@ -435,7 +435,7 @@ fn u2_uui_of_128_accepted_129_refused() {
     ]);
     let expected = format!("{};encoding=hex", hex_bytes::encode(&max));
     assert_eq!(other(&texts[0], "User-to-User"), Some(expected));
-    assert_eq!(line.sip.far_end()[0].received[0].uui, max);
+    assert_eq!(line.sip.far_end().expect("far-end view")[0].received[0].uui, max);
 }
 
 /// D7: dropping at Proceeding and at Ringback cancels: CANCEL (the
@@ -1281,7 +1281,7 @@ fn udp_outbound_call_and_drop() {
         sip.remote_hang_up(c(1), 16, &[]),
         Err(LineError::OperationUnavail)
     );
-    assert!(sip.far_end().is_empty());
+    assert_eq!(sip.far_end(), Err(LineError::OperationUnavail));
     assert_eq!(sip.make_call(r(1), LINE, "bob"), Ok(c(1)));
     recording.assert_reported(&[
         "new call#1 at 0 by request#1",

@@ -80,6 +80,8 @@ impl Shared {
         let mut buffer = vec![0u8; DATAGRAM];
         while !self.stop.load(Ordering::Relaxed) {
             match self.socket.recv_from(&mut buffer) {
+                // Dropping the transport wakes the read (see `Drop`).
+                Ok(_) if self.stop.load(Ordering::Relaxed) => break,
                 Ok((length, source)) => {
                     let bytes = buffer.get(..length).unwrap_or_default();
                     // rsip is not ours: should it panic on some input, that
@@ -162,6 +164,11 @@ impl Udp {
 impl Drop for Udp {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
+        // Wakes the thread from its read at once rather than at the read
+        // timeout: a harness that opens a provider per fixture would wait
+        // that long every time. (An empty datagram; lost, the timeout
+        // still ends the read.)
+        let _ = self.shared.socket.send_to(&[], self.local);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

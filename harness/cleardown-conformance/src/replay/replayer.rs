@@ -13,7 +13,7 @@ use cleardown_host::{
 };
 use cleardown_oracle::history::{Answer, History, InfoSeen, PartySeen, Seen, StepSeen};
 
-use cleardown_far_end::{FarEnd, ProviderFarEnd};
+use cleardown_far_end::{Driver, FarEnd, ProviderFarEnd};
 
 use super::{Binding, Options, Outcome};
 use crate::fixture::{ALL_CALLS, Fixture, SimpleOp, Step, Uui};
@@ -721,10 +721,16 @@ impl Replayer<'_> {
     /// end cannot serve at all stops the replay (see [`replay_with`]).
     fn far_refused(&mut self, step: &str, error: LineError) -> Answer {
         if error == LineError::OperationUnavail {
+            let driver = self.far.driver();
+            let why = match driver {
+                Driver::Provider => {
+                    "the provider simulates no far end; run it with a far-end driver \
+                     for its network (--far-end sip)"
+                }
+                _ => "this far-end driver cannot play that step",
+            };
             self.unserved = Some(format!(
-                "the far end cannot serve `{step}` (OperationUnavail): the provider \
-                 simulates no far end; run it with a far-end driver for its network \
-                 (--far-end)"
+                "the far end (--far-end {driver}) cannot serve `{step}` (OperationUnavail): {why}"
             ));
         }
         Answer::Refused(error)
@@ -859,6 +865,8 @@ impl Replayer<'_> {
     }
 
     fn wait(&mut self, app: usize, call: &str, state: &str, timeout: Duration) -> Answer {
+        // What earlier steps set off on a wire is answered first.
+        self.far.settle();
         let deadline = Instant::now() + timeout;
         let mut seen = Vec::new();
         let mut found = false;

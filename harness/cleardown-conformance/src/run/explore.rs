@@ -127,6 +127,8 @@ pub(crate) fn explore(
         scenarios: explore.scenarios,
         ran: 0,
         not_generated: None,
+        skipped: 0,
+        skip_reason: None,
         failures: Vec::new(),
         duration_ms: 0,
     };
@@ -144,6 +146,11 @@ pub(crate) fn explore(
         let answer = ask(worker, target, options, &job(&scenario));
         let reached = match &answer {
             Ok(Answer::Replayed { outcome, .. }) => outcome.reached.clone(),
+            Ok(Answer::Skipped(reason)) => {
+                exploration.skipped += 1;
+                exploration.skip_reason.get_or_insert_with(|| reason.clone());
+                Vec::new()
+            }
             _ => Vec::new(),
         };
         let broke = broken(answer);

@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use cleardown_far_end::{Driver, SipFarEnd, SipWire};
+use cleardown_far_end::{Driver, SipFarEnd, SipWire, check_unfilled};
 use cleardown_host::{Capabilities, Host, ProviderDescription};
 use cleardown_report as report;
 use serde::{Deserialize, Serialize};
@@ -69,7 +69,7 @@ pub fn worker(target: &Target, settle: Duration) -> u8 {
     let load = |host: &Host, config: &str| host.load_named(&target.provider, config);
     let host = Host::new();
     let config = match target.far_end {
-        Driver::Provider => Ok(target.config.clone()),
+        Driver::Provider => check_unfilled(&target.config).map(|()| target.config.clone()),
         Driver::Sip => SipWire::bind()
             .map_err(|e| format!("the SIP far end cannot bind a loopback UDP port: {e}"))
             .and_then(|wire| wire.fill(&target.config)),

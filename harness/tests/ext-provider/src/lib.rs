@@ -414,8 +414,9 @@ impl Provider for ExtIsdn {
         })
     }
 
-    fn far_end(&self) -> Vec<RemoteParty> {
-        self.parties
+    fn far_end(&self) -> LineResult<Vec<RemoteParty>> {
+        let parties = self
+            .parties
             .iter()
             .map(|party| {
                 // A connected party talks to the MSN its call is up on.
@@ -431,7 +432,8 @@ impl Provider for ExtIsdn {
                     received: party.received.clone(),
                 }
             })
-            .collect()
+            .collect();
+        Ok(parties)
     }
 
     fn remote_offer(
