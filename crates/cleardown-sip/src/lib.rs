@@ -17,9 +17,9 @@ pub mod message;
 pub mod remote;
 
 pub use far::FarUa;
+pub use remote::{Parties, PartyId};
 /// rsipstack's message layer, as this crate uses it.
 pub use rsipstack::rsip;
-pub use remote::{Parties, PartyId};
 
 /// The name of the sip provider's one address, as its far end names the
 /// station a party is connected to when nobody says otherwise.

@@ -311,9 +311,7 @@ pub fn wire_text(message: &SipMessage) -> String {
 
 /// Serializes and parses back with rsip: what the far end receives is what
 /// a real SIP stack would read from these bytes.
-pub fn round_trip(
-    message: &SipMessage,
-) -> Result<(String, SipMessage), rsipstack::rsip::Error> {
+pub fn round_trip(message: &SipMessage) -> Result<(String, SipMessage), rsipstack::rsip::Error> {
     let text = wire_text(message);
     let parsed = SipMessage::try_from(text.as_str())?;
     Ok((text, parsed))

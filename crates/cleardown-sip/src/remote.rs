@@ -50,14 +50,7 @@ impl Parties {
     }
 
     /// The party received a message that ended or rejected its call.
-    pub fn receive(
-        &mut self,
-        id: PartyId,
-        kind: SignalKind,
-        cause: u32,
-        uui: Vec<u8>,
-        wire: &str,
-    ) {
+    pub fn receive(&mut self, id: PartyId, kind: SignalKind, cause: u32, uui: Vec<u8>, wire: &str) {
         if let Some(party) = self.list.get_mut(id.0) {
             party.received.push(RemoteSignal {
                 kind,

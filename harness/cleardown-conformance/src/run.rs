@@ -163,7 +163,7 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
                         bundled_target,
                         snapshot,
                         wire_snapshot,
-                        outcome,
+                        *outcome,
                         options,
                         &mut result,
                     );
@@ -531,14 +531,13 @@ pub fn bundled_targets() -> Vec<Target> {
                 config: (*config).to_owned(),
                 far_end: Driver::Provider,
             });
-            let wire = WIRE_VARIANTS
-                .iter()
-                .filter(move |(n, _, _)| n == name)
-                .map(|(_, config, driver)| Target {
+            let wire = WIRE_VARIANTS.iter().filter(move |(n, _, _)| n == name).map(
+                |(_, config, driver)| Target {
                     provider: (*name).to_owned(),
                     config: (*config).to_owned(),
                     far_end: *driver,
-                });
+                },
+            );
             own.chain(wire)
         })
         .collect()

@@ -228,9 +228,9 @@ impl<'h> SipFarEnd<'h> {
                 self.ua.receive(message, &wire);
                 self.flush();
             }
-            Err(error) => self.notes.push(format!(
-                "{length} bytes from {source} are not SIP: {error}"
-            )),
+            Err(error) => self
+                .notes
+                .push(format!("{length} bytes from {source} are not SIP: {error}")),
         }
         true
     }
@@ -294,7 +294,8 @@ impl<'h> SipFarEnd<'h> {
             .ok_or(LineError::InvalPointer)?
             .state();
         if !self.dialogs.contains_key(&call) {
-            self.bind_placed();
+            // Its INVITE may still be on the wire (settling binds).
+            self.settle_wire();
         }
         let sip_id = self
             .dialogs

@@ -95,7 +95,12 @@ struct ConformanceArgs {
     /// provider simulates (its `remote_*` stimuli); `sip`, a SIP user agent
     /// on loopback UDP, for a provider on a real SIP transport (its
     /// `--config` names the addresses as `{local}` and `{far_end}`).
-    #[arg(long, value_name = "DRIVER", default_value = "provider", requires = "plugins")]
+    #[arg(
+        long,
+        value_name = "DRIVER",
+        default_value = "provider",
+        requires = "plugins"
+    )]
     far_end: Driver,
     /// A directory of your own fixtures (snapshots in DIR/snapshots),
     /// run with the bundled ones (repeatable).

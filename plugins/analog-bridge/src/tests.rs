@@ -69,7 +69,13 @@ impl Sim {
     /// The far-end view must be exactly `expected`, one line per party.
     #[track_caller]
     fn check_far_end(&self, expected: &[&str]) {
-        let parties: Vec<String> = self.card.far_end().expect("far-end view").iter().map(render_party).collect();
+        let parties: Vec<String> = self
+            .card
+            .far_end()
+            .expect("far-end view")
+            .iter()
+            .map(render_party)
+            .collect();
         assert_eq!(parties, expected);
     }
 

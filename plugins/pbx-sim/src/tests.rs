@@ -60,7 +60,13 @@ impl Sim {
     /// The far-end view must be exactly `expected`, one line per party.
     #[track_caller]
     fn check_far_end(&self, expected: &[&str]) {
-        let parties: Vec<String> = self.pbx.far_end().expect("far-end view").iter().map(render_party).collect();
+        let parties: Vec<String> = self
+            .pbx
+            .far_end()
+            .expect("far-end view")
+            .iter()
+            .map(render_party)
+            .collect();
         assert_eq!(parties, expected);
     }
 
@@ -327,7 +333,10 @@ fn u2_u4_oversized_uui_changes_nothing() {
         |s| s.pbx.remote_offer(EXT_100, "eve", &[0; 129]),
         LineError::UserUserInfoTooBig,
     );
-    assert_eq!((s.info(1), s.pbx.far_end().expect("far-end view")), (info, far_end));
+    assert_eq!(
+        (s.info(1), s.pbx.far_end().expect("far-end view")),
+        (info, far_end)
+    );
     assert_eq!(s.drop_call(2, 1, NORMAL, &[0x04; 128]), Ok(()));
     s.check(&["state call#1 Idle", "complete request#2 Ok"]);
     // The refused offer allocated no call.
@@ -892,7 +901,13 @@ fn far_end_history_is_bounded() {
         assert_eq!(s.pbx.close_call(call), Ok(()));
     }
     s.recording.take();
-    let names: Vec<String> = s.pbx.far_end().expect("far-end view").into_iter().map(|p| p.name).collect();
+    let names: Vec<String> = s
+        .pbx
+        .far_end()
+        .expect("far-end view")
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     assert_eq!(names.len(), RETIRED_SHOWN + 1, "{names:?}");
     assert_eq!(names[0], "keeper", "a connected party is never forgotten");
     assert_eq!(names[1], format!("party-{}", total - RETIRED_SHOWN));

@@ -137,7 +137,13 @@ impl Line {
 
     #[track_caller]
     fn check_far_end(&self, expected: &[&str]) {
-        let parties: Vec<String> = self.sip.far_end().expect("far-end view").iter().map(render_party).collect();
+        let parties: Vec<String> = self
+            .sip
+            .far_end()
+            .expect("far-end view")
+            .iter()
+            .map(render_party)
+            .collect();
         assert_eq!(parties, expected);
     }
 
@@ -402,7 +408,10 @@ fn u3_uui_on_bye_byte_for_byte() {
         other(&texts[0], "User-to-User").as_deref(),
         Some("04007fffab;encoding=hex")
     );
-    assert_eq!(line.sip.far_end().expect("far-end view")[0].received[0].uui, uui);
+    assert_eq!(
+        line.sip.far_end().expect("far-end view")[0].received[0].uui,
+        uui
+    );
     assert_eq!(
         line.sip.call_info(call).map(|i| i.uui_sent),
         Ok(uui.to_vec())
@@ -435,7 +444,10 @@ fn u2_uui_of_128_accepted_129_refused() {
     ]);
     let expected = format!("{};encoding=hex", hex_bytes::encode(&max));
     assert_eq!(other(&texts[0], "User-to-User"), Some(expected));
-    assert_eq!(line.sip.far_end().expect("far-end view")[0].received[0].uui, max);
+    assert_eq!(
+        line.sip.far_end().expect("far-end view")[0].received[0].uui,
+        max
+    );
 }
 
 /// D7: dropping at Proceeding and at Ringback cancels: CANCEL (the

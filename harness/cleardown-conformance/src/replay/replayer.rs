@@ -108,7 +108,9 @@ pub fn replay_with<'h>(
         .iter()
         .flat_map(|(app, names)| names.iter().map(move |name| format!("{app}: {name}")))
         .collect();
-    let wire = fixture.wire.then(|| crate::wire::log(replayer.far.parties()));
+    let wire = fixture
+        .wire
+        .then(|| crate::wire::log(replayer.far.parties()));
     let mut history = replayer.history;
     history.leaks = by_app;
     history.missing_replies = missing.clone();
@@ -614,25 +616,34 @@ impl Replayer<'_> {
                 self.expect_appearances(appearances);
                 let address = self.address(line);
                 let bytes = self.uui(uui);
-                let id = self.far.offer(address, from, &bytes).map_err(|e| self.far_refused("far_offer", e))?;
+                let id = self
+                    .far
+                    .offer(address, from, &bytes)
+                    .map_err(|e| self.far_refused("far_offer", e))?;
                 self.bind(call, id);
                 Ok(Answer::Done)
             }
             Step::FarAlert { call } => {
                 let id = self.call(call)?;
-                self.far.alert(id).map_err(|e| self.far_refused("far_alert", e))?;
+                self.far
+                    .alert(id)
+                    .map_err(|e| self.far_refused("far_alert", e))?;
                 Ok(Answer::Done)
             }
             Step::FarAnswer { call, appearances } => {
                 self.expect_appearances(appearances);
                 let id = self.call(call)?;
-                self.far.answer(id).map_err(|e| self.far_refused("far_answer", e))?;
+                self.far
+                    .answer(id)
+                    .map_err(|e| self.far_refused("far_answer", e))?;
                 Ok(Answer::Done)
             }
             Step::FarHangUp { call, cause, uui } => {
                 let id = self.call(call)?;
                 let bytes = self.uui(uui);
-                self.far.hang_up(id, *cause, &bytes).map_err(|e| self.far_refused("far_hang_up", e))?;
+                self.far
+                    .hang_up(id, *cause, &bytes)
+                    .map_err(|e| self.far_refused("far_hang_up", e))?;
                 // SPEC L2: a provider that finds a hang-up late (tone
                 // detection) has that long, in its own time, before the
                 // step's events are read.
@@ -663,7 +674,10 @@ impl Replayer<'_> {
                 Ok(Answer::Done)
             }
             Step::FarEnd => {
-                let mut parties = self.far.parties().map_err(|e| self.far_refused("far_end", e))?;
+                let mut parties = self
+                    .far
+                    .parties()
+                    .map_err(|e| self.far_refused("far_end", e))?;
                 // Providers list parties in their own order; names are the
                 // fixture's, so sorting by them keeps transcripts neutral.
                 parties.sort_by(|a, b| a.name.cmp(&b.name));

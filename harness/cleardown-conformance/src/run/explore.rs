@@ -148,7 +148,9 @@ pub(crate) fn explore(
             Ok(Answer::Replayed { outcome, .. }) => outcome.reached.clone(),
             Ok(Answer::Skipped(reason)) => {
                 exploration.skipped += 1;
-                exploration.skip_reason.get_or_insert_with(|| reason.clone());
+                exploration
+                    .skip_reason
+                    .get_or_insert_with(|| reason.clone());
                 Vec::new()
             }
             _ => Vec::new(),

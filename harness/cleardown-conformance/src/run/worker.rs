@@ -48,7 +48,7 @@ pub(crate) enum Answer {
         snapshot: String,
         /// The wire snapshot's name, for a fixture with `wire = true`.
         wire_snapshot: Option<String>,
-        outcome: Outcome,
+        outcome: Box<Outcome>,
     },
     Error(String),
 }
@@ -130,34 +130,36 @@ fn replay_job(
     };
     // A fresh host and provider instance per fixture: nothing carries over.
     let host = Host::new();
-    let reload = |config: &str| {
-        load(&host, config)
-            .map_err(|error| Answer::Error(format!("reloading the provider failed: {error}")))
-    };
-    let mut outcome = match target.far_end {
-        Driver::Provider => match reload(&target.config) {
-            Ok(provider) => replay::replay(&host, provider, caps, &fixture, &binding, options),
-            Err(answer) => return answer,
-        },
-        Driver::Sip => {
-            let wire = match SipWire::bind() {
-                Ok(wire) => wire,
-                Err(e) => return Answer::Error(format!("the SIP far end cannot bind: {e}")),
-            };
-            let provider = match wire.fill(&target.config).map_err(Answer::Error) {
-                Ok(config) => match reload(&config) {
-                    Ok(provider) => provider,
-                    Err(answer) => return answer,
-                },
-                Err(answer) => return answer,
-            };
-            let far = match SipFarEnd::new(wire, &host, provider, options.settle) {
-                Ok(far) => far,
-                Err(e) => return Answer::Error(format!("the SIP far end cannot start: {e}")),
-            };
-            let far = Box::new(far);
-            replay::replay_with(&host, provider, caps, &fixture, &binding, options, far)
-        }
+    let replayed = (|| -> Result<Outcome, String> {
+        let reload = |config: &str| {
+            load(&host, config).map_err(|e| format!("reloading the provider failed: {e}"))
+        };
+        Ok(match target.far_end {
+            Driver::Provider => {
+                let provider = reload(&target.config)?;
+                replay::replay(&host, provider, caps, &fixture, &binding, options)
+            }
+            Driver::Sip => {
+                let wire =
+                    SipWire::bind().map_err(|e| format!("the SIP far end cannot bind: {e}"))?;
+                let provider = reload(&wire.fill(&target.config)?)?;
+                let far = SipFarEnd::new(wire, &host, provider, options.settle)
+                    .map_err(|e| format!("the SIP far end cannot start: {e}"))?;
+                replay::replay_with(
+                    &host,
+                    provider,
+                    caps,
+                    &fixture,
+                    &binding,
+                    options,
+                    Box::new(far),
+                )
+            }
+        })
+    })();
+    let mut outcome = match replayed {
+        Ok(outcome) => outcome,
+        Err(message) => return Answer::Error(message),
     };
     if let Some(reason) = outcome.unserved.take() {
         return Answer::Skipped(reason);
@@ -168,7 +170,7 @@ fn replay_job(
         wire_snapshot: fixture
             .wire
             .then(|| wire::snapshot_name(&fixture, &binding, caps, provider_name)),
-        outcome,
+        outcome: Box::new(outcome),
     }
 }
 

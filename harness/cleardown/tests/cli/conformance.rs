@@ -47,6 +47,9 @@ fn l2_conformance_without_arguments_passes_every_bundled_variant() {
         .iter()
         .map(|r| (r.target.as_str(), r.config.as_str()))
         .collect();
+    let far_ends: Vec<Option<&str>> = report.runs.iter().map(|r| r.far_end.as_deref()).collect();
+    assert_eq!(far_ends.iter().filter(|f| f.is_some()).count(), 1);
+    assert_eq!(far_ends.last(), Some(&Some("sip")));
     assert_eq!(
         targets,
         [
@@ -63,6 +66,7 @@ fn l2_conformance_without_arguments_passes_every_bundled_variant() {
             ("analog-bridge", "sharing=shared;supervision=off"),
             ("analog-bridge", "sharing=private;supervision=off"),
             ("sip", "transport=memory"),
+            ("sip", "transport=udp;bind={local};peer={far_end}"),
         ]
     );
     for run in &report.runs {
@@ -128,6 +132,29 @@ fn l2_conformance_without_arguments_passes_every_bundled_variant() {
             assert_eq!(status(run, name), Some(Status::Pass), "{run} {name}");
         }
     }
+    // sip over UDP, judged through the SIP far end, simulates nothing: it
+    // passes exactly the fixtures its memory transport passes, with the
+    // same transcripts (so the same snapshots) and the same wire logs
+    // (issue 14).
+    let (memory, udp) = (&report.runs[9], &report.runs[10]);
+    assert_eq!(memory.fixtures.len(), udp.fixtures.len());
+    for (m, u) in memory.fixtures.iter().zip(&udp.fixtures) {
+        assert_eq!((&m.name, m.status), (&u.name, u.status), "{}", m.name);
+        assert_eq!(m.transcript, u.transcript, "{}", m.name);
+        assert_eq!(m.wire, u.wire, "{}", m.name);
+    }
+    assert!(
+        udp.fixtures
+            .iter()
+            .filter(|f| f.status == Status::Pass)
+            .count()
+            >= 35
+    );
+    let explored = udp.explore.as_ref().expect("explored over the wire");
+    assert_eq!(
+        (explored.skipped, explored.ran, explored.failures.len()),
+        (0, explored.scenarios, 0)
+    );
     for rule in &report.rules {
         assert_eq!(rule.status, RuleStatus::Pass, "{}", rule.id);
     }
@@ -160,7 +187,7 @@ fn text_report_names_fixtures_rules_and_totals() {
         "{text}"
     );
     assert!(
-        text.contains("10 target(s): 2 passed, 0 failed, 8 skipped"),
+        text.contains("11 target(s): 2 passed, 0 failed, 9 skipped"),
         "{text}"
     );
 }
@@ -182,12 +209,12 @@ fn junit_file_has_a_case_per_fixture_and_the_skip_reason() {
     assert!(xml.starts_with("<?xml version=\"1.0\""), "{xml}");
     assert!(
         xml.contains(
-            "<testsuites name=\"cleardown conformance\" tests=\"10\" failures=\"0\" skipped=\"8\""
+            "<testsuites name=\"cleardown conformance\" tests=\"11\" failures=\"0\" skipped=\"9\""
         ),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testsuite ").count(), 10, "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 10, "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 11, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 11, "{xml}");
     assert!(
         xml.contains("<skipped message=\"needs `uui_drop_size &gt;= 4`; the provider declares uui_drop_size 0\"/>"),
         "{xml}"

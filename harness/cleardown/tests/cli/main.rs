@@ -7,6 +7,7 @@ mod bench;
 mod conformance;
 mod explore;
 mod external;
+mod far_end;
 mod install;
 mod interop;
 mod isolation;
