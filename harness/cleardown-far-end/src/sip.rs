@@ -123,6 +123,33 @@ impl SipWire {
     }
 }
 
+/// How many times a provider is opened on fresh ports before giving up:
+/// the port picked for it can be taken by another process between being
+/// picked and being bound (two workers run at once).
+const OPEN_ATTEMPTS: usize = 4;
+
+impl SipWire {
+    /// Binds a wire and opens the provider on it with `load` (given the
+    /// filled configuration), again on fresh ports if it cannot be opened;
+    /// the last refusal is the error. A configuration without
+    /// [`FAR_END_PLACEHOLDER`] is refused at once ([`SipWire::fill`]).
+    pub fn open<T, E: std::fmt::Display>(
+        config: &str,
+        mut load: impl FnMut(&str) -> Result<T, E>,
+    ) -> Result<(SipWire, T), String> {
+        let mut last = String::new();
+        for _ in 0..OPEN_ATTEMPTS {
+            let wire = SipWire::bind()
+                .map_err(|e| format!("the SIP far end cannot bind a loopback UDP port: {e}"))?;
+            match load(&wire.fill(config)?) {
+                Ok(opened) => return Ok((wire, opened)),
+                Err(error) => last = error.to_string(),
+            }
+        }
+        Err(last)
+    }
+}
+
 /// The SIP far end of one provider. See the module documentation.
 #[derive(Debug)]
 pub struct SipFarEnd<'h> {

@@ -61,23 +61,20 @@ pub fn run(args: &ReplayArgs) -> Result<u8, String> {
         ));
     }
     let host = Host::new();
-    let wire = match args.far_end {
-        Driver::Provider => None,
-        Driver::Sip => Some(
-            SipWire::bind()
-                .map_err(|e| format!("the SIP far end cannot bind a loopback UDP port: {e}"))?,
-        ),
-    };
-    let config = match &wire {
-        Some(wire) => wire.fill(&args.config)?,
-        None => {
+    let (wire, provider) = match args.far_end {
+        Driver::Provider => {
             check_unfilled(&args.config)?;
-            args.config.clone()
+            let provider = host
+                .load_named(&args.plugin, &args.config)
+                .map_err(|e| e.to_string())?;
+            (None, provider)
+        }
+        Driver::Sip => {
+            let (wire, provider) =
+                SipWire::open(&args.config, |config| host.load_named(&args.plugin, config))?;
+            (Some(wire), provider)
         }
     };
-    let provider = host
-        .load_named(&args.plugin, &config)
-        .map_err(|e| e.to_string())?;
     let description = host
         .describe(provider)
         .map_err(|e| e.description().to_owned())?;

@@ -13,8 +13,11 @@
 //!   message crosses as text parsed back with rsip; synchronous and
 //!   deterministic, for the conformance suite.
 //! * `transport=udp;bind=IP:PORT;peer=IP:PORT`: real SIP over UDP; the far
-//!   end is real, so the stimuli are refused (`OperationUnavail`) and the
-//!   far-end view is empty.
+//!   end is real, so the stimuli and the far-end view are refused
+//!   (`OperationUnavail`): the conformance suite judges this transport
+//!   through its SIP far end on the wire (`--far-end sip`, with
+//!   `bind={local};peer={far_end}`), which plays the same far user agent
+//!   (`cleardown-sip`) the memory transport does.
 //!
 //! Hold, conference and transfer are `OperationUnavail` (the SDK default).
 

@@ -68,20 +68,15 @@ pub fn worker(target: &Target, settle: Duration) -> u8 {
     // Through a driver on a wire, every load gets fresh loopback ports.
     let load = |host: &Host, config: &str| host.load_named(&target.provider, config);
     let host = Host::new();
-    let config = match target.far_end {
-        Driver::Provider => check_unfilled(&target.config).map(|()| target.config.clone()),
-        Driver::Sip => SipWire::bind()
-            .map_err(|e| format!("the SIP far end cannot bind a loopback UDP port: {e}"))
-            .and_then(|wire| wire.fill(&target.config)),
-    };
-    let config = match config {
-        Ok(config) => config,
-        Err(message) => {
-            say(&Answer::LoadError(message));
-            return 2;
+    let opened = match target.far_end {
+        Driver::Provider => check_unfilled(&target.config)
+            .and_then(|()| load(&host, &target.config).map_err(|e| e.to_string())),
+        // The wire itself is not kept: each fixture gets its own.
+        Driver::Sip => {
+            SipWire::open(&target.config, |config| load(&host, config)).map(|(_, id)| id)
         }
     };
-    let description = match load(&host, &config).map(|id| host.describe(id)) {
+    let description = match opened.map(|id| host.describe(id)) {
         Ok(Ok(description)) => description,
         Ok(Err(error)) => {
             say(&Answer::LoadError(error.to_string()));
@@ -140,9 +135,7 @@ fn replay_job(
                 replay::replay(&host, provider, caps, &fixture, &binding, options)
             }
             Driver::Sip => {
-                let wire =
-                    SipWire::bind().map_err(|e| format!("the SIP far end cannot bind: {e}"))?;
-                let provider = reload(&wire.fill(&target.config)?)?;
+                let (wire, provider) = SipWire::open(&target.config, reload)?;
                 let far = SipFarEnd::new(wire, &host, provider, options.settle)
                     .map_err(|e| format!("the SIP far end cannot start: {e}"))?;
                 replay::replay_with(
