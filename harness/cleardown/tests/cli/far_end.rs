@@ -133,3 +133,44 @@ fn d7_replay_through_the_sip_far_end_matches_the_pinned_snapshots() {
     let memory = cleardown(&["replay", fixture, "--plugin", "sip"]);
     assert_eq!(stdout(&memory), stdout(&output));
 }
+
+/// A SIP provider that is not ours is judged the same way: the sip library
+/// by path is anyone's provider (its wire text not pinned, never failed),
+/// and the SIP far end judges every transcript against the bundled
+/// snapshots (SPEC D7, R1, U3 over the wire).
+#[test]
+fn d7_a_sip_provider_by_path_is_judged_through_the_sip_far_end() {
+    let library = cleardown_host::locate::find("sip").expect("sip builds");
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        library.to_str().expect("utf-8 path"),
+        "--config",
+        WIRE,
+        "--far-end",
+        "sip",
+        "--filter",
+        "-",
+        "--no-explore",
+        "--no-pending",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = report_of(&output);
+    let run = &report.runs[0];
+    for name in ["d7-", "r1-", "u3-max-uui"] {
+        let fixture = run
+            .fixtures
+            .iter()
+            .find(|f| f.name.starts_with(name))
+            .expect("bundled fixture");
+        assert_eq!(
+            fixture.status,
+            Status::Pass,
+            "{name}: {:?}",
+            fixture.failures
+        );
+    }
+    assert!(report.summary.wire_not_pinned > 0, "{:?}", report.summary);
+}
