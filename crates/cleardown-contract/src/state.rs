@@ -202,6 +202,26 @@ impl CallState {
             CallState::Dialtone | CallState::Dialing | CallState::Proceeding | CallState::Ringback
         )
     }
+
+    /// States in which the call's far party is still there and can hang up
+    /// (SPEC S3): offered, being set up (once dialled), answered, held or
+    /// conferenced. Not Dialtone (nobody is called yet), not Disconnected
+    /// (it left), not Idle.
+    pub const fn far_party_present(self) -> bool {
+        matches!(
+            self,
+            CallState::Offering
+                | CallState::Accepted
+                | CallState::Dialing
+                | CallState::Proceeding
+                | CallState::Ringback
+                | CallState::Connected
+                | CallState::OnHold
+                | CallState::OnHoldPendConf
+                | CallState::OnHoldPendTransfer
+                | CallState::Conferenced
+        )
+    }
 }
 
 /// A call's state with its detail, as an app sees it (TAPI's

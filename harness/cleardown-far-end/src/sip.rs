@@ -395,15 +395,7 @@ impl FarEnd for SipFarEnd<'_> {
 
     fn hang_up(&mut self, call: CallId, cause: u32, uui: &[u8]) -> LineResult<()> {
         let (sip_id, state) = self.dialog(call)?;
-        let live = matches!(
-            state,
-            CallState::Offering
-                | CallState::Accepted
-                | CallState::Dialing
-                | CallState::Proceeding
-                | CallState::Ringback
-                | CallState::Connected
-        );
+        let live = state.far_party_present();
         if !live || !self.ua.hang_up(&sip_id, cause, uui) {
             return Err(LineError::InvalCallState);
         }

@@ -815,19 +815,7 @@ impl World {
     pub(crate) fn remote_hang_up(&mut self, id: CallId, cause: u32, uui: &[u8]) -> LineResult<()> {
         let call = self.call(id)?;
         check_uui(uui, MAX_UUI)?;
-        let hangs_up = matches!(
-            call.state(),
-            CallState::Offering
-                | CallState::Accepted
-                | CallState::Dialing
-                | CallState::Proceeding
-                | CallState::Ringback
-                | CallState::Connected
-                | CallState::OnHold
-                | CallState::OnHoldPendConf
-                | CallState::OnHoldPendTransfer
-                | CallState::Conferenced
-        );
+        let hangs_up = call.state().far_party_present();
         if call.remote.is_none() || !hangs_up {
             return Err(LineError::InvalCallState);
         }

@@ -255,15 +255,7 @@ impl Memory {
         if uui.len() > MAX_UUI {
             return Err(LineError::UserUserInfoTooBig);
         }
-        let live = matches!(
-            state,
-            CallState::Offering
-                | CallState::Accepted
-                | CallState::Dialing
-                | CallState::Proceeding
-                | CallState::Ringback
-                | CallState::Connected
-        );
+        let live = state.far_party_present();
         if !live || !self.far.hang_up(&call_id, cause, uui) {
             return Err(LineError::InvalCallState);
         }
