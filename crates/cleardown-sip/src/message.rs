@@ -221,6 +221,9 @@ pub struct Common {
     pub cseq_method: Method,
     /// The branch of the top Via (the transaction, RFC 3261 §17.2.3).
     pub branch: Option<String>,
+    /// The sent-by of the top Via (`host[:port]`): with the branch and the
+    /// method, what a server transaction is matched by (§17.2.3).
+    pub sent_by: String,
 }
 
 impl Common {
@@ -237,6 +240,7 @@ impl Common {
             to_uri: to.uri,
             cseq_method: cseq.method,
             branch: via.branch().map(|branch| branch.value().to_owned()),
+            sent_by: via.uri.host_with_port.to_string(),
         })
     }
 }

@@ -129,11 +129,22 @@ struct ClientInvite {
     drop_uui: Vec<u8>,
 }
 
+/// A server transaction's key (RFC 3261 §17.2.3): the top Via's branch
+/// and sent-by. The method is matched beside it (an ACK or CANCEL finds
+/// the INVITE's transaction by this key).
+type TxKey = (String, String);
+
+/// The key of `common`'s transaction, if its top Via has a branch.
+fn tx_key(common: &Common) -> Option<TxKey> {
+    let branch = common.branch.clone()?;
+    Some((branch, common.sent_by.clone()))
+}
+
 /// The INVITE server transaction of an inbound call.
 #[derive(Debug)]
 struct ServerInvite {
     request: Request,
-    branch: String,
+    key: TxKey,
     source: Source,
     last: Option<Response>,
     /// When the final response went out.
@@ -227,10 +238,10 @@ impl Timer {
     }
 }
 
-/// A non-INVITE request we answered, for its retransmissions.
+/// A request we answered, for its retransmissions.
 #[derive(Debug)]
 struct Answered {
-    branch: String,
+    key: TxKey,
     method: Method,
     response: Response,
     to: Source,
@@ -243,14 +254,19 @@ pub(crate) struct Engine {
     local: HostWithPort,
     /// The peer's, for the Request-URI of new calls.
     peer: HostWithPort,
+    /// The transport loses nothing (the memory wire, TCP): requests are
+    /// not retransmitted (RFC 3261 §17.1.1.2, §17.1.2.2), and neither are
+    /// final error responses (§17.2.1); a 2xx still is, until its ACK
+    /// (§13.3.1.4), whatever the transport.
+    reliable: bool,
     now: u64,
     calls: BTreeMap<CallId, Call>,
     /// SIP Call-ID → call.
     dialogs: HashMap<String, CallId>,
     /// Branches of our INVITEs and BYEs → call.
     client_branches: HashMap<String, CallId>,
-    /// Branches of inbound INVITEs → call.
-    server_invites: HashMap<String, CallId>,
+    /// Transactions of inbound INVITEs → call.
+    server_invites: HashMap<TxKey, CallId>,
     answered: VecDeque<Answered>,
     timers: BTreeMap<(u64, u64), Timer>,
     counter: Counters,
@@ -275,10 +291,11 @@ pub(crate) struct CallView {
 }
 
 impl Engine {
-    pub(crate) fn new(local: HostWithPort, peer: HostWithPort) -> Self {
+    pub(crate) fn new(local: HostWithPort, peer: HostWithPort, reliable: bool) -> Self {
         Engine {
             local,
             peer,
+            reliable,
             now: 0,
             calls: BTreeMap::new(),
             dialogs: HashMap::new(),
@@ -507,20 +524,20 @@ impl Engine {
                 self.client_branches.remove(&invite.branch);
             }
             Invite::Server(invite) => {
-                self.server_invites.remove(&invite.branch);
+                self.server_invites.remove(&invite.key);
                 if let Some(response) = invite.last {
-                    self.remember(invite.branch, Method::Invite, response, invite.source);
+                    self.remember(invite.key, Method::Invite, response, invite.source);
                 }
             }
         }
     }
 
-    fn remember(&mut self, branch: String, method: Method, response: Response, to: Source) {
+    fn remember(&mut self, key: TxKey, method: Method, response: Response, to: Source) {
         if self.answered.len() == ANSWERED {
             self.answered.pop_front();
         }
         self.answered.push_back(Answered {
-            branch,
+            key,
             method,
             response,
             to,
@@ -871,13 +888,8 @@ impl Engine {
             None => self.new_tag(),
         };
         let response = message::response(request, code, Some(&tag), extra);
-        if let Ok(Some(branch)) = request.transaction_id() {
-            self.remember(
-                branch.value().to_owned(),
-                request.method,
-                response.clone(),
-                source,
-            );
+        if let Some(key) = Common::read(request).ok().as_ref().and_then(tx_key) {
+            self.remember(key, request.method, response.clone(), source);
         }
         self.send(response, source);
     }
@@ -903,15 +915,16 @@ impl Engine {
             self.on_ack(&common);
             return;
         }
-        let Some(branch) = common.branch.clone() else {
+        let Some(key) = tx_key(&common) else {
             self.reply(&request, source, 400, None, Vec::new());
             return;
         };
-        if self.retransmission(&request, &branch) {
+        let branch = key.0.clone();
+        if self.retransmission(&request, &key) {
             return;
         }
         match request.method {
-            Method::Invite => self.on_invite(request, common, branch, source),
+            Method::Invite => self.on_invite(request, common, key, source),
             Method::Bye => self.on_bye(&request, &common, source),
             Method::Cancel => self.on_cancel(&request, &common, source),
             Method::Options => {
@@ -939,10 +952,12 @@ impl Engine {
         }
     }
 
-    /// A request we answered already gets the same answer again.
-    fn retransmission(&mut self, request: &Request, branch: &str) -> bool {
+    /// A request we answered already gets the same answer again: the same
+    /// branch, sent-by and method (RFC 3261 §17.2.3). A new request from
+    /// another client that happens to reuse a branch is a new request.
+    fn retransmission(&mut self, request: &Request, key: &TxKey) -> bool {
         if request.method == Method::Invite {
-            if let Some(&id) = self.server_invites.get(branch) {
+            if let Some(&id) = self.server_invites.get(key) {
                 let last = match self.calls.get(&id).map(|call| &call.invite) {
                     Some(Invite::Server(invite)) => invite.last.clone().map(|r| (r, invite.source)),
                     _ => None,
@@ -956,7 +971,7 @@ impl Engine {
         let found = self
             .answered
             .iter()
-            .find(|a| a.branch == branch && a.method == request.method)
+            .find(|a| a.key == *key && a.method == request.method)
             .map(|a| (a.response.clone(), a.to));
         match found {
             Some((response, to)) => {
@@ -977,7 +992,7 @@ impl Engine {
         (ours && theirs).then_some(id)
     }
 
-    fn on_invite(&mut self, request: Request, common: Common, branch: String, source: Source) {
+    fn on_invite(&mut self, request: Request, common: Common, key: TxKey, source: Source) {
         if common.to_tag.is_some() {
             // A re-INVITE: this line has no session to change.
             let code = if self.in_dialog(&common).is_some() {
@@ -1027,7 +1042,7 @@ impl Engine {
                 },
                 invite: Invite::Server(ServerInvite {
                     request,
-                    branch: branch.clone(),
+                    key: key.clone(),
                     source,
                     last: None,
                     final_at: None,
@@ -1040,7 +1055,7 @@ impl Engine {
             },
         );
         self.dialogs.insert(common.call_id, id);
-        self.server_invites.insert(branch, id);
+        self.server_invites.insert(key, id);
         // RFC 3261 §17.2.1: the app may take its time, so say Trying now.
         self.respond_invite(id, 100, Vec::new());
         self.out.push(Output::NewCall {
@@ -1052,11 +1067,9 @@ impl Engine {
     }
 
     fn on_ack(&mut self, common: &Common) {
-        // A non-2xx ACK shares the INVITE's branch; a 2xx ACK is in-dialog.
-        let by_branch = common
-            .branch
-            .as_ref()
-            .and_then(|branch| self.server_invites.get(branch).copied());
+        // A non-2xx ACK shares the INVITE's transaction; a 2xx ACK is
+        // in-dialog.
+        let by_branch = tx_key(common).and_then(|key| self.server_invites.get(&key).copied());
         let Some(id) = by_branch.or_else(|| self.in_dialog(common)) else {
             return;
         };
@@ -1129,10 +1142,8 @@ impl Engine {
     }
 
     fn on_cancel(&mut self, request: &Request, common: &Common, source: Source) {
-        let found = common
-            .branch
-            .as_ref()
-            .and_then(|branch| self.server_invites.get(branch).copied())
+        let found = tx_key(common)
+            .and_then(|key| self.server_invites.get(&key).copied())
             .filter(|id| {
                 self.calls
                     .get(id)

@@ -66,7 +66,7 @@ impl Memory {
         let local = rsipstack::rsip::HostWithPort::from(rsipstack::rsip::Domain::from(LOCAL_HOST));
         let far = rsipstack::rsip::HostWithPort::from(rsipstack::rsip::Domain::from(FAR_HOST));
         Memory {
-            engine: Engine::new(local.clone(), far.clone()),
+            engine: Engine::new(local.clone(), far.clone(), true),
             far: FarUa::new(far, local),
             reporter,
             clock: 0,

@@ -127,7 +127,7 @@ impl Udp {
         let local = socket
             .local_addr()
             .map_err(|error| format!("sip cannot read the address of {bind}: {error}"))?;
-        let engine = Engine::new(local.into(), peer.into());
+        let engine = Engine::new(local.into(), peer.into(), false);
         let shared = Arc::new(Shared {
             engine: Mutex::new(engine),
             socket,

@@ -347,7 +347,7 @@ fn s3_final_response_codes_without_reason() {
         (500, DisconnectMode::Unavail),
     ];
     for (code, mode) in cases {
-        let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"));
+        let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"), true);
         engine.make_call(r(1), LINE, "bob").expect("call");
         let invite = sent_requests(&mut engine).remove(0);
         engine.receive(
@@ -1042,7 +1042,7 @@ fn sent_requests(engine: &mut Engine) -> Vec<rsipstack::rsip::Request> {
 /// first provisional response; the call is Idle at once all the same.
 #[test]
 fn d7_cancel_waits_for_a_provisional_response() {
-    let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"));
+    let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"), true);
     engine.make_call(r(1), LINE, "sam").expect("call");
     let invite = sent_requests(&mut engine).remove(0);
     engine.drop_call(r(2), c(1), NORMAL, &[]).expect("drop");
@@ -1082,7 +1082,7 @@ fn d7_cancel_waits_for_a_provisional_response() {
 /// (Disconnected/Unreachable), rather than Proceeding for ever.
 #[test]
 fn an_invite_without_any_response_times_out() {
-    let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"));
+    let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"), true);
     engine.make_call(r(1), LINE, "tom").expect("call");
     engine.take_output();
     engine.set_time(3_999);
@@ -1401,7 +1401,7 @@ fn udp_bind_failure_is_a_sentence() {
 #[test]
 fn d3_late_answers_after_giving_up_are_ended_properly() {
     for late in [200, 486] {
-        let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"));
+        let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"), true);
         engine.make_call(r(1), LINE, "uma").expect("call");
         let invite = sent_requests(&mut engine).remove(0);
         engine.drop_call(r(2), c(1), NORMAL, &[]).expect("drop");
@@ -1445,7 +1445,7 @@ const INBOUND_INVITE: &str = "INVITE sip:line-1@cleardown.invalid SIP/2.0\r\n\
 /// for the ACK (the call is Idle at once); the Reply follows the BYE's 200.
 #[test]
 fn d5_bye_waits_for_the_ack_of_our_200() {
-    let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"));
+    let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"), true);
     engine.receive(parse(INBOUND_INVITE), None);
     engine.answer(r(1), c(1)).expect("answer");
     engine.take_output();
@@ -1479,3 +1479,5 @@ fn d5_bye_waits_for_the_ack_of_our_200() {
         "{out:?}"
     );
 }
+
+mod transactions;
