@@ -16,7 +16,7 @@ use rsipstack::rsip::SipMessage;
 use rsipstack::rsip::prelude::*;
 
 use crate::Sip;
-use crate::engine::{Engine, Output};
+use crate::engine::{Engine, Output, TIMEOUT};
 use crate::memory::WireEntry;
 use crate::message;
 
@@ -965,9 +965,12 @@ fn t3_close_call_drops_then_forgets() {
     ]);
 }
 
-/// T4: a drop whose answer never comes still gets its Reply, after the
-/// engine stops waiting; a final response nobody ACKs is sent again every
-/// 500 ms, then given up.
+/// T4, D3: a drop whose answer never comes still gets its Reply, when the
+/// BYE's transaction times out (RFC 3261 Timer F, 64·T1), and call info
+/// then says the release was never confirmed (`Unreachable`); a 200
+/// nobody ACKs is sent again at T1, 2·T1, … up to T2 until Timer H, and
+/// then the session is ended with a BYE and the app sees it go
+/// Disconnected/Unreachable (§13.3.1.4).
 #[test]
 fn timers_never_wait_forever() {
     let mut line = Line::new();
@@ -975,24 +978,43 @@ fn timers_never_wait_forever() {
     line.sip.mem().hold_outbound(true);
     line.sip.drop_call(r(1), call, NORMAL, &[]).expect("drop");
     line.check(&["state call#1 Idle"]);
-    line.sip.advance_time(3_999).expect("time");
+    assert_eq!(
+        line.sip.call_info(call).map(|i| i.disconnect_mode),
+        Ok(None)
+    );
+    line.sip.advance_time(TIMEOUT - 1).expect("time");
     line.check(&[]);
     line.sip.advance_time(1).expect("time");
     line.check(&["complete request#1 Ok"]);
+    assert_eq!(
+        line.sip.call_info(call).map(|i| i.disconnect_mode),
+        Ok(Some(DisconnectMode::Unreachable))
+    );
 
     let mut line = Line::new();
     let call = line.offered("pia");
     line.sip.mem().hold_outbound(true);
     line.sip.answer(r(1), call).expect("answer");
     line.check(&["state call#1 Connected/Active", "complete request#1 Ok"]);
-    line.sip.advance_time(10_000).expect("time");
+    line.sip.advance_time(TIMEOUT - 1).expect("time");
+    line.check(&[]);
     let oks = line
         .wire()
         .iter()
         .filter(|entry| entry.text.starts_with("SIP/2.0 200 OK"))
         .count();
-    assert_eq!(oks, 8, "the 200 at 0 ms and again every 500 ms until 4 s");
-    line.check(&[]);
+    assert_eq!(
+        oks, 11,
+        "the 200 at 0 ms, then at 0.5, 1.5, 3.5, 7.5, 11.5 … 31.5 s (T1 doubling up to T2)"
+    );
+    line.sip.advance_time(1).expect("time");
+    line.check(&["state call#1 Disconnected/Unreachable"]);
+    let byes = line
+        .wire()
+        .iter()
+        .filter(|entry| entry.text.starts_with("BYE "))
+        .count();
+    assert_eq!(byes, 1, "the session is ended with a BYE");
 }
 
 /// Determinism: the same scenario gives the same wire log, byte for byte.
@@ -1078,16 +1100,16 @@ fn d7_cancel_waits_for_a_provisional_response() {
     );
 }
 
-/// RFC 3261 Timer B: an INVITE nobody answers at all fails after 4 s
+/// RFC 3261 Timer B: an INVITE nobody answers at all fails after 64·T1
 /// (Disconnected/Unreachable), rather than Proceeding for ever.
 #[test]
 fn an_invite_without_any_response_times_out() {
     let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"), true);
     engine.make_call(r(1), LINE, "tom").expect("call");
     engine.take_output();
-    engine.set_time(3_999);
+    engine.set_time(TIMEOUT - 1);
     assert!(engine.take_output().is_empty());
-    engine.set_time(4_000);
+    engine.set_time(TIMEOUT);
     let out = engine.take_output();
     assert!(
         matches!(
@@ -1406,7 +1428,7 @@ fn d3_late_answers_after_giving_up_are_ended_properly() {
         let invite = sent_requests(&mut engine).remove(0);
         engine.drop_call(r(2), c(1), NORMAL, &[]).expect("drop");
         engine.take_output();
-        engine.set_time(4_000);
+        engine.set_time(TIMEOUT);
         let out = engine.take_output();
         assert!(
             matches!(

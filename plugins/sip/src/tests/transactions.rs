@@ -101,3 +101,165 @@ fn rfc3261_17_2_3_a_reused_branch_from_another_client_is_a_new_call() {
         Ok(cleardown_sdk::CallState::Offering)
     );
 }
+
+/// The methods of the requests the engine sent since the last look.
+fn requests_sent(engine: &mut Engine) -> Vec<Method> {
+    super::sent_requests(engine)
+        .iter()
+        .map(|r| r.method)
+        .collect()
+}
+
+/// Lets time run to each of `times` (ms) and says at which of them a
+/// request went out, and which.
+fn resent_at(engine: &mut Engine, times: &[u64]) -> Vec<(u64, Vec<Method>)> {
+    times
+        .iter()
+        .filter_map(|&t| {
+            engine.set_time(t);
+            let sent = requests_sent(engine);
+            (!sent.is_empty()).then_some((t, sent))
+        })
+        .collect()
+}
+
+/// A 200 (or other `code`) to `request`, as the far end sends it.
+fn answer_to(request: &rsipstack::rsip::Request, code: u16) -> SipMessage {
+    crate::message::response(request, code, Some("far1"), Vec::new()).into()
+}
+
+/// Every T1 (500 ms) up to 40 s: each instant a retransmission can fall on.
+fn half_seconds_to_40_s() -> Vec<u64> {
+    (1..=80).map(|n| n * 500).collect()
+}
+
+/// RFC 3261 §17.1.1.2 (Timer A, B): over UDP our INVITE is sent again at
+/// T1, 2·T1, 4·T1… while nothing has come back, and no more once a 100
+/// arrives; with no response at all the call goes Disconnected/Unreachable
+/// at 64·T1 (SPEC S3) and the INVITE stops. Over a reliable transport it
+/// is never sent again.
+#[test]
+fn rfc3261_17_1_1_2_invites_are_retransmitted_until_a_response() {
+    let mut engine = udp_engine();
+    engine
+        .make_call(super::r(1), super::LINE, "tom")
+        .expect("call");
+    engine.take_output();
+    let resent: Vec<u64> = resent_at(&mut engine, &half_seconds_to_40_s())
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(resent, [500, 1_500, 3_500, 7_500, 15_500, 31_500]);
+    assert_eq!(
+        engine.call_info(c(1)).map(|i| i.status),
+        Ok(cleardown_sdk::CallStatus::Disconnected {
+            mode: cleardown_sdk::DisconnectMode::Unreachable
+        })
+    );
+
+    let mut engine = udp_engine();
+    engine
+        .make_call(super::r(1), super::LINE, "tom")
+        .expect("call");
+    let invite_2 = super::sent_requests(&mut engine).remove(0);
+    engine.set_time(500);
+    assert_eq!(requests_sent(&mut engine), [Method::Invite]);
+    engine.receive(answer_to(&invite_2, 100), None);
+    assert!(resent_at(&mut engine, &half_seconds_to_40_s()).is_empty());
+
+    let mut engine = Engine::new(host("cleardown.invalid"), host("far.invalid"), true);
+    engine
+        .make_call(super::r(1), super::LINE, "tom")
+        .expect("call");
+    engine.take_output();
+    assert!(resent_at(&mut engine, &half_seconds_to_40_s()[..60]).is_empty());
+}
+
+/// An outbound call on `engine`, answered (200, ACKed): the INVITE.
+fn connected(engine: &mut Engine) -> rsipstack::rsip::Request {
+    engine
+        .make_call(super::r(1), super::LINE, "olga")
+        .expect("call");
+    let invite = super::sent_requests(engine).remove(0);
+    engine.receive(answer_to(&invite, 200), None);
+    engine.take_output();
+    invite
+}
+
+/// RFC 3261 §17.1.2.2 (Timer E, F): over UDP our BYE is sent again at T1,
+/// 2·T1, 4·T1, then every T2 until its final response, and no more after
+/// it (the drop's Reply comes then, SPEC D3). With no answer at all, the
+/// Reply comes at 64·T1 and call info says the release was never
+/// confirmed: Unreachable.
+#[test]
+fn rfc3261_17_1_2_2_a_bye_is_retransmitted_until_answered() {
+    let mut engine = udp_engine();
+    connected(&mut engine);
+    engine
+        .drop_call(super::r(2), c(1), super::NORMAL, &[])
+        .expect("drop");
+    let bye = super::sent_requests(&mut engine).remove(0);
+    assert_eq!(bye.method, Method::Bye);
+    let resent: Vec<u64> = resent_at(&mut engine, &half_seconds_to_40_s())
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(
+        resent,
+        [
+            500, 1_500, 3_500, 7_500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500
+        ]
+    );
+    assert_eq!(
+        engine.call_info(c(1)).map(|i| i.disconnect_mode),
+        Ok(Some(cleardown_sdk::DisconnectMode::Unreachable))
+    );
+
+    let mut engine = udp_engine();
+    connected(&mut engine);
+    engine
+        .drop_call(super::r(2), c(1), super::NORMAL, &[])
+        .expect("drop");
+    let bye = super::sent_requests(&mut engine).remove(0);
+    engine.set_time(1_500);
+    assert_eq!(requests_sent(&mut engine), [Method::Bye, Method::Bye]);
+    engine.receive(answer_to(&bye, 200), None);
+    let done = engine.take_output();
+    assert!(
+        done.iter()
+            .any(|o| matches!(o, Output::Complete { result: Ok(()), .. })),
+        "{done:?}"
+    );
+    assert!(resent_at(&mut engine, &half_seconds_to_40_s()).is_empty());
+    assert_eq!(engine.call_info(c(1)).map(|i| i.disconnect_mode), Ok(None));
+}
+
+/// RFC 3261 §9.1, §17.1.2.2: a CANCEL is a transaction of its own, sent
+/// again over UDP until its 200; the drop (SPEC D7) completes on the 487
+/// to the INVITE.
+#[test]
+fn rfc3261_9_1_a_cancel_is_retransmitted_until_its_200() {
+    let mut engine = udp_engine();
+    engine
+        .make_call(super::r(1), super::LINE, "uma")
+        .expect("call");
+    let invite = super::sent_requests(&mut engine).remove(0);
+    engine.receive(answer_to(&invite, 180), None);
+    engine.take_output();
+    engine
+        .drop_call(super::r(2), c(1), super::NORMAL, &[])
+        .expect("drop");
+    let cancel = super::sent_requests(&mut engine).remove(0);
+    assert_eq!(cancel.method, Method::Cancel);
+    engine.set_time(500);
+    assert_eq!(requests_sent(&mut engine), [Method::Cancel]);
+    engine.receive(answer_to(&cancel, 200), None);
+    assert!(resent_at(&mut engine, &[1_500, 3_500]).is_empty());
+    engine.receive(answer_to(&invite, 487), None);
+    let out = engine.take_output();
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Complete { result: Ok(()), .. })),
+        "{out:?}"
+    );
+}

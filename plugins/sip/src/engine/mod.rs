@@ -21,8 +21,10 @@
 //!   R3), nothing after the far end left (D6) — each with `User-to-User`
 //!   when the drop has UUI (U3). The call is Idle at once; the drop's
 //!   request completes when the far end has answered what we sent (the
-//!   BYE's final response, the 487 to the cancelled INVITE), or after
-//!   [`GIVE_UP_MS`];
+//!   BYE's final response, the 487 to the cancelled INVITE), or when the
+//!   transaction times out ([`TIMEOUT`], RFC 3261 Timer F); then the
+//!   release was never confirmed, and call info says so with the
+//!   disconnect mode `Unreachable` (see [`timers`]);
 //! * the far end's BYE (or CANCEL, or final error) is Disconnected with the
 //!   mode of its Q.850 cause (S3) and its UUI (U5).
 
@@ -38,13 +40,13 @@ use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessag
 
 use crate::message::{self, Common, RequestParts};
 
+mod timers;
+
+use timers::Timer;
+
 /// The only address: one SIP line.
 pub(crate) use cleardown_sip::LINE;
-/// How often an unacknowledged final response to an INVITE is sent again.
-pub(crate) const RETRANSMIT_MS: u64 = 500;
-/// How long anything is waited for: an ACK, the answer to a BYE or CANCEL,
-/// the first response to an INVITE.
-pub(crate) const GIVE_UP_MS: u64 = 4_000;
+pub(crate) use timers::{T1, TIMEOUT};
 /// A request whose header section is larger is refused with 513.
 pub(crate) const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// The UUI a drop may carry (SPEC U1), as ISDN's user-user element.
@@ -124,6 +126,9 @@ struct ClientInvite {
     /// The ACK we sent for the final response, sent again if it repeats.
     ack: Option<Request>,
     cancel: Cancel,
+    /// The CANCEL we sent, for its retransmissions, until its own final
+    /// response (RFC 3261 §9.1: a non-INVITE transaction of its own).
+    cancel_request: Option<Box<Request>>,
     /// The UUI of the drop that cancelled: also on the BYE if a 2xx
     /// crosses the CANCEL.
     drop_uui: Vec<u8>,
@@ -151,6 +156,9 @@ struct ServerInvite {
     final_at: Option<u64>,
     /// The ACK for the final response arrived (or we stopped waiting).
     acked: bool,
+    /// The interval until the final response is sent again (Timer G, and
+    /// §13.3.1.4 for a 2xx): T1, doubling up to T2.
+    every: u64,
 }
 
 #[derive(Debug)]
@@ -179,6 +187,8 @@ struct Call {
     drop_request: Option<RequestId>,
     /// The branch of our BYE, until its final response.
     bye: Option<String>,
+    /// That BYE, for its retransmissions (Timer E).
+    bye_request: Option<Request>,
     /// A BYE to send once our 2xx is acknowledged (RFC 3261 §15), with UUI.
     bye_after_ack: Option<Vec<u8>>,
     /// Its timers, so that forgetting it forgets them.
@@ -218,24 +228,6 @@ enum DropPlan {
     Bye,
     /// The far end already left (SPEC D6).
     Nothing,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Timer {
-    /// Send the final response to an INVITE again, unless acknowledged.
-    Retransmit(CallId),
-    /// Stop waiting for the far end's answer to a drop.
-    GiveUp(CallId),
-    /// Our INVITE got no response at all.
-    NoResponse(CallId),
-}
-
-impl Timer {
-    fn call(self) -> CallId {
-        match self {
-            Timer::Retransmit(id) | Timer::GiveUp(id) | Timer::NoResponse(id) => id,
-        }
-    }
 }
 
 /// A request we answered, for its retransmissions.
@@ -398,108 +390,6 @@ impl Engine {
             .ok_or(LineError::InvalPointer)
     }
 
-    // ---- time -------------------------------------------------------------
-
-    /// Moves the clock to `now` (milliseconds; never backwards) and fires
-    /// the timers that fall due, in order.
-    pub(crate) fn set_time(&mut self, now: u64) {
-        while let Some(entry) = self.timers.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            let key = *entry.key();
-            let timer = entry.remove();
-            // Each timer fires at its own time, so the ones it sets fall
-            // in the right place even when time jumps far ahead.
-            self.now = self.now.max(key.0);
-            self.fire(key, timer);
-        }
-        self.now = self.now.max(now);
-    }
-
-    fn fire(&mut self, key: (u64, u64), timer: Timer) {
-        if let Some(call) = self.calls.get_mut(&timer.call()) {
-            call.timers.retain(|k| *k != key);
-        }
-        match timer {
-            Timer::Retransmit(id) => self.retransmit_final(id),
-            Timer::GiveUp(id) => self.give_up(id),
-            Timer::NoResponse(id) => self.no_response(id),
-        }
-    }
-
-    fn retransmit_final(&mut self, id: CallId) {
-        let now = self.now;
-        let Some(Call {
-            invite: Invite::Server(invite),
-            ..
-        }) = self.calls.get_mut(&id)
-        else {
-            return;
-        };
-        let (Some(final_at), Some(last), false) =
-            (invite.final_at, invite.last.clone(), invite.acked)
-        else {
-            return;
-        };
-        if now >= final_at + GIVE_UP_MS {
-            // RFC 3261 §17.2.1 Timer H: stop waiting for the ACK.
-            invite.acked = true;
-            self.note(format!("{id}: no ACK for the final response; giving up"));
-            self.after_ack(id);
-            return;
-        }
-        let to = invite.source;
-        self.send(last, to);
-        self.schedule(RETRANSMIT_MS, Timer::Retransmit(id));
-    }
-
-    fn give_up(&mut self, id: CallId) {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        if let Some(branch) = call.bye.take() {
-            self.client_branches.remove(&branch);
-        }
-        call.bye_after_ack = None;
-        if let Invite::Client(invite) = &mut call.invite {
-            if invite.final_code.is_none() {
-                invite.final_code = Some(408);
-            }
-        }
-        let request = call.drop_request.take();
-        if let Some(request) = request {
-            self.note(format!("{id}: the far end did not answer the drop in time"));
-            self.complete(request);
-        }
-        self.cleanup(id);
-    }
-
-    fn no_response(&mut self, id: CallId) {
-        let Some(Call {
-            invite: Invite::Client(invite),
-            ..
-        }) = self.calls.get_mut(&id)
-        else {
-            return;
-        };
-        if invite.responded || invite.final_code.is_some() {
-            return;
-        }
-        // RFC 3261 §17.1.1.2 Timer B: the INVITE timed out.
-        invite.final_code = Some(408);
-        let alive = self
-            .calls
-            .get(&id)
-            .is_some_and(Call::is_unanswered_outbound);
-        if alive {
-            self.end_by_far(id, DisconnectMode::Unreachable, Vec::new());
-        } else if let Some(request) = self.calls.get_mut(&id).and_then(|c| c.drop_request.take()) {
-            self.complete(request);
-        }
-        self.cleanup(id);
-    }
-
     /// Forgets a closed call once nothing is left on the wire for it; a
     /// final response it sent stays answerable for retransmitted INVITEs.
     fn cleanup(&mut self, id: CallId) {
@@ -602,10 +492,12 @@ impl Engine {
                     final_code: None,
                     ack: None,
                     cancel: Cancel::No,
+                    cancel_request: None,
                     drop_uui: Vec::new(),
                 }),
                 drop_request: None,
                 bye: None,
+                bye_request: None,
                 bye_after_ack: None,
                 timers: Vec::new(),
             },
@@ -620,7 +512,16 @@ impl Engine {
         self.set(id, CallStatus::Dialing);
         self.send(invite, None);
         self.set(id, CallStatus::Proceeding);
-        self.schedule(GIVE_UP_MS, Timer::NoResponse(id));
+        if !self.reliable {
+            self.schedule(
+                T1,
+                Timer::ResendInvite {
+                    call: id,
+                    every: T1,
+                },
+            );
+        }
+        self.schedule(TIMEOUT, Timer::NoResponse(id));
         self.complete(request);
         Ok(id)
     }
@@ -647,10 +548,16 @@ impl Engine {
         let is_final = code >= 200;
         if is_final {
             invite.final_at = Some(now);
+            invite.every = T1;
         }
         self.send(response, to);
         if is_final {
-            self.schedule(RETRANSMIT_MS, Timer::Retransmit(id));
+            // A 2xx is sent again until its ACK whatever the transport
+            // (§13.3.1.4); an error only over one that loses (Timer G).
+            if code < 300 || !self.reliable {
+                self.schedule(T1, Timer::Retransmit(id));
+            }
+            self.schedule(TIMEOUT, Timer::AckTimeout(id));
         }
     }
 
@@ -777,7 +684,7 @@ impl Engine {
         }
         self.set(id, CallStatus::Idle);
         if waits {
-            self.schedule(GIVE_UP_MS, Timer::GiveUp(id));
+            self.schedule(TIMEOUT, Timer::GiveUp(id));
         } else if let Some(request) = request {
             self.complete(request);
         }
@@ -805,7 +712,15 @@ impl Engine {
             },
             extra,
         );
+        if let Some(Call {
+            invite: Invite::Client(invite),
+            ..
+        }) = self.calls.get_mut(&id)
+        {
+            invite.cancel_request = Some(Box::new(cancel.clone()));
+        }
         self.send(cancel, None);
+        self.resend_later(id);
     }
 
     fn send_bye(&mut self, id: CallId, uui: &[u8]) {
@@ -831,8 +746,10 @@ impl Engine {
             extra,
         );
         call.bye = Some(branch.clone());
+        call.bye_request = Some(bye.clone());
         self.client_branches.insert(branch, id);
         self.send(bye, None);
+        self.resend_later(id);
     }
 
     pub(crate) fn call_info(&self, id: CallId) -> LineResult<CallInfo<CallId>> {
@@ -1047,9 +964,11 @@ impl Engine {
                     last: None,
                     final_at: None,
                     acked: false,
+                    every: T1,
                 }),
                 drop_request: None,
                 bye: None,
+                bye_request: None,
                 bye_after_ack: None,
                 timers: Vec::new(),
             },
@@ -1199,6 +1118,7 @@ impl Engine {
                     }
                     let request = self.calls.get_mut(&id).and_then(|call| {
                         call.bye = None;
+                        call.bye_request = None;
                         call.drop_request.take()
                     });
                     if let Some(request) = request {
@@ -1207,7 +1127,17 @@ impl Engine {
                     self.cleanup(id);
                 }
             }
-            // The 200 to a CANCEL: the 487 to the INVITE is what we wait for.
+            // The 200 to a CANCEL ends its retransmissions; the 487 to the
+            // INVITE is what the drop waits for.
+            Method::Cancel if response.status_code.code() >= 200 => {
+                if let Some(Call {
+                    invite: Invite::Client(invite),
+                    ..
+                }) = self.calls.get_mut(&id)
+                {
+                    invite.cancel_request = None;
+                }
+            }
             _ => {}
         }
     }
