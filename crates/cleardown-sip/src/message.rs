@@ -219,6 +219,8 @@ pub struct Common {
     pub to_uri: Uri,
     pub to_tag: Option<String>,
     pub cseq_method: Method,
+    /// The CSeq's sequence number.
+    pub cseq: u32,
     /// The branch of the top Via (the transaction, RFC 3261 §17.2.3).
     pub branch: Option<String>,
     /// The sent-by of the top Via (`host[:port]`): with the branch and the
@@ -239,6 +241,7 @@ impl Common {
             to_tag: to.tag().map(|tag| tag.value().to_owned()),
             to_uri: to.uri,
             cseq_method: cseq.method,
+            cseq: cseq.seq,
             branch: via.branch().map(|branch| branch.value().to_owned()),
             sent_by: via.uri.host_with_port.to_string(),
         })

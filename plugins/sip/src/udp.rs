@@ -19,7 +19,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use cleardown_sdk::Reporter;
-use rsipstack::rsip::SipMessage;
 
 use crate::engine::{Engine, Output};
 
@@ -67,12 +66,11 @@ impl Shared {
     }
 
     fn datagram(&self, bytes: &[u8], source: SocketAddr) {
-        match SipMessage::try_from(bytes) {
-            Ok(message) => self.run(|engine| engine.receive(message, Some(source))),
-            Err(error) => eprintln!(
+        if let Err(error) = self.run(|engine| engine.receive_bytes(bytes, Some(source))) {
+            eprintln!(
                 "sip: ignored {} bytes from {source} that are not SIP: {error}",
                 bytes.len()
-            ),
+            );
         }
     }
 

@@ -40,6 +40,7 @@ use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessag
 
 use crate::message::{self, Common, RequestParts};
 
+mod checks;
 mod timers;
 
 use timers::Timer;
@@ -139,10 +140,36 @@ struct ClientInvite {
 /// the INVITE's transaction by this key).
 type TxKey = (String, String);
 
-/// The key of `common`'s transaction, if its top Via has a branch.
-fn tx_key(common: &Common) -> Option<TxKey> {
-    let branch = common.branch.clone()?;
-    Some((branch, common.sent_by.clone()))
+/// The tag of our answer to an OPTIONS outside a dialog: made from its
+/// transaction, so the same request gets the same tag and no dialog tag
+/// is used up (a `token`, whatever the branch held).
+fn options_tag(key: &TxKey) -> String {
+    use std::hash::{Hash, Hasher};
+    // DefaultHasher::new() has fixed keys: the same tag on every run.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    format!("o{:x}", hasher.finish())
+}
+
+/// RFC 3261's branches begin so; a request without one comes from an RFC
+/// 2543 element.
+const MAGIC_COOKIE: &str = "z9hG4bK";
+
+/// The key of `common`'s transaction: its branch and sent-by, or for an
+/// RFC 2543 request (no magic cookie) what §17.2.3 matches it by instead,
+/// the Call-ID, CSeq number and From tag (To tags differ between an INVITE
+/// and its ACK), with the sent-by.
+fn tx_key(common: &Common) -> TxKey {
+    let branch = match &common.branch {
+        Some(branch) if branch.starts_with(MAGIC_COOKIE) => branch.clone(),
+        _ => format!(
+            "rfc2543;{};{};{}",
+            common.call_id,
+            common.cseq,
+            common.from_tag.as_deref().unwrap_or_default()
+        ),
+    };
+    (branch, common.sent_by.clone())
 }
 
 /// The INVITE server transaction of an inbound call.
@@ -805,13 +832,47 @@ impl Engine {
             None => self.new_tag(),
         };
         let response = message::response(request, code, Some(&tag), extra);
-        if let Some(key) = Common::read(request).ok().as_ref().and_then(tx_key) {
-            self.remember(key, request.method, response.clone(), source);
+        if let Ok(common) = Common::read(request) {
+            self.remember(tx_key(&common), request.method, response.clone(), source);
         }
         self.send(response, source);
     }
 
+    /// A message as it arrived (a datagram): parsed with rsip, or, for a
+    /// request with a method rsip does not know, answered 501 (RFC 3261
+    /// §8.2.1). What is not SIP at all is `Err`, saying why, and changes
+    /// nothing.
+    pub(crate) fn receive_bytes(&mut self, bytes: &[u8], source: Source) -> Result<(), String> {
+        match SipMessage::try_from(bytes) {
+            Ok(message) => {
+                self.receive(message, source);
+                Ok(())
+            }
+            Err(error) => {
+                let text = String::from_utf8_lossy(bytes);
+                let Some((method, request)) = checks::with_unknown_method(&text) else {
+                    return Err(error.to_string());
+                };
+                self.note(format!("answered 501 to a {method} request"));
+                let tag = Common::read(&request).ok().and_then(|c| c.to_tag);
+                self.reply(&request, source, 501, tag, vec![message::allow()]);
+                Ok(())
+            }
+        }
+    }
+
     fn on_request(&mut self, request: Request, source: Source) {
+        if let Some(refusal) = checks::refusal(&request) {
+            self.note(format!(
+                "refused a {} request with {}: {}",
+                request.method, refusal.code, refusal.why
+            ));
+            // An ACK is never answered (RFC 3261 §17.2.3).
+            if request.method != Method::Ack {
+                self.reply(&request, source, refusal.code, None, refusal.extra);
+            }
+            return;
+        }
         let common = match Common::read(&request) {
             Ok(common) => common,
             Err(error) => {
@@ -832,11 +893,7 @@ impl Engine {
             self.on_ack(&common);
             return;
         }
-        let Some(key) = tx_key(&common) else {
-            self.reply(&request, source, 400, None, Vec::new());
-            return;
-        };
-        let branch = key.0.clone();
+        let key = tx_key(&common);
         if self.retransmission(&request, &key) {
             return;
         }
@@ -855,7 +912,7 @@ impl Engine {
                     // the tags of its calls as they would have been.
                     let tag = match self.in_dialog(&common) {
                         Some(_) => common.to_tag.clone(),
-                        None => Some(format!("o{branch}")),
+                        None => Some(options_tag(&key)),
                     };
                     self.reply(&request, source, 200, tag, vec![message::allow()]);
                 }
@@ -988,7 +1045,7 @@ impl Engine {
     fn on_ack(&mut self, common: &Common) {
         // A non-2xx ACK shares the INVITE's transaction; a 2xx ACK is
         // in-dialog.
-        let by_branch = tx_key(common).and_then(|key| self.server_invites.get(&key).copied());
+        let by_branch = self.server_invites.get(&tx_key(common)).copied();
         let Some(id) = by_branch.or_else(|| self.in_dialog(common)) else {
             return;
         };
@@ -1061,8 +1118,10 @@ impl Engine {
     }
 
     fn on_cancel(&mut self, request: &Request, common: &Common, source: Source) {
-        let found = tx_key(common)
-            .and_then(|key| self.server_invites.get(&key).copied())
+        let found = self
+            .server_invites
+            .get(&tx_key(common))
+            .copied()
             .filter(|id| {
                 self.calls
                     .get(id)

@@ -1502,4 +1502,5 @@ fn d5_bye_waits_for_the_ack_of_our_200() {
     );
 }
 
+mod bad_requests;
 mod transactions;
