@@ -1,16 +1,22 @@
 //! The configuration string (SPEC L3): which transport carries the SIP
-//! messages. `transport=memory` (the default) joins our line to a far user
-//! agent inside the plugin, for the conformance suite; `transport=udp`
-//! speaks real SIP over UDP and then needs `bind=IP:PORT` (where we
-//! listen; port 0 picks a free one) and `peer=IP:PORT` (where new requests
-//! go).
+//! messages, and how long an offered call may ring. `transport=memory`
+//! (the default) joins our line to a far user agent inside the plugin, for
+//! the conformance suite; `transport=udp` speaks real SIP over UDP and then
+//! needs `bind=IP:PORT` (where we listen; port 0 picks a free one) and
+//! `peer=IP:PORT` (where new requests go). `no_answer_ms=N` (default
+//! 120000; 0: never) is how long an offered call waits for the app's
+//! answer before the caller is told 480 and the call goes
+//! Disconnected/NoAnswer.
 
 use std::net::SocketAddr;
 
 use cleardown_sdk::config::ConfigReader;
 
 /// Every key, in the order error messages list them.
-const KEYS: &[&str] = &["transport", "bind", "peer"];
+const KEYS: &[&str] = &["transport", "bind", "peer", "no_answer_ms"];
+
+/// How long an offered call rings unanswered, unless configured.
+pub(crate) const NO_ANSWER_MS: u64 = 120_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -20,9 +26,17 @@ enum Kind {
 
 /// The transport a configuration string selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Config {
+pub(crate) enum Transport {
     Memory,
     Udp { bind: SocketAddr, peer: SocketAddr },
+}
+
+/// A parsed configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Config {
+    pub(crate) transport: Transport,
+    /// 0: an offered call rings until the app or the caller ends it.
+    pub(crate) no_answer_ms: u64,
 }
 
 fn address(key: &str, value: &str) -> Result<SocketAddr, String> {
@@ -41,6 +55,7 @@ impl Config {
         let read = ConfigReader::new("sip");
         let mut kind = Kind::Memory;
         let (mut bind, mut peer) = (None, None);
+        let mut no_answer_ms = NO_ANSWER_MS;
         for (key, value) in read.pairs(text, "transport=udp")? {
             match key {
                 "transport" => {
@@ -49,21 +64,32 @@ impl Config {
                 }
                 "bind" => bind = Some(address(key, value)?),
                 "peer" => peer = Some(address(key, value)?),
+                "no_answer_ms" => {
+                    no_answer_ms = read.number(key, value, 0..=86_400_000, "milliseconds")?;
+                }
                 _ => return Err(read.unknown(key, KEYS)),
             }
         }
-        match (kind, bind, peer) {
-            (Kind::Memory, None, None) => Ok(Config::Memory),
+        let transport = match (kind, bind, peer) {
+            (Kind::Memory, None, None) => Transport::Memory,
             (Kind::Memory, Some(_), _) | (Kind::Memory, _, Some(_)) => {
-                Err("`bind` and `peer` in sip configuration apply only to transport=udp".to_owned())
+                return Err(
+                    "`bind` and `peer` in sip configuration apply only to transport=udp".to_owned(),
+                );
             }
-            (Kind::Udp, Some(bind), Some(peer)) => Ok(Config::Udp { bind, peer }),
-            (Kind::Udp, bind, _) => Err(format!(
-                "transport=udp in sip configuration needs `{}`; \
-                 give bind=IP:PORT (where to listen) and peer=IP:PORT (where new requests go)",
-                if bind.is_none() { "bind" } else { "peer" }
-            )),
-        }
+            (Kind::Udp, Some(bind), Some(peer)) => Transport::Udp { bind, peer },
+            (Kind::Udp, bind, _) => {
+                return Err(format!(
+                    "transport=udp in sip configuration needs `{}`; \
+                     give bind=IP:PORT (where to listen) and peer=IP:PORT (where new requests go)",
+                    if bind.is_none() { "bind" } else { "peer" }
+                ));
+            }
+        };
+        Ok(Config {
+            transport,
+            no_answer_ms,
+        })
     }
 }
 
@@ -74,13 +100,27 @@ mod tests {
     /// SPEC L3: accepted forms and what they select.
     #[test]
     fn l3_good_configurations() {
-        let udp = |bind: &str, peer: &str| Config::Udp {
-            bind: bind.parse().expect("test address"),
-            peer: peer.parse().expect("test address"),
+        let config = |transport| Config {
+            transport,
+            no_answer_ms: NO_ANSWER_MS,
+        };
+        let memory = config(Transport::Memory);
+        let udp = |bind: &str, peer: &str| {
+            config(Transport::Udp {
+                bind: bind.parse().expect("test address"),
+                peer: peer.parse().expect("test address"),
+            })
         };
         let cases = [
-            ("", Config::Memory),
-            (" transport = memory ;", Config::Memory),
+            ("", memory),
+            (" transport = memory ;", memory),
+            (
+                "no_answer_ms=0",
+                Config {
+                    no_answer_ms: 0,
+                    ..memory
+                },
+            ),
             (
                 "transport=udp;bind=127.0.0.1:5070;peer=127.0.0.1:5080",
                 udp("127.0.0.1:5070", "127.0.0.1:5080"),
@@ -129,7 +169,11 @@ mod tests {
             ),
             (
                 "port=5060",
-                "unknown key `port` in sip configuration; expected one of transport, bind, peer",
+                "unknown key `port` in sip configuration; expected one of transport, bind, peer, no_answer_ms",
+            ),
+            (
+                "no_answer_ms=soon",
+                "bad value `soon` for `no_answer_ms` in sip configuration; expected milliseconds from 0 to 86400000",
             ),
             (
                 "transport",

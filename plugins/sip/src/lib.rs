@@ -100,9 +100,15 @@ fn line(address: AddressId) -> LineResult<()> {
 
 impl Provider for Sip {
     fn open(config: &str, events: Reporter) -> Result<Self, String> {
-        let transport = match Config::parse(config)? {
-            Config::Memory => Transport::Memory(Box::new(Memory::new(events))),
-            Config::Udp { bind, peer } => Transport::Udp(Udp::open(bind, peer, events)?),
+        let config = Config::parse(config)?;
+        let no_answer = config.no_answer_ms;
+        let transport = match config.transport {
+            config::Transport::Memory => {
+                Transport::Memory(Box::new(Memory::new(events, no_answer)))
+            }
+            config::Transport::Udp { bind, peer } => {
+                Transport::Udp(Udp::open(bind, peer, no_answer, events)?)
+            }
         };
         Ok(Sip { transport })
     }

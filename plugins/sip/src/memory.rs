@@ -62,11 +62,13 @@ pub(crate) struct Memory {
 }
 
 impl Memory {
-    pub(crate) fn new(reporter: Reporter) -> Self {
+    pub(crate) fn new(reporter: Reporter, no_answer_ms: u64) -> Self {
         let local = rsipstack::rsip::HostWithPort::from(rsipstack::rsip::Domain::from(LOCAL_HOST));
         let far = rsipstack::rsip::HostWithPort::from(rsipstack::rsip::Domain::from(FAR_HOST));
+        let mut engine = Engine::new(local.clone(), far.clone(), true);
+        engine.set_no_answer(no_answer_ms);
         Memory {
-            engine: Engine::new(local.clone(), far.clone(), true),
+            engine,
             far: FarUa::new(far, local),
             reporter,
             clock: 0,

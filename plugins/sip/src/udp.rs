@@ -115,6 +115,7 @@ impl Udp {
     pub(crate) fn open(
         bind: SocketAddr,
         peer: SocketAddr,
+        no_answer_ms: u64,
         reporter: Reporter,
     ) -> Result<Udp, String> {
         let socket = UdpSocket::bind(bind)
@@ -125,7 +126,8 @@ impl Udp {
         let local = socket
             .local_addr()
             .map_err(|error| format!("sip cannot read the address of {bind}: {error}"))?;
-        let engine = Engine::new(local.into(), peer.into(), false);
+        let mut engine = Engine::new(local.into(), peer.into(), false);
+        engine.set_no_answer(no_answer_ms);
         let shared = Arc::new(Shared {
             engine: Mutex::new(engine),
             socket,

@@ -278,6 +278,9 @@ pub(crate) struct Engine {
     /// final error responses (§17.2.1); a 2xx still is, until its ACK
     /// (§13.3.1.4), whatever the transport.
     reliable: bool,
+    /// How long an offered call rings before the caller is told 480
+    /// (0: until someone ends it).
+    no_answer_ms: u64,
     now: u64,
     calls: BTreeMap<CallId, Call>,
     /// SIP Call-ID → call.
@@ -315,6 +318,7 @@ impl Engine {
             local,
             peer,
             reliable,
+            no_answer_ms: 0,
             now: 0,
             calls: BTreeMap::new(),
             dialogs: HashMap::new(),
@@ -325,6 +329,11 @@ impl Engine {
             counter: Counters::default(),
             out: Vec::new(),
         }
+    }
+
+    /// How long an offered call may ring unanswered (0: no limit).
+    pub(crate) fn set_no_answer(&mut self, millis: u64) {
+        self.no_answer_ms = millis;
     }
 
     /// Everything the engine wants done since the last call, in order.
@@ -1040,6 +1049,9 @@ impl Engine {
             request: None,
         });
         self.set(id, CallStatus::Offering);
+        if self.no_answer_ms > 0 {
+            self.schedule(self.no_answer_ms, Timer::NoAnswer(id));
+        }
     }
 
     fn on_ack(&mut self, common: &Common) {

@@ -9,6 +9,7 @@
 //! | E (§17.1.2.2) | our BYE or CANCEL again | unreliable transport, no final response yet: T1, doubling up to T2 |
 //! | F | the far end never confirmed the release | no final response to it within [`TIMEOUT`] |
 //! | G (§17.2.1), §13.3.1.4 | our final response to an INVITE again | a 2xx on any transport, an error on an unreliable one, until the ACK: T1, doubling up to T2 |
+//! | no answer | an offered call the app never answered: 480 to the caller, Disconnected/NoAnswer to the app | `no_answer_ms` (configuration) after the INVITE |
 //! | H | no ACK ever came: an answered call ends (below); a rejection reads `Unreachable` in call info | within [`TIMEOUT`] of the final response |
 //!
 //! **A release that is never confirmed** (Timer F on our BYE or CANCEL):
@@ -51,6 +52,8 @@ pub(super) enum Timer {
     Resend { call: CallId, every: u64 },
     /// Timer F: stop waiting for the far end's answer to a drop.
     GiveUp(CallId),
+    /// An offered call rang too long without an answer.
+    NoAnswer(CallId),
 }
 
 impl Timer {
@@ -60,6 +63,7 @@ impl Timer {
             | Timer::AckTimeout(id)
             | Timer::NoResponse(id)
             | Timer::GiveUp(id)
+            | Timer::NoAnswer(id)
             | Timer::ResendInvite { call: id, .. }
             | Timer::Resend { call: id, .. } => id,
         }
@@ -95,6 +99,7 @@ impl Engine {
             Timer::NoResponse(id) => self.no_response(id),
             Timer::Resend { call, every } => self.resend(call, every),
             Timer::GiveUp(id) => self.give_up(id),
+            Timer::NoAnswer(id) => self.no_answer(id),
         }
     }
 
@@ -225,6 +230,26 @@ impl Engine {
             self.complete(request);
         }
         self.cleanup(id);
+    }
+
+    /// The app never answered an offered call: the caller is told 480
+    /// Temporarily Unavailable, and the app sees the call
+    /// Disconnected/NoAnswer (it ended without it, SPEC S3); its drop then
+    /// sends nothing (D6). Without this, INVITEs nobody answers pile up.
+    fn no_answer(&mut self, id: CallId) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let waiting = matches!(&call.invite, Invite::Server(invite) if invite.final_at.is_none());
+        if !waiting || !call.state().is_offered() {
+            return;
+        }
+        self.note(format!(
+            "{id}: not answered in {} ms; told the caller 480",
+            self.no_answer_ms
+        ));
+        self.respond_invite(id, 480, Vec::new());
+        self.end_by_far(id, DisconnectMode::NoAnswer, Vec::new());
     }
 
     fn no_response(&mut self, id: CallId) {

@@ -263,3 +263,46 @@ fn rfc3261_9_1_a_cancel_is_retransmitted_until_its_200() {
         "{out:?}"
     );
 }
+
+/// An offered call nobody answers does not ring for ever (issue 15: torture
+/// INVITEs piled up as Offering calls): after `no_answer_ms` the caller is
+/// told 480 and the app sees Disconnected/NoAnswer (SPEC S3); the app's
+/// drop then sends nothing (D6). 0 means no limit.
+#[test]
+fn an_offered_call_nobody_answers_is_ended_after_no_answer_ms() {
+    let mut engine = udp_engine();
+    engine.set_no_answer(30_000);
+    engine.receive(
+        parse(&invite_from("a.example:5060", "z9hG4bKna", "na")),
+        None,
+    );
+    engine.take_output();
+    engine.set_time(29_999);
+    assert!(outputs(&mut engine).is_empty());
+    engine.set_time(30_000);
+    assert_eq!(
+        outputs(&mut engine),
+        ["480 INVITE", "state call#1 Disconnected"]
+    );
+    assert_eq!(
+        engine.call_info(c(1)).map(|i| i.disconnect_mode),
+        Ok(Some(cleardown_sdk::DisconnectMode::NoAnswer))
+    );
+    engine
+        .drop_call(super::r(1), c(1), super::NORMAL, &[])
+        .expect("drop");
+    assert_eq!(outputs(&mut engine), ["state call#1 Idle"]);
+
+    let mut engine = udp_engine();
+    engine.set_no_answer(0);
+    engine.receive(
+        parse(&invite_from("a.example:5060", "z9hG4bKnb", "nb")),
+        None,
+    );
+    engine.take_output();
+    engine.set_time(super::super::config::NO_ANSWER_MS * 10);
+    assert_eq!(
+        engine.call_info(c(1)).map(|i| i.status.state()),
+        Ok(cleardown_sdk::CallState::Offering)
+    );
+}
