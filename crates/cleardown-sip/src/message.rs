@@ -210,6 +210,32 @@ pub fn response(
     }
 }
 
+/// `response` carrying `body` of `content_type` (its Content-Length
+/// made to match).
+pub fn with_body(mut response: Response, content_type: &str, body: Vec<u8>) -> Response {
+    response
+        .headers
+        .retain(|h| !matches!(h, Header::ContentLength(_)));
+    response.headers.push(Header::Other(
+        "Content-Type".into(),
+        content_type.to_owned(),
+    ));
+    response
+        .headers
+        .push(rsipstack::rsip::headers::ContentLength::new(body.len().to_string()).into());
+    response.body = body;
+    response
+}
+
+/// The value of the first header called `name` or its compact `short`
+/// form (RFC 3261 §7.3.3), as it came.
+pub fn header_value<'a>(headers: &'a Headers, name: &str, short: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|h| h.name().eq_ignore_ascii_case(name) || h.name().eq_ignore_ascii_case(short))
+        .map(Header::value)
+}
+
 /// What every message we act on must carry, read with rsip's typed headers.
 #[derive(Debug, Clone)]
 pub struct Common {

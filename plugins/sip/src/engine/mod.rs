@@ -40,6 +40,7 @@ use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessag
 
 use crate::message::{self, Common, RequestParts};
 
+mod answer;
 mod checks;
 mod timers;
 
@@ -186,6 +187,8 @@ struct ServerInvite {
     /// The interval until the final response is sent again (Timer G, and
     /// §13.3.1.4 for a 2xx): T1, doubling up to T2.
     every: u64,
+    /// The SDP answer our 2xx carries, when the INVITE had an offer.
+    answer: Option<String>,
 }
 
 #[derive(Debug)]
@@ -578,7 +581,11 @@ impl Engine {
             extra.insert(0, message::contact(&contact));
         }
         let tag = (code > 100).then_some(call.dialog.local_tag.as_str());
-        let response = message::response(&invite.request, code, tag, extra);
+        let mut response = message::response(&invite.request, code, tag, extra);
+        if let (200..=299, Some(answer)) = (code, &invite.answer) {
+            // RFC 3261 §13.3.1: a 2xx to an offer carries the answer.
+            response = message::with_body(response, "application/sdp", answer.clone().into_bytes());
+        }
         invite.last = Some(response.clone());
         let to = invite.source;
         let is_final = code >= 200;
@@ -992,6 +999,19 @@ impl Engine {
             self.reply(&request, source, 482, None, Vec::new());
             return;
         }
+        let content_type = message::header_value(&request.headers, "Content-Type", "c");
+        let host = self.local.host.to_string();
+        let session =
+            match answer::answer(&request.body, content_type, &host, self.counter.call + 1) {
+                answer::Offer::None => None,
+                answer::Offer::Answer(text) => Some(text),
+                answer::Offer::Unreadable(why) => {
+                    // RFC 3261 §13.3.1.3: an offer we cannot take is a 488.
+                    self.note(format!("refused an INVITE with {why}"));
+                    self.reply(&request, source, 488, None, Vec::new());
+                    return;
+                }
+            };
         self.counter.call += 1;
         let id = CallId(self.counter.call);
         let tag = self.new_tag();
@@ -1031,6 +1051,7 @@ impl Engine {
                     final_at: None,
                     acked: false,
                     every: T1,
+                    answer: session,
                 }),
                 drop_request: None,
                 bye: None,

@@ -178,6 +178,17 @@ fn cases() -> Vec<Case> {
             Some(("Allow", "BYE")),
         ),
         (
+            "an offer that is not SDP it can read (488)",
+            invite(
+                "Content-Type: application/sdp\r\nContent-Length: 14\r\n\r\nnot sdp at all",
+                "sd",
+            )
+            .trim_end_matches("\r\n")
+            .to_owned(),
+            488,
+            None,
+        ),
+        (
             "an extension it does not support required (420, with Unsupported)",
             invite(
                 "Require: nothingweknow, 100rel\r\nContent-Length: 0\r\n",

@@ -306,3 +306,59 @@ fn an_offered_call_nobody_answers_is_ended_after_no_answer_ms() {
         Ok(cleardown_sdk::CallState::Offering)
     );
 }
+
+/// RFC 3261 §13.3.1, RFC 3264 §6: the 200 to an INVITE with an SDP offer
+/// carries the answer, every offered stream rejected (port 0) since the
+/// line has no media; without an offer the 200 has no body.
+#[test]
+fn rfc3261_13_3_1_a_2xx_to_an_offer_carries_the_answer() {
+    let offer = "v=0\r\no=kim 1 1 IN IP4 k.example\r\ns=-\r\nc=IN IP4 192.0.2.9\r\n\
+                 t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    let invite = invite_from("k.example:5060", "z9hG4bKsdp", "sdp").replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!(
+            "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{offer}",
+            offer.len()
+        ),
+    );
+    let mut engine = udp_engine();
+    engine.receive(parse(&invite), None);
+    engine.answer(super::r(1), c(1)).expect("answer");
+    let ok = engine
+        .take_output()
+        .into_iter()
+        .find_map(|o| match o {
+            Output::Send { message, .. } => match *message {
+                SipMessage::Response(r) if r.status_code.code() == 200 => Some(r),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("a 200");
+    let body = String::from_utf8(ok.body.clone()).expect("text");
+    assert!(body.contains("m=audio 0 RTP/AVP 0\r\n"), "{body}");
+    let content_type = crate::message::header_value(&ok.headers, "Content-Type", "c");
+    assert_eq!(content_type, Some("application/sdp"));
+    let length = crate::message::header_value(&ok.headers, "Content-Length", "l");
+    assert_eq!(length, Some(body.len().to_string().as_str()));
+
+    let mut engine = udp_engine();
+    engine.receive(
+        parse(&invite_from("k.example:5060", "z9hG4bKno", "no")),
+        None,
+    );
+    engine.take_output();
+    engine.answer(super::r(1), c(1)).expect("answer");
+    let bodies: Vec<usize> = engine
+        .take_output()
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Send { message, .. } => match *message {
+                SipMessage::Response(r) => Some(r.body.len()),
+                SipMessage::Request(_) => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bodies, [0], "one 200, without a body");
+}
