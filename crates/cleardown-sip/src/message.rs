@@ -67,10 +67,20 @@ pub fn is_plain_user(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,".contains(c))
 }
 
+/// A Via for UDP (the far user agent's, and the memory wire's).
 pub fn via(host: &rsipstack::rsip::HostWithPort, branch: &str) -> Header {
+    via_over(rsipstack::rsip::Transport::Udp, host, branch)
+}
+
+/// A Via naming the transport the request goes over (RFC 3261 §18.1.1).
+pub fn via_over(
+    transport: rsipstack::rsip::Transport,
+    host: &rsipstack::rsip::HostWithPort,
+    branch: &str,
+) -> Header {
     rsipstack::rsip::typed::Via {
         version: rsipstack::rsip::Version::V2,
-        transport: rsipstack::rsip::Transport::Udp,
+        transport,
         uri: Uri {
             host_with_port: host.clone(),
             ..Default::default()

@@ -1,9 +1,9 @@
 //! The configuration string (SPEC L3): which transport carries the SIP
 //! messages, and how long an offered call may ring. `transport=memory`
 //! (the default) joins our line to a far user agent inside the plugin, for
-//! the conformance suite; `transport=udp` speaks real SIP over UDP and then
-//! needs `bind=IP:PORT` (where we listen; port 0 picks a free one) and
-//! `peer=IP:PORT` (where new requests go). `no_answer_ms=N` (default
+//! the conformance suite; `transport=udp` and `transport=tcp` speak real
+//! SIP over UDP or TCP and then need `bind=IP:PORT` (where we listen; port
+//! 0 picks a free one) and `peer=IP:PORT` (where new requests go). `no_answer_ms=N` (default
 //! 120000; 0: never) is how long an offered call waits for the app's
 //! answer before the caller is told 480 and the call goes
 //! Disconnected/NoAnswer.
@@ -22,6 +22,7 @@ pub(crate) const NO_ANSWER_MS: u64 = 120_000;
 enum Kind {
     Memory,
     Udp,
+    Tcp,
 }
 
 /// The transport a configuration string selects.
@@ -29,6 +30,7 @@ enum Kind {
 pub(crate) enum Transport {
     Memory,
     Udp { bind: SocketAddr, peer: SocketAddr },
+    Tcp { bind: SocketAddr, peer: SocketAddr },
 }
 
 /// A parsed configuration.
@@ -59,8 +61,12 @@ impl Config {
         for (key, value) in read.pairs(text, "transport=udp")? {
             match key {
                 "transport" => {
-                    kind =
-                        read.choice(key, value, &[("memory", Kind::Memory), ("udp", Kind::Udp)])?;
+                    let kinds = [
+                        ("memory", Kind::Memory),
+                        ("udp", Kind::Udp),
+                        ("tcp", Kind::Tcp),
+                    ];
+                    kind = read.choice(key, value, &kinds)?;
                 }
                 "bind" => bind = Some(address(key, value)?),
                 "peer" => peer = Some(address(key, value)?),
@@ -74,13 +80,16 @@ impl Config {
             (Kind::Memory, None, None) => Transport::Memory,
             (Kind::Memory, Some(_), _) | (Kind::Memory, _, Some(_)) => {
                 return Err(
-                    "`bind` and `peer` in sip configuration apply only to transport=udp".to_owned(),
+                    "`bind` and `peer` in sip configuration apply only to transport=udp or tcp"
+                        .to_owned(),
                 );
             }
             (Kind::Udp, Some(bind), Some(peer)) => Transport::Udp { bind, peer },
-            (Kind::Udp, bind, _) => {
+            (Kind::Tcp, Some(bind), Some(peer)) => Transport::Tcp { bind, peer },
+            (Kind::Udp | Kind::Tcp, bind, _) => {
+                let name = if kind == Kind::Udp { "udp" } else { "tcp" };
                 return Err(format!(
-                    "transport=udp in sip configuration needs `{}`; \
+                    "transport={name} in sip configuration needs `{}`; \
                      give bind=IP:PORT (where to listen) and peer=IP:PORT (where new requests go)",
                     if bind.is_none() { "bind" } else { "peer" }
                 ));
@@ -129,6 +138,13 @@ mod tests {
                 "peer=[::1]:5080; bind=127.0.0.1:0; transport=udp",
                 udp("127.0.0.1:0", "[::1]:5080"),
             ),
+            (
+                "transport=tcp;bind=127.0.0.1:0;peer=127.0.0.1:5080",
+                config(Transport::Tcp {
+                    bind: "127.0.0.1:0".parse().expect("test address"),
+                    peer: "127.0.0.1:5080".parse().expect("test address"),
+                }),
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(Config::parse(text), Ok(expected), "{text:?}");
@@ -140,8 +156,12 @@ mod tests {
     fn l3_bad_configurations() {
         let cases = [
             (
-                "transport=tcp",
-                "bad value `tcp` for `transport` in sip configuration; expected memory or udp",
+                "transport=sctp",
+                "bad value `sctp` for `transport` in sip configuration; expected memory, udp or tcp",
+            ),
+            (
+                "transport=tcp;bind=127.0.0.1:5070",
+                "transport=tcp in sip configuration needs `peer`; give bind=IP:PORT (where to listen) and peer=IP:PORT (where new requests go)",
             ),
             (
                 "transport=udp;bind=localhost:5070;peer=127.0.0.1:5080",
@@ -165,7 +185,7 @@ mod tests {
             ),
             (
                 "bind=127.0.0.1:5070",
-                "`bind` and `peer` in sip configuration apply only to transport=udp",
+                "`bind` and `peer` in sip configuration apply only to transport=udp or tcp",
             ),
             (
                 "port=5060",

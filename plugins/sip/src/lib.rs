@@ -12,7 +12,8 @@
 //!   plays the remote parties, driven by the contract's stimuli, and every
 //!   message crosses as text parsed back with rsip; synchronous and
 //!   deterministic, for the conformance suite.
-//! * `transport=udp;bind=IP:PORT;peer=IP:PORT`: real SIP over UDP; the far
+//! * `transport=udp;bind=IP:PORT;peer=IP:PORT` (or `transport=tcp;…`):
+//!   real SIP over UDP (or TCP, framed by Content-Length); the far
 //!   end is real, so the stimuli and the far-end view are refused
 //!   (`OperationUnavail`): the conformance suite judges this transport
 //!   through its SIP far end on the wire (`--far-end sip`, with
@@ -23,7 +24,9 @@
 
 mod config;
 mod engine;
+mod live;
 mod memory;
+mod tcp;
 mod udp;
 
 // Shared with the harness's SIP far end (see cleardown-sip).
@@ -39,6 +42,7 @@ use cleardown_sdk::{
 use crate::config::Config;
 use crate::engine::{Engine, LINE, MAX_UUI};
 use crate::memory::Memory;
+use crate::tcp::Tcp;
 use crate::udp::Udp;
 
 cleardown_sdk::export_provider!(Sip);
@@ -47,6 +51,7 @@ cleardown_sdk::export_provider!(Sip);
 enum Transport {
     Memory(Box<Memory>),
     Udp(Udp),
+    Tcp(Tcp),
 }
 
 /// The SIP provider. See the crate documentation.
@@ -62,6 +67,7 @@ impl Sip {
         match &self.transport {
             Transport::Memory(_) => None,
             Transport::Udp(udp) => Some(udp.local_addr()),
+            Transport::Tcp(tcp) => Some(tcp.local_addr()),
         }
     }
 
@@ -69,6 +75,7 @@ impl Sip {
         match &mut self.transport {
             Transport::Memory(memory) => memory.run(f),
             Transport::Udp(udp) => udp.run(f),
+            Transport::Tcp(tcp) => tcp.run(f),
         }
     }
 
@@ -77,7 +84,7 @@ impl Sip {
     fn mem(&mut self) -> &mut Memory {
         match &mut self.transport {
             Transport::Memory(memory) => memory,
-            Transport::Udp(_) => panic!("not the memory transport"),
+            Transport::Udp(_) | Transport::Tcp(_) => panic!("not the memory transport"),
         }
     }
 
@@ -85,7 +92,7 @@ impl Sip {
         match &mut self.transport {
             Transport::Memory(memory) => Ok(memory),
             // The far end is real: nobody here can make it act.
-            Transport::Udp(_) => Err(LineError::OperationUnavail),
+            Transport::Udp(_) | Transport::Tcp(_) => Err(LineError::OperationUnavail),
         }
     }
 }
@@ -108,6 +115,9 @@ impl Provider for Sip {
             }
             config::Transport::Udp { bind, peer } => {
                 Transport::Udp(Udp::open(bind, peer, no_answer, events)?)
+            }
+            config::Transport::Tcp { bind, peer } => {
+                Transport::Tcp(Tcp::open(bind, peer, no_answer, events)?)
             }
         };
         Ok(Sip { transport })
@@ -179,6 +189,7 @@ impl Provider for Sip {
         match &self.transport {
             Transport::Memory(memory) => memory.engine.call_info(call),
             Transport::Udp(udp) => udp.read(|engine| engine.call_info(call)),
+            Transport::Tcp(tcp) => tcp.read(|engine| engine.call_info(call)),
         }
     }
 
@@ -188,7 +199,7 @@ impl Provider for Sip {
     fn far_end(&self) -> LineResult<Vec<RemoteParty>> {
         match &self.transport {
             Transport::Memory(memory) => Ok(memory.far_end()),
-            Transport::Udp(_) => Err(LineError::OperationUnavail),
+            Transport::Udp(_) | Transport::Tcp(_) => Err(LineError::OperationUnavail),
         }
     }
 

@@ -13,14 +13,15 @@
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cleardown_sdk::Reporter;
 
-use crate::engine::{Engine, Output};
+use crate::engine::Engine;
+use crate::live::Live;
 
 /// How long one read waits: the stop flag and the timers are looked at
 /// at least this often.
@@ -30,39 +31,23 @@ const DATAGRAM: usize = 65_535;
 
 #[derive(Debug)]
 struct Shared {
-    engine: Mutex<Engine>,
+    live: Live,
     socket: UdpSocket,
     peer: SocketAddr,
-    reporter: Reporter,
     stop: AtomicBool,
-    start: Instant,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Engine> {
-        self.engine.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs `f` on the engine at the current time, then sends and reports
-    /// what it produced, still holding the lock.
+    /// Runs `f` on the engine (see [`Live::run`]); what it sends goes out
+    /// of the socket: responses where their request came from, the rest to
+    /// the peer.
     fn run<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
-        let mut engine = self.lock();
-        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        engine.set_time(now);
-        let result = f(&mut engine);
-        for output in engine.take_output() {
-            match output.report(&self.reporter) {
-                Some(Output::Send { message, to }) => {
-                    let to = to.unwrap_or(self.peer);
-                    if let Err(error) = self.socket.send_to(message.to_string().as_bytes(), to) {
-                        eprintln!("sip: sending to {to} failed: {error}");
-                    }
-                }
-                Some(Output::Note(note)) => eprintln!("sip: {note}"),
-                _ => {}
+        self.live.run(f, |message, to| {
+            let to = to.unwrap_or(self.peer);
+            if let Err(error) = self.socket.send_to(message.to_string().as_bytes(), to) {
+                eprintln!("sip: sending to {to} failed: {error}");
             }
-        }
-        result
+        })
     }
 
     fn datagram(&self, bytes: &[u8], source: SocketAddr) {
@@ -129,12 +114,10 @@ impl Udp {
         let mut engine = Engine::new(local.into(), peer.into(), false);
         engine.set_no_answer(no_answer_ms);
         let shared = Arc::new(Shared {
-            engine: Mutex::new(engine),
+            live: Live::new(engine, reporter),
             socket,
             peer,
-            reporter,
             stop: AtomicBool::new(false),
-            start: Instant::now(),
         });
         let serving = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -157,7 +140,7 @@ impl Udp {
     }
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Engine) -> T) -> T {
-        f(&self.shared.lock())
+        f(&self.shared.live.lock())
     }
 }
 

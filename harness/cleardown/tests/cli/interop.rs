@@ -1,13 +1,15 @@
 //! Interop against SIPp, the standard SIP test tool (Debian's `sip-tester`;
 //! `.ci/run` installs it). Each test pairs a SIPp scenario with a fixture
 //! of app-side steps (`fixtures/interop/NAME.{xml,toml}`): SIPp plays the far
-//! end over UDP on loopback and checks what it receives; `cleardown replay`
-//! drives the sip provider with `transport=udp` and compares its transcript
-//! with `fixtures/interop/snapshots/NAME.snap`. Both must succeed, each
-//! within a bounded time. Without SIPp these tests fail, saying so.
+//! end on loopback, over UDP and over TCP (SIPp's `-t t1`, one connection),
+//! and checks what it receives; `cleardown replay` drives the sip provider
+//! with `transport=udp` (or `tcp`) and compares its transcript with
+//! `fixtures/interop/snapshots/NAME.snap`, the same over either. Both must
+//! succeed, each within a bounded time. Without SIPp these tests fail,
+//! saying so.
 
 use std::{
-    net::UdpSocket,
+    net::{TcpListener, UdpSocket},
     path::{Path, PathBuf},
     process::{Child, Command, Output, Stdio},
     time::{Duration, Instant},
@@ -37,12 +39,24 @@ fn sipp() -> PathBuf {
     }
 }
 
-/// A loopback UDP port nobody is using right now.
+/// A loopback port nobody is using right now, for UDP and TCP.
 fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    loop {
+        let port = UdpSocket::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// What carries the SIP messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Over {
+    Udp,
+    Tcp,
 }
 
 /// Waits for `child` until `deadline`, killing it if it runs past.
@@ -66,12 +80,16 @@ fn finish(mut child: Child, deadline: Instant, what: &str) -> Output {
 
 /// Runs scenario `name` against the app's fixture. `sipp_calls` says who
 /// starts: SIPp as the caller (it sends the INVITE) or as the called party.
-fn check(name: &str, sipp_calls: bool) {
+fn check(name: &str, sipp_calls: bool, over: Over) {
     let sipp = sipp();
     let dir = interop_dir();
-    let work = scratch(&format!("interop-{name}"));
+    let work = scratch(&format!("interop-{name}-{over:?}"));
     let (ours, theirs) = (free_port(), free_port());
-    let config = format!("transport=udp;bind=127.0.0.1:{ours};peer=127.0.0.1:{theirs}");
+    let transport = match over {
+        Over::Udp => "udp",
+        Over::Tcp => "tcp",
+    };
+    let config = format!("transport={transport};bind=127.0.0.1:{ours};peer=127.0.0.1:{theirs}");
     let deadline = Instant::now() + LIMIT;
     let start_sipp = || {
         let mut command = Command::new(&sipp);
@@ -80,6 +98,10 @@ fn check(name: &str, sipp_calls: bool) {
             .arg(dir.join(format!("{name}.xml")))
             .args(["-i", "127.0.0.1", "-p", &theirs.to_string()])
             .args(["-m", "1", "-timeout", "20s", "-timeout_error", "-nostdin"])
+            .args(match over {
+                Over::Udp => &["-t", "u1"][..],
+                Over::Tcp => &["-t", "t1"][..],
+            })
             .args(["-trace_err", "-error_file"])
             .arg(work.join("sipp-errors.log"))
             .current_dir(&work)
@@ -140,20 +162,42 @@ fn check(name: &str, sipp_calls: bool) {
 
 #[test]
 fn r1_u3_sipp_calls_in_and_the_app_rejects_with_uui() {
-    check("sipp-calls-in-app-rejects-with-uui", true);
+    check("sipp-calls-in-app-rejects-with-uui", true, Over::Udp);
 }
 
 #[test]
 fn d5_u3_the_app_calls_sipp_and_drops_with_uui() {
-    check("app-calls-sipp-then-drops-with-uui", false);
+    check("app-calls-sipp-then-drops-with-uui", false, Over::Udp);
 }
 
 #[test]
 fn s3_u5_sipp_hangs_up_with_uui() {
-    check("sipp-hangs-up-with-uui", true);
+    check("sipp-hangs-up-with-uui", true, Over::Udp);
 }
 
 #[test]
 fn d7_the_app_cancels_a_call_sipp_only_rings() {
-    check("app-calls-sipp-which-only-rings", false);
+    check("app-calls-sipp-which-only-rings", false, Over::Udp);
+}
+
+// RFC 3261 §18: the same four over TCP, the same transcripts.
+
+#[test]
+fn r1_u3_over_tcp_sipp_calls_in_and_the_app_rejects_with_uui() {
+    check("sipp-calls-in-app-rejects-with-uui", true, Over::Tcp);
+}
+
+#[test]
+fn d5_u3_over_tcp_the_app_calls_sipp_and_drops_with_uui() {
+    check("app-calls-sipp-then-drops-with-uui", false, Over::Tcp);
+}
+
+#[test]
+fn s3_u5_over_tcp_sipp_hangs_up_with_uui() {
+    check("sipp-hangs-up-with-uui", true, Over::Tcp);
+}
+
+#[test]
+fn d7_over_tcp_the_app_cancels_a_call_sipp_only_rings() {
+    check("app-calls-sipp-which-only-rings", false, Over::Tcp);
 }

@@ -281,6 +281,8 @@ pub(crate) struct Engine {
     /// final error responses (§17.2.1); a 2xx still is, until its ACK
     /// (§13.3.1.4), whatever the transport.
     reliable: bool,
+    /// What our Vias name: UDP (the memory wire too) or TCP.
+    transport: rsipstack::rsip::Transport,
     /// How long an offered call rings before the caller is told 480
     /// (0: until someone ends it).
     no_answer_ms: u64,
@@ -321,6 +323,7 @@ impl Engine {
             local,
             peer,
             reliable,
+            transport: rsipstack::rsip::Transport::Udp,
             no_answer_ms: 0,
             now: 0,
             calls: BTreeMap::new(),
@@ -332,6 +335,12 @@ impl Engine {
             counter: Counters::default(),
             out: Vec::new(),
         }
+    }
+
+    /// Over TCP: Vias say so, and nothing is retransmitted but a 2xx.
+    pub(crate) fn over_tcp(&mut self) {
+        self.transport = rsipstack::rsip::Transport::Tcp;
+        self.reliable = true;
     }
 
     /// How long an offered call may ring unanswered (0: no limit).
@@ -495,7 +504,7 @@ impl Engine {
             RequestParts {
                 method: Method::Invite,
                 uri: &remote_uri,
-                via: message::via(&self.local, &branch),
+                via: message::via_over(self.transport, &self.local, &branch),
                 from: message::from_header(&local_uri, Some(&tag)),
                 to: message::to_header(&remote_uri, None),
                 call_id: &call_id,
@@ -747,7 +756,7 @@ impl Engine {
             RequestParts {
                 method: Method::Cancel,
                 uri: &invite.request.uri,
-                via: message::via(&local, &invite.branch),
+                via: message::via_over(self.transport, &local, &invite.branch),
                 from: message::from_header(&call.dialog.local_uri, Some(&call.dialog.local_tag)),
                 to: message::to_header(&call.dialog.remote_uri, None),
                 call_id: &call.dialog.call_id,
@@ -780,7 +789,7 @@ impl Engine {
             RequestParts {
                 method: Method::Bye,
                 uri: &dialog.remote_target,
-                via: message::via(&local, &branch),
+                via: message::via_over(self.transport, &local, &branch),
                 from: message::from_header(&dialog.local_uri, Some(&dialog.local_tag)),
                 to: message::to_header(&dialog.remote_uri, dialog.remote_tag.as_deref()),
                 call_id: &dialog.call_id,
@@ -1321,7 +1330,7 @@ impl Engine {
             RequestParts {
                 method: Method::Ack,
                 uri: &dialog.remote_target,
-                via: message::via(&local, &branch),
+                via: message::via_over(self.transport, &local, &branch),
                 from: message::from_header(&dialog.local_uri, Some(&dialog.local_tag)),
                 to: message::to_header(&dialog.remote_uri, dialog.remote_tag.as_deref()),
                 call_id: &dialog.call_id,
@@ -1352,7 +1361,7 @@ impl Engine {
             RequestParts {
                 method: Method::Ack,
                 uri: &invite.request.uri,
-                via: message::via(&local, &invite.branch),
+                via: message::via_over(self.transport, &local, &invite.branch),
                 from: message::from_header(&dialog.local_uri, Some(&dialog.local_tag)),
                 to,
                 call_id: &dialog.call_id,
