@@ -24,7 +24,7 @@ fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/interop")
 }
 
-fn sipp() -> PathBuf {
+pub(crate) fn sipp() -> PathBuf {
     let found = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path)
             .map(|dir| dir.join("sipp"))
@@ -40,7 +40,7 @@ fn sipp() -> PathBuf {
 }
 
 /// A loopback port nobody is using right now, for UDP and TCP.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     loop {
         let port = UdpSocket::bind("127.0.0.1:0")
             .and_then(|s| s.local_addr())
@@ -60,7 +60,7 @@ enum Over {
 }
 
 /// Waits for `child` until `deadline`, killing it if it runs past.
-fn finish(mut child: Child, deadline: Instant, what: &str) -> Output {
+pub(crate) fn finish(mut child: Child, deadline: Instant, what: &str) -> Output {
     loop {
         match child.try_wait() {
             Ok(Some(_)) => return child.wait_with_output().expect("collect output"),

@@ -11,6 +11,7 @@ mod far_end;
 mod install;
 mod interop;
 mod isolation;
+mod lossy;
 mod mutants;
 
 use std::process::{Command, Output};
