@@ -103,8 +103,7 @@ fn outcome(child: Child) -> String {
             let count = |label: &str| {
                 screen
                     .lines()
-                    .filter(|l| l.trim_start().starts_with(label))
-                    .last()
+                    .rfind(|l| l.trim_start().starts_with(label))
                     .and_then(|l| l.split('|').nth(2))
                     .map_or_else(|| "?".to_owned(), |v| v.trim().to_owned())
             };
