@@ -208,11 +208,7 @@ fn main() -> ExitCode {
         let event = app.next_event(Duration::from_millis(100));
         match event {
             Some(Event::CallState { handle, status, .. }) => match status.state() {
-                CallState::Offering => {
-                    if app.answer(handle).is_ok() {
-                        answered += 1;
-                    }
-                }
+                CallState::Offering if app.answer(handle).is_ok() => answered += 1,
                 CallState::Disconnected => {
                     let _ = app.drop(handle, &[]);
                 }
