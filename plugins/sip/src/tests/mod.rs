@@ -1208,5 +1208,6 @@ fn d5_bye_waits_for_the_ack_of_our_200() {
 }
 
 mod bad_requests;
+mod tcp;
 mod transactions;
 mod udp;
