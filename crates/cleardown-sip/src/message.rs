@@ -223,18 +223,29 @@ pub fn response(
 /// `response` carrying `body` of `content_type` (its Content-Length
 /// made to match).
 pub fn with_body(mut response: Response, content_type: &str, body: Vec<u8>) -> Response {
+    attach(
+        &mut response.headers,
+        &mut response.body,
+        content_type,
+        body,
+    );
     response
-        .headers
-        .retain(|h| !matches!(h, Header::ContentLength(_)));
-    response.headers.push(Header::Other(
+}
+
+/// `request` carrying `body` of `content_type`, likewise.
+pub fn request_with_body(mut request: Request, content_type: &str, body: Vec<u8>) -> Request {
+    attach(&mut request.headers, &mut request.body, content_type, body);
+    request
+}
+
+fn attach(headers: &mut Headers, into: &mut Vec<u8>, content_type: &str, body: Vec<u8>) {
+    headers.retain(|h| !matches!(h, Header::ContentLength(_)));
+    headers.push(Header::Other(
         "Content-Type".into(),
         content_type.to_owned(),
     ));
-    response
-        .headers
-        .push(rsipstack::rsip::headers::ContentLength::new(body.len().to_string()).into());
-    response.body = body;
-    response
+    headers.push(rsipstack::rsip::headers::ContentLength::new(body.len().to_string()).into());
+    *into = body;
 }
 
 /// The value of the first header called `name` or its compact `short`

@@ -52,6 +52,32 @@ pub(crate) fn free_port() -> u16 {
     }
 }
 
+/// Waits (bounded by `deadline`) until something listens on loopback TCP
+/// `port`, read from the kernel's socket table rather than by connecting,
+/// which the listener would see as a call.
+fn wait_listening(port: u16, deadline: Instant) {
+    let listening = || {
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+        table.lines().skip(1).any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // local_address is HEXIP:HEXPORT; state 0A is LISTEN.
+            fields.get(3) == Some(&"0A")
+                && fields
+                    .get(1)
+                    .and_then(|local| local.rsplit(':').next())
+                    .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                    == Some(port)
+        })
+    };
+    while !listening() {
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on TCP port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// What carries the SIP messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Over {
@@ -123,15 +149,20 @@ fn check(name: &str, sipp_calls: bool, over: Over) {
             .spawn()
             .expect("cleardown starts")
     };
-    // The listening side first, so the first message finds it; both sides
-    // retransmit over UDP anyway.
+    // The listening side first, so the first message finds it. Over UDP
+    // both sides retransmit anyway; over TCP a connection refused is not
+    // retried, so the caller starts only once the other side listens.
+    let ready = |port: u16| match over {
+        Over::Udp => std::thread::sleep(Duration::from_millis(300)),
+        Over::Tcp => wait_listening(port, deadline),
+    };
     let (app, far) = if sipp_calls {
         let app = start_app();
-        std::thread::sleep(Duration::from_millis(300));
+        ready(ours);
         (app, start_sipp())
     } else {
         let far = start_sipp();
-        std::thread::sleep(Duration::from_millis(300));
+        ready(theirs);
         (start_app(), far)
     };
     let app = finish(app, deadline, "cleardown replay");

@@ -1,9 +1,12 @@
-//! The SDP answer to an INVITE's offer (RFC 3261 §13.3.1: a 2xx to an
-//! INVITE with an offer MUST carry the answer). This line has no media:
-//! RFC 3264 §6 answers such an offer with every stream rejected, one
-//! `m=` line per offered one, in order, with port 0 and the offered
-//! formats. SDP is read and written with the `sdp` crate (webrtc-rs),
-//! never by hand.
+//! SDP for a line without media (RFC 3261 §13.2.1, RFC 3264), read and
+//! written with the `sdp` crate (webrtc-rs), never by hand:
+//!
+//! * the answer to an offer (in an INVITE, answered in our 2xx; or in the
+//!   2xx to our offerless INVITE, answered in our ACK): every stream
+//!   rejected, one `m=` line per offered one, in order, with port 0 and
+//!   the offered formats (RFC 3264 §6);
+//! * the offer our 2xx must make when the INVITE had none (§13.2.1): one
+//!   audio stream with port 0, offered but not to be used (RFC 3264 §5.1).
 
 use sdp::description::common::{Address, ConnectionInformation};
 use sdp::description::media::{MediaDescription, MediaName, RangedPort};
@@ -59,7 +62,35 @@ pub(super) fn answer(body: &[u8], content_type: Option<&str>, host: &str, id: u6
             ..MediaDescription::default()
         })
         .collect();
-    let answer = SessionDescription {
+    // RFC 3264 §6: the answer's t= is the offer's.
+    let mut answer = session(host, id, offer.time_descriptions.clone());
+    answer.media_descriptions = rejected;
+    Offer::Answer(answer.marshal())
+}
+
+/// The offer of a 2xx to an INVITE that made none (see the module
+/// documentation), from `host`.
+pub(super) fn offer(host: &str, id: u64) -> String {
+    let mut session = session(host, id, Vec::new());
+    session.media_descriptions = vec![MediaDescription {
+        media_name: MediaName {
+            media: "audio".to_owned(),
+            port: RangedPort {
+                value: 0,
+                range: None,
+            },
+            protos: vec!["RTP".to_owned(), "AVP".to_owned()],
+            formats: vec!["0".to_owned()],
+        },
+        ..MediaDescription::default()
+    }];
+    session.marshal()
+}
+
+/// Our session description, from `host`, with `times` (the offer's t=, or
+/// the one `t=0 0`).
+fn session(host: &str, id: u64, times: Vec<TimeDescription>) -> SessionDescription {
+    SessionDescription {
         origin: Origin {
             username: "cleardown".to_owned(),
             session_id: id,
@@ -78,16 +109,13 @@ pub(super) fn answer(body: &[u8], content_type: Option<&str>, host: &str, id: u6
                 range: None,
             }),
         }),
-        // RFC 3264 §6: the answer's t= is the offer's.
-        time_descriptions: if offer.time_descriptions.is_empty() {
+        time_descriptions: if times.is_empty() {
             vec![TimeDescription::default()]
         } else {
-            offer.time_descriptions.clone()
+            times
         },
-        media_descriptions: rejected,
         ..SessionDescription::default()
-    };
-    Offer::Answer(answer.marshal())
+    }
 }
 
 #[cfg(test)]
@@ -124,5 +152,25 @@ mod tests {
             answer(b"<xml/>", Some("application/xml"), "h", 1),
             Offer::Unreadable(_)
         ));
+    }
+
+    /// RFC 3261 §13.2.1, RFC 3264 §5.1: the offer of a line without
+    /// media is one audio stream with port 0; it parses, and answering it
+    /// rejects that one stream.
+    #[test]
+    fn rfc3261_13_2_1_the_offer_of_a_line_without_media() {
+        let text = offer("line.example", 3);
+        let parsed = SessionDescription::unmarshal(&mut std::io::Cursor::new(text.as_bytes()))
+            .expect("the offer parses");
+        let lines: Vec<String> = parsed
+            .media_descriptions
+            .iter()
+            .map(|m| m.media_name.to_string())
+            .collect();
+        assert_eq!(lines, ["audio 0 RTP/AVP 0"]);
+        let Offer::Answer(answered) = answer(text.as_bytes(), None, "far.example", 4) else {
+            panic!("an answer");
+        };
+        assert!(answered.contains("m=audio 0 RTP/AVP 0\r\n"), "{answered}");
     }
 }

@@ -201,7 +201,7 @@ impl Engine {
         let host = self.local.host.to_string();
         let session =
             match answer::answer(&request.body, content_type, &host, self.counter.call + 1) {
-                answer::Offer::None => None,
+                answer::Offer::None => Some(answer::offer(&host, self.counter.call + 1)),
                 answer::Offer::Answer(text) => Some(text),
                 answer::Offer::Unreadable(why) => {
                     // RFC 3261 §13.3.1.3: an offer we cannot take is a 488.
@@ -249,7 +249,7 @@ impl Engine {
                     final_at: None,
                     acked: false,
                     every: T1,
-                    answer: session,
+                    session,
                 }),
                 drop_request: None,
                 bye: None,
@@ -453,7 +453,7 @@ impl Engine {
                     call.dialog.remote_tag = common.to_tag.clone();
                     call.dialog.remote_target = message::contact_uri(response)
                         .unwrap_or_else(|| call.dialog.remote_uri.clone());
-                    self.ack_2xx(id);
+                    self.ack_2xx(id, response);
                     self.send_bye(id, &[]);
                 }
                 _ => {}
@@ -480,7 +480,7 @@ impl Engine {
         if code < 300 {
             call.dialog.remote_target =
                 message::contact_uri(response).unwrap_or_else(|| call.dialog.remote_uri.clone());
-            self.ack_2xx(id);
+            self.ack_2xx(id, response);
             if alive {
                 self.set(id, CallStatus::connected());
             } else {
@@ -505,9 +505,21 @@ impl Engine {
     }
 
     /// RFC 3261 §13.2.2.4: the ACK of a 2xx is a new transaction in the dialog.
-    pub(super) fn ack_2xx(&mut self, id: CallId) {
+    /// If the 2xx made an offer (our INVITE made none), the ACK carries
+    /// the answer (RFC 3261 §13.2.1).
+    pub(super) fn ack_2xx(&mut self, id: CallId, response: &Response) {
         let branch = self.new_branch();
         let local = self.local.clone();
+        let content_type = message::header_value(&response.headers, "Content-Type", "c");
+        let host = local.host.to_string();
+        let answer = match answer::answer(&response.body, content_type, &host, id.0) {
+            answer::Offer::Answer(text) => Some(text),
+            answer::Offer::None => None,
+            answer::Offer::Unreadable(why) => {
+                self.note(format!("{id}: the 2xx to our INVITE carried {why}"));
+                None
+            }
+        };
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -527,6 +539,10 @@ impl Engine {
             },
             Vec::new(),
         );
+        let ack = match answer {
+            Some(text) => message::request_with_body(ack, "application/sdp", text.into_bytes()),
+            None => ack,
+        };
         invite.ack = Some(ack.clone());
         self.send(ack, None);
     }

@@ -188,8 +188,9 @@ struct ServerInvite {
     /// The interval until the final response is sent again (Timer G, and
     /// §13.3.1.4 for a 2xx): T1, doubling up to T2.
     every: u64,
-    /// The SDP answer our 2xx carries, when the INVITE had an offer.
-    answer: Option<String>,
+    /// The SDP our 2xx carries: the answer to the INVITE's offer, or our
+    /// offer when it made none (§13.2.1).
+    session: Option<String>,
 }
 
 #[derive(Debug)]
@@ -592,9 +593,11 @@ impl Engine {
         }
         let tag = (code > 100).then_some(call.dialog.local_tag.as_str());
         let mut response = message::response(&invite.request, code, tag, extra);
-        if let (200..=299, Some(answer)) = (code, &invite.answer) {
-            // RFC 3261 §13.3.1: a 2xx to an offer carries the answer.
-            response = message::with_body(response, "application/sdp", answer.clone().into_bytes());
+        if let (200..=299, Some(session)) = (code, &invite.session) {
+            // RFC 3261 §13.3.1, §13.2.1: a 2xx carries the answer to the
+            // INVITE's offer, or an offer of its own.
+            response =
+                message::with_body(response, "application/sdp", session.clone().into_bytes());
         }
         invite.last = Some(response.clone());
         let to = invite.source;

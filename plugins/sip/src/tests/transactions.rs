@@ -309,7 +309,8 @@ fn an_offered_call_nobody_answers_is_ended_after_no_answer_ms() {
 
 /// RFC 3261 §13.3.1, RFC 3264 §6: the 200 to an INVITE with an SDP offer
 /// carries the answer, every offered stream rejected (port 0) since the
-/// line has no media; without an offer the 200 has no body.
+/// line has no media; to an INVITE without one it carries an offer of its
+/// own (§13.2.1), one audio stream with port 0.
 #[test]
 fn rfc3261_13_3_1_a_2xx_to_an_offer_carries_the_answer() {
     let offer = "v=0\r\no=kim 1 1 IN IP4 k.example\r\ns=-\r\nc=IN IP4 192.0.2.9\r\n\
@@ -349,16 +350,51 @@ fn rfc3261_13_3_1_a_2xx_to_an_offer_carries_the_answer() {
     );
     engine.take_output();
     engine.answer(super::r(1), c(1)).expect("answer");
-    let bodies: Vec<usize> = engine
+    let bodies: Vec<String> = engine
         .take_output()
         .into_iter()
         .filter_map(|o| match o {
             Output::Send { message, .. } => match *message {
-                SipMessage::Response(r) => Some(r.body.len()),
+                SipMessage::Response(r) => Some(String::from_utf8_lossy(&r.body).into_owned()),
                 SipMessage::Request(_) => None,
             },
             _ => None,
         })
         .collect();
-    assert_eq!(bodies, [0], "one 200, without a body");
+    assert_eq!(bodies.len(), 1, "one 200");
+    assert!(
+        bodies[0].contains("m=audio 0 RTP/AVP 0\r\n"),
+        "{}",
+        bodies[0]
+    );
+}
+
+/// RFC 3261 §13.2.1: our INVITE makes no offer, so a 2xx that carries one
+/// is answered in the ACK, every stream rejected (port 0); a 2xx without
+/// one gets a bare ACK.
+#[test]
+fn rfc3261_13_2_1_an_offer_in_the_2xx_is_answered_in_the_ack() {
+    let offer = "v=0\r\no=far 5 5 IN IP4 far.example\r\ns=-\r\nc=IN IP4 192.0.2.7\r\n\
+                 t=0 0\r\nm=audio 5004 RTP/AVP 8 0\r\n";
+    for (body, expected) in [(offer, Some("m=audio 0 RTP/AVP 8 0\r\n")), ("", None)] {
+        let mut engine = udp_engine();
+        engine
+            .make_call(super::r(1), super::LINE, "olga")
+            .expect("call");
+        let invite = super::sent_requests(&mut engine).remove(0);
+        let ok = crate::message::response(&invite, 200, Some("far1"), Vec::new());
+        let ok = if body.is_empty() {
+            ok
+        } else {
+            crate::message::with_body(ok, "application/sdp", body.as_bytes().to_vec())
+        };
+        engine.receive(ok.into(), None);
+        let ack = super::sent_requests(&mut engine).remove(0);
+        assert_eq!(ack.method, Method::Ack);
+        let text = String::from_utf8_lossy(&ack.body).into_owned();
+        match expected {
+            Some(line) => assert!(text.contains(line), "{text}"),
+            None => assert!(text.is_empty(), "{text}"),
+        }
+    }
 }
