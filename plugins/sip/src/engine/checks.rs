@@ -126,20 +126,37 @@ fn is_token(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c))
 }
 
-/// A request rsip could not parse because it does not know its method
-/// (`NEWMETHOD sip:… SIP/2.0`): read as the same request with a method it
-/// knows, so that a 501 can be built from its headers (which keep the
-/// original CSeq text). `None` for anything else that does not parse.
-pub(super) fn with_unknown_method(text: &str) -> Option<(String, Request)> {
+/// A request rsip refused to parse, read again so that it can be answered:
+/// its method unknown to rsip (`NEWMETHOD sip:… SIP/2.0`: 501, RFC 3261
+/// §8.2.1), or a request line rsip cannot read with a method it knows (a
+/// space in the Request-URI, no version: 400). The request line is
+/// replaced by a stand-in rsip reads, so the response can be built from
+/// the headers (which keep the original CSeq text). `None` for anything
+/// that is not a request at all, or whose headers do not parse either.
+pub(super) fn salvage(text: &str) -> Option<(Refusal, Request)> {
     let (first, rest) = text.split_once("\r\n")?;
-    let mut parts = first.splitn(3, ' ');
-    let (method, uri, version) = (parts.next()?, parts.next()?, parts.next()?);
-    if !is_token(method) || !version.starts_with("SIP/") || method.parse::<Method>().is_ok() {
+    let method = first.split(' ').next()?;
+    if !is_token(method) || first.starts_with("SIP/") {
         return None;
     }
-    let stand_in = format!("OPTIONS {uri} {version}\r\n{rest}");
+    let (code, why) = if method.parse::<Method>().is_ok() {
+        (400, format!("a request line rsip cannot read: `{first}`"))
+    } else {
+        (
+            501,
+            format!("a {method} request, a method this agent does not know"),
+        )
+    };
+    let stand_in = format!("OPTIONS sip:stand-in.invalid SIP/2.0\r\n{rest}");
     match SipMessage::try_from(stand_in.as_str()).ok()? {
-        SipMessage::Request(request) => Some((method.to_owned(), request)),
+        SipMessage::Request(request) => {
+            let extra = if code == 501 {
+                vec![crate::message::allow()]
+            } else {
+                Vec::new()
+            };
+            Some((Refusal { code, extra, why }, request))
+        }
         SipMessage::Response(_) => None,
     }
 }

@@ -46,10 +46,11 @@ impl Engine {
         self.send(response, source);
     }
 
-    /// A message as it arrived (a datagram): parsed with rsip, or, for a
-    /// request with a method rsip does not know, answered 501 (RFC 3261
-    /// §8.2.1). What is not SIP at all is `Err`, saying why, and changes
-    /// nothing.
+    /// A message as it arrived (a datagram, or one framed off a stream):
+    /// parsed with rsip, or, for a request rsip refuses, answered all the
+    /// same where its headers can be read (501 for a method rsip does not
+    /// know, RFC 3261 §8.2.1; 400 for a request line it cannot read). What
+    /// is not SIP at all is `Err`, saying why, and changes nothing.
     pub(crate) fn receive_bytes(&mut self, bytes: &[u8], source: Source) -> Result<(), String> {
         match SipMessage::try_from(bytes) {
             Ok(message) => {
@@ -58,12 +59,12 @@ impl Engine {
             }
             Err(error) => {
                 let text = String::from_utf8_lossy(bytes);
-                let Some((method, request)) = checks::with_unknown_method(&text) else {
+                let Some((refusal, request)) = checks::salvage(&text) else {
                     return Err(error.to_string());
                 };
-                self.note(format!("answered 501 to a {method} request"));
+                self.note(format!("answered {} to {}", refusal.code, refusal.why));
                 let tag = Common::read(&request).ok().and_then(|c| c.to_tag);
-                self.reply(&request, source, 501, tag, vec![message::allow()]);
+                self.reply(&request, source, refusal.code, tag, refusal.extra);
                 Ok(())
             }
         }

@@ -160,6 +160,24 @@ fn cases() -> Vec<Case> {
             None,
         ),
         (
+            "a space in the Request-URI (a request line rsip cannot read)",
+            request(
+                "INVITE sip:line-1@cleardown invalid SIP/2.0",
+                &format!("{}Content-Length: 0\r\n", usual("INVITE", "sp")),
+            ),
+            400,
+            None,
+        ),
+        (
+            "no SIP version on the request line",
+            request(
+                "INVITE sip:line-1@cleardown.invalid",
+                &format!("{}Content-Length: 0\r\n", usual("INVITE", "nv")),
+            ),
+            400,
+            None,
+        ),
+        (
             "a method nobody knows (501, with Allow)",
             request(
                 "NEWMETHOD sip:line-1@cleardown.invalid SIP/2.0",
