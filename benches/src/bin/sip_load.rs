@@ -65,9 +65,17 @@ fn free_port() -> u16 {
         .unwrap_or(5070)
 }
 
+/// SIPp, run in the temporary directory: it writes its logs where it
+/// runs, never into the checkout.
+fn sipp() -> Command {
+    let mut command = Command::new("sipp");
+    command.current_dir(std::env::temp_dir());
+    command
+}
+
 /// SIPp's UAC at `rate` calls per second to `target`, `calls` in all.
 fn uac(port: u16, target: u16, rate: u32, calls: u32) -> std::io::Result<Child> {
-    Command::new("sipp")
+    sipp()
         .args(["-sn", "uac", "-i", "127.0.0.1", "-p", &port.to_string()])
         .args([
             "-r",
@@ -77,16 +85,7 @@ fn uac(port: u16, target: u16, rate: u32, calls: u32) -> std::io::Result<Child> 
             "-l",
             "100000",
         ])
-        .args([
-            "-d",
-            "100",
-            "-timeout",
-            "600s",
-            "-nostdin",
-            "-trace_stat",
-            "-fd",
-            "3600",
-        ])
+        .args(["-d", "100", "-timeout", "600s", "-nostdin"])
         .arg(format!("127.0.0.1:{target}"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -138,7 +137,7 @@ fn main() -> ExitCode {
     };
     let (ours, theirs) = (free_port(), free_port());
     if args.sipp_only {
-        let uas = Command::new("sipp")
+        let uas = sipp()
             .args([
                 "-sn",
                 "uas",
