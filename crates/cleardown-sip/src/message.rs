@@ -283,9 +283,9 @@ impl Common {
         let via = message.via_header()?.typed()?;
         Ok(Common {
             call_id: message.call_id_header()?.value().to_owned(),
-            from_tag: from.tag().map(|tag| tag.value().to_owned()),
+            from_tag: tag_of(&from.params),
             from_uri: from.uri,
-            to_tag: to.tag().map(|tag| tag.value().to_owned()),
+            to_tag: tag_of(&to.params),
             to_uri: to.uri,
             cseq_method: cseq.method,
             cseq: cseq.seq,
@@ -293,6 +293,19 @@ impl Common {
             sent_by: via.uri.host_with_port.to_string(),
         })
     }
+}
+
+/// The `tag` among a From or To header's parameters, read with the LWS
+/// RFC 3261 allows around `=` (`tag = 98asjd8`, RFC 4475 §3.1.1.1 wsinv),
+/// which rsip keeps in the parameter's name and value.
+fn tag_of(params: &[Param]) -> Option<String> {
+    params.iter().find_map(|param| match param {
+        Param::Tag(tag) => Some(tag.value().to_owned()),
+        Param::Other(name, Some(value)) if name.value().trim().eq_ignore_ascii_case("tag") => {
+            Some(value.value().trim().to_owned())
+        }
+        _ => None,
+    })
 }
 
 fn others<'a>(headers: &'a Headers, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {

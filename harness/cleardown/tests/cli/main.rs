@@ -13,6 +13,7 @@ mod interop;
 mod isolation;
 mod lossy;
 mod mutants;
+mod torture;
 
 use std::process::{Command, Output};
 

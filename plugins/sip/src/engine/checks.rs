@@ -6,7 +6,7 @@
 //! unterminated quoted display name, and refuses outright a request whose
 //! method it does not know, which still deserves a 501.
 
-use rsipstack::rsip::{Header, Method, Request, SipMessage, Version};
+use rsipstack::rsip::{Header, Method, Request, Scheme, SipMessage, Version};
 
 use crate::message::Common;
 
@@ -69,6 +69,12 @@ pub(super) fn refusal(request: &Request) -> Option<Refusal> {
             );
         }
     };
+    if let Some(names) = SINGLE
+        .iter()
+        .find(|names| values(request, names).nth(1).is_some())
+    {
+        return refuse(400, format!("more than one {}", names[0]));
+    }
     if common.cseq_method != request.method {
         return refuse(
             400,
@@ -100,6 +106,33 @@ pub(super) fn refusal(request: &Request) -> Option<Refusal> {
     if let Some(bad) = values(request, &quoted).find(|v| !quotes_balanced(v)) {
         return refuse(400, format!("an unterminated quoted string in `{bad}`"));
     }
+    if let Some(bad) = values(request, &["Via", "v", "Contact", "m"]).find(|v| has_empty_element(v))
+    {
+        return refuse(
+            400,
+            format!("an empty parameter or value in `{}`", bad.trim()),
+        );
+    }
+    let single = ["From", "f", "To", "t"]
+        .chunks(2)
+        .flat_map(|names| values(request, names).map(|v| (v, false)));
+    let listed = values(request, &["Contact", "m"]).map(|v| (v, true));
+    if let Some((bad, _)) = single
+        .chain(listed)
+        .find(|(value, list)| !addresses_well_formed(value, *list))
+    {
+        return refuse(
+            400,
+            format!("a malformed name-addr or addr-spec in `{}`", bad.trim()),
+        );
+    }
+    // RFC 3261 §8.2.2.1: a scheme this agent does not serve is a 416.
+    if !matches!(request.uri.scheme, Some(Scheme::Sip | Scheme::Sips)) {
+        return refuse(
+            416,
+            format!("the Request-URI `{}` is not a SIP URI", request.uri),
+        );
+    }
     if !matches!(request.method, Method::Ack | Method::Cancel) {
         let unsupported: Vec<&str> = values(request, &["Require"])
             .flat_map(|v| v.split(','))
@@ -114,6 +147,155 @@ pub(super) fn refusal(request: &Request) -> Option<Refusal> {
                 why: format!("it requires {list}"),
             });
         }
+    }
+    if request.method == Method::Invite {
+        return session_refusal(request);
+    }
+    None
+}
+
+/// An INVITE whose session this agent cannot take part in: a body that is
+/// not SDP is a 415 naming what it accepts (§8.2.3, §21.4.13; RFC 4475
+/// §3.3.6 invut); an `Accept` without SDP leaves it nothing to answer or
+/// offer in, a 406 (§21.4.7; RFC 4475 §3.3.15 sdp01).
+fn session_refusal(request: &Request) -> Option<Refusal> {
+    let sdp = Header::Other("Accept".into(), "application/sdp".into());
+    if !request.body.is_empty() {
+        let content_type = values(request, &["Content-Type", "c"]).next().unwrap_or("");
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        if !media.eq_ignore_ascii_case("application/sdp") {
+            return Some(Refusal {
+                code: 415,
+                extra: vec![sdp],
+                why: format!("a body of type `{media}`"),
+            });
+        }
+    }
+    let mut accepts = values(request, &["Accept"]).peekable();
+    if accepts.peek().is_some() {
+        let ranges: Vec<String> = accepts
+            .flat_map(|value| value.split(','))
+            .map(|range| {
+                range
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .collect();
+        let takes_sdp = ranges
+            .iter()
+            .any(|range| matches!(range.as_str(), "application/sdp" | "application/*" | "*/*"));
+        if !takes_sdp {
+            return refuse(406, format!("it accepts only `{}`", ranges.join(", ")));
+        }
+    }
+    None
+}
+
+/// The headers a request carries at most once (RFC 3261 §7.3.1, §20),
+/// each with its compact form: two of one are a 400 (RFC 4475 §3.3.8
+/// multi01). Content-Length has a check of its own.
+const SINGLE: &[&[&str]] = &[
+    &["Call-ID", "i"],
+    &["CSeq"],
+    &["From", "f"],
+    &["To", "t"],
+    &["Max-Forwards"],
+    &["Content-Type", "c"],
+];
+
+/// `value` with its quoted strings (escapes honoured) replaced by `""`, so
+/// that what they hold is not read as separators.
+fn without_quotes(value: &str) -> String {
+    let (mut out, mut inside, mut escaped) = (String::new(), false, false);
+    for c in value.chars() {
+        match (inside, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (_, false, '"') => {
+                inside = !inside;
+                out.push('"');
+            }
+            (false, _, c) => out.push(c),
+            (true, false, _) => {}
+        }
+    }
+    out
+}
+
+/// Whether a Via or Contact value has an empty element: `;;`, `,,`, a
+/// separator with nothing after it (RFC 4475 §3.1.2.1 badinv01).
+fn has_empty_element(value: &str) -> bool {
+    let bare: String = without_quotes(value)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    bare.is_empty()
+        || [";;", ";,", ",;", ",,"]
+            .iter()
+            .any(|pair| bare.contains(pair))
+        || bare.starts_with([';', ','])
+        || bare.ends_with([';', ','])
+}
+
+/// Whether each address in a From, To or Contact value (`list`: several,
+/// comma-separated) is a name-addr or an addr-spec (RFC 3261 §25.1): the
+/// display name a quoted string or tokens (RFC 4475 §3.1.2.15 baddn), and
+/// no whitespace inside the URI (§3.1.2.14 badaspec).
+fn addresses_well_formed(value: &str, list: bool) -> bool {
+    let bare = without_quotes(value);
+    let mut elements = Vec::new();
+    if list {
+        let (mut start, mut depth) = (0, 0);
+        for (at, c) in bare.char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                ',' if depth == 0 => {
+                    elements.push(&bare[start..at]);
+                    start = at + 1;
+                }
+                _ => {}
+            }
+        }
+        elements.push(&bare[start..]);
+    } else {
+        elements.push(&bare);
+    }
+    elements.into_iter().all(|element| {
+        let element = element.trim();
+        if element == "*" {
+            return true;
+        }
+        match element.split_once('<') {
+            Some((display, rest)) => {
+                let display = display.trim();
+                let display_ok = display.is_empty()
+                    || display == "\"\""
+                    || display.split_whitespace().all(is_token);
+                let uri_ok = rest
+                    .split_once('>')
+                    .is_some_and(|(uri, _)| !uri.is_empty() && !uri.contains(char::is_whitespace));
+                display_ok && uri_ok
+            }
+            None => {
+                let spec = element.split(';').next().unwrap_or("").trim();
+                !spec.is_empty() && !spec.contains(char::is_whitespace)
+            }
+        }
+    })
+}
+
+/// What the raw request line says that rsip does not keep: a Request-URI
+/// inside `<>` is a 400 (RFC 4475 §3.1.2.7 ltgtruri; rsip drops them).
+pub(super) fn request_line_refusal(bytes: &[u8]) -> Option<Refusal> {
+    let end = bytes.iter().position(|b| *b == b'\r' || *b == b'\n')?;
+    let line = String::from_utf8_lossy(&bytes[..end]);
+    let uri = line.split(' ').nth(1)?;
+    if uri.starts_with('<') || uri.ends_with('>') {
+        return refuse(400, format!("a Request-URI in angle brackets: `{uri}`"));
     }
     None
 }
@@ -164,6 +346,42 @@ pub(super) fn salvage(text: &str) -> Option<(Refusal, Request)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_elements_of_via_and_contact() {
+        for (value, empty) in [
+            ("SIP/2.0/UDP h;branch=z9hG4bK1", false),
+            (
+                "SIP/2.0/UDP a ;\r\n branch = z9hG4bK1 ,\r\n SIP/2.0/UDP b",
+                false,
+            ),
+            ("\"a;;b\" <sip:a@b>;q=0.5", false),
+            ("SIP/2.0/UDP 192.0.2.15;;,;,,", true),
+            ("\"Joe\" <sip:joe@example.org>;;;;", true),
+            ("SIP/2.0/UDP h;", true),
+            ("", true),
+        ] {
+            assert_eq!(has_empty_element(value), empty, "{value}");
+        }
+    }
+
+    #[test]
+    fn name_addrs_and_addr_specs() {
+        for (value, list, good) in [
+            ("<sip:a@b>;tag=1", false, true),
+            ("sip:a@b ;  tag = 1", false, true),
+            ("caller<sip:caller@example.com>;tag=323", false, true),
+            ("\"Bell, Alexander\" <sip:a@b>", false, true),
+            ("A B C <sip:a@b>", false, true),
+            ("Bell, Alexander <sip:a@b>;tag=43", false, false),
+            ("\"Watson\" < sip:t@b >", false, false),
+            ("<sip:a@b>, \"x, y\" <sip:c@d>;q=1", true, true),
+            ("*", true, true),
+            ("<>", false, false),
+        ] {
+            assert_eq!(addresses_well_formed(value, list), good, "{value}");
+        }
+    }
 
     #[test]
     fn quotes_are_balanced_with_escapes() {

@@ -52,7 +52,15 @@ impl Engine {
     /// know, RFC 3261 §8.2.1; 400 for a request line it cannot read). What
     /// is not SIP at all is `Err`, saying why, and changes nothing.
     pub(crate) fn receive_bytes(&mut self, bytes: &[u8], source: Source) -> Result<(), String> {
-        match SipMessage::try_from(bytes) {
+        match parse(bytes) {
+            Ok(SipMessage::Request(request)) => {
+                if let Some(refusal) = checks::request_line_refusal(bytes) {
+                    self.refuse(&request, source, &refusal);
+                } else {
+                    self.on_request(request, source);
+                }
+                Ok(())
+            }
             Ok(message) => {
                 self.receive(message, source);
                 Ok(())
@@ -70,16 +78,20 @@ impl Engine {
         }
     }
 
+    fn refuse(&mut self, request: &Request, source: Source, refusal: &checks::Refusal) {
+        self.note(format!(
+            "refused a {} request with {}: {}",
+            request.method, refusal.code, refusal.why
+        ));
+        // An ACK is never answered (RFC 3261 §17.2.3).
+        if request.method != Method::Ack {
+            self.reply(request, source, refusal.code, None, refusal.extra.clone());
+        }
+    }
+
     pub(super) fn on_request(&mut self, request: Request, source: Source) {
         if let Some(refusal) = checks::refusal(&request) {
-            self.note(format!(
-                "refused a {} request with {}: {}",
-                request.method, refusal.code, refusal.why
-            ));
-            // An ACK is never answered (RFC 3261 §17.2.3).
-            if request.method != Method::Ack {
-                self.reply(&request, source, refusal.code, None, refusal.extra);
-            }
+            self.refuse(&request, source, &refusal);
             return;
         }
         let common = match Common::read(&request) {
@@ -577,5 +589,20 @@ impl Engine {
         );
         invite.ack = Some(ack.clone());
         self.send(ack, None);
+    }
+}
+
+/// A message as rsip reads it; a datagram whose header section runs to its
+/// very end without the empty line is read as if the line were there (the
+/// datagram's end ends the message, RFC 3261 §18.3; RFC 4475's baddn.dat
+/// comes so), and then judged on what it says.
+fn parse(bytes: &[u8]) -> Result<SipMessage, rsipstack::rsip::Error> {
+    match SipMessage::try_from(bytes) {
+        Err(error) if !bytes.windows(4).any(|w| w == b"\r\n\r\n") && bytes.ends_with(b"\r\n") => {
+            let mut whole = bytes.to_vec();
+            whole.extend_from_slice(b"\r\n");
+            SipMessage::try_from(whole.as_slice()).map_err(|_| error)
+        }
+        other => other,
     }
 }

@@ -207,6 +207,80 @@ fn cases() -> Vec<Case> {
             None,
         ),
         (
+            "an empty Via parameter (RFC 4475: badinv01)",
+            request(
+                "INVITE sip:line-1@cleardown.invalid SIP/2.0",
+                &format!(
+                    "{}Content-Length: 0\r\n",
+                    usual("INVITE", "ev").replace(";branch=z9hG4bKev", ";;branch=z9hG4bKev")
+                ),
+            ),
+            400,
+            None,
+        ),
+        (
+            "two To headers (RFC 4475: multi01)",
+            invite("To: <sip:other@k.example>\r\nContent-Length: 0\r\n", "tt"),
+            400,
+            None,
+        ),
+        (
+            "an unquoted display name with a comma (RFC 4475: baddn)",
+            request(
+                "INVITE sip:line-1@cleardown.invalid SIP/2.0",
+                &format!(
+                    "{}Content-Length: 0\r\n",
+                    usual("INVITE", "dn").replace("From: <sip:kim", "From: Kim, K <sip:kim")
+                ),
+            ),
+            400,
+            None,
+        ),
+        (
+            "a Request-URI in angle brackets (RFC 4475: ltgtruri)",
+            request(
+                "INVITE <sip:line-1@cleardown.invalid> SIP/2.0",
+                &format!("{}Content-Length: 0\r\n", usual("INVITE", "lg")),
+            ),
+            400,
+            None,
+        ),
+        (
+            "a Request-URI scheme it does not serve (416)",
+            request(
+                "OPTIONS tel:+15551234 SIP/2.0",
+                &format!("{}Content-Length: 0\r\n", usual("OPTIONS", "sc")),
+            ),
+            416,
+            None,
+        ),
+        (
+            "a body that is not SDP (415, with Accept)",
+            invite(
+                "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+                "ct",
+            )
+            .trim_end_matches("\r\n")
+            .to_owned(),
+            415,
+            Some(("Accept", "application/sdp")),
+        ),
+        (
+            "an Accept without SDP (406)",
+            invite("Accept: text/plain\r\nContent-Length: 0\r\n", "ac"),
+            406,
+            None,
+        ),
+        (
+            "a To tag written with LWS, for no dialog (481; RFC 4475: wsinv)",
+            invite("Content-Length: 0\r\n", "wt").replace(
+                "To: <sip:line-1@cleardown.invalid>",
+                "To: <sip:line-1@cleardown.invalid> ;  tag  = 99",
+            ),
+            481,
+            None,
+        ),
+        (
             "an extension it does not support required (420, with Unsupported)",
             invite(
                 "Require: nothingweknow, 100rel\r\nContent-Length: 0\r\n",
