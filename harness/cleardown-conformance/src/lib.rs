@@ -9,10 +9,11 @@
 //! produce the same transcript. [`run`] does this for every fixture of a
 //! [`suite::Suite`] and every target, each target in a child process so a
 //! crashing or hanging provider fails fixtures instead of the run, and
-//! builds the [`cleardown_report::Report`]. [`render`] prints it for people
-//! and JUnit. A fixture with `wire = true` also keeps the provider's own
+//! builds the [`cleardown_report::Report`]. [`render`] prints it for people,
+//! [`junit`] for CI. A fixture with `wire = true` also keeps the provider's own
 //! [`wire`] text, judged against that provider's pinned wire snapshot.
 
+pub mod junit;
 pub mod render;
 pub mod replay;
 pub mod run;

@@ -401,7 +401,7 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
         Format::Json => println!("{}", to_json(&report)),
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, render::junit(&report))
+        std::fs::write(path, cleardown_conformance::junit::junit(&report))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     let mut code = report.exit_code();

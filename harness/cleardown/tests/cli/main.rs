@@ -11,6 +11,7 @@ mod far_end;
 mod install;
 mod interop;
 mod isolation;
+mod junit;
 mod lossy;
 mod mutants;
 mod torture;
