@@ -128,7 +128,7 @@ impl Suite {
         }
         files.sort();
         for file in files {
-            let source = std::fs::read_to_string(&file).map_err(read)?;
+            let source = fixture::read(&file)?;
             let fixture = fixture::parse(&file.display().to_string(), &source)?;
             self.push(fixture, &source, Origin::Dir(dir.to_path_buf()))?;
         }

@@ -252,6 +252,10 @@ pub const DEFAULT_APP: &str = "app";
 /// How long a `wait` step waits unless it says.
 pub const DEFAULT_WAIT_MS: u64 = 5_000;
 
+/// The longest `wait` a fixture may ask for: a bound on how long a replay
+/// can hang on one step.
+pub const MAX_WAIT_MS: u64 = 600_000;
+
 // ---- the TOML shape ----
 
 #[derive(Deserialize)]
@@ -425,8 +429,17 @@ enum RawStep {
 /// Parses and checks a fixture. `file` is used in messages and its stem
 /// names the fixture.
 pub fn parse(file: &str, source: &str) -> Result<Fixture, FixtureError> {
+    if source.len() > MAX_FIXTURE_BYTES {
+        return Err(FixtureError {
+            file: file.to_owned(),
+            line: 1,
+            column: 1,
+            message: too_large(source.len() as u64),
+        });
+    }
+    let index = LineIndex::new(source);
     let at = |span: Option<Range<usize>>, message: String| {
-        let (line, column) = span.map_or((1, 1), |s| line_col(source, s.start));
+        let (line, column) = span.map_or((1, 1), |s| index.line_col(s.start));
         FixtureError {
             file: file.to_owned(),
             line,
@@ -508,7 +521,7 @@ pub fn parse(file: &str, source: &str) -> Result<Fixture, FixtureError> {
     let mut calls: HashSet<String> = HashSet::new();
     for raw_step in raw.steps.get_ref() {
         let span = raw_step.span();
-        let line = line_col(source, span.start).0;
+        let line = index.line_col(span.start).0;
         let raw: RawStep =
             raw_step
                 .get_ref()
@@ -554,14 +567,64 @@ fn clean_toml_message(message: &str) -> String {
         .replace("missing field `do`", "missing field `do` (the step's name)")
 }
 
-fn line_col(source: &str, offset: usize) -> (usize, usize) {
-    let before = &source[..offset.min(source.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rfind('\n')
-        .map_or(before.len(), |n| before.len() - n - 1)
-        + 1;
-    (line, column)
+/// The largest fixture `parse` reads: 16 MiB, some 200 000 steps, far
+/// beyond any scenario a person writes or exploration shrinks to.
+pub const MAX_FIXTURE_BYTES: usize = 16 * 1024 * 1024;
+
+fn too_large(bytes: u64) -> String {
+    format!(
+        "the fixture is {bytes} bytes; a fixture may be at most {MAX_FIXTURE_BYTES} bytes (16 MiB)"
+    )
+}
+
+/// Reads the fixture at `path` for [`parse`]: a regular file (not a FIFO or
+/// a device, which could block or never end) of at most
+/// [`MAX_FIXTURE_BYTES`], read no further than that.
+pub fn read(path: &std::path::Path) -> Result<String, FixtureError> {
+    use std::io::Read as _;
+    let error = |message: String| FixtureError {
+        file: path.display().to_string(),
+        line: 1,
+        column: 1,
+        message,
+    };
+    let metadata = std::fs::metadata(path).map_err(|e| error(format!("cannot read it: {e}")))?;
+    if !metadata.is_file() {
+        return Err(error(
+            "not a regular file; a fixture is a TOML file".to_owned(),
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| error(format!("cannot read it: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FIXTURE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| error(format!("cannot read it: {e}")))?;
+    if bytes.len() > MAX_FIXTURE_BYTES {
+        return Err(error(too_large(metadata.len().max(bytes.len() as u64))));
+    }
+    String::from_utf8(bytes).map_err(|e| error(format!("not UTF-8 text: {e}")))
+}
+
+/// Where each line of a source starts, so that an offset's line and column
+/// cost a binary search, not a scan of everything before it (a fixture of
+/// 40 000 steps asks for 40 000 of them).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(source: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column (in bytes) of `offset`.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|start| *start <= offset);
+        (line, offset - self.starts[line - 1] + 1)
+    }
 }
 
 /// `D3`, `B5`, `X2`: an upper-case letter and a number.
@@ -761,6 +824,11 @@ fn convert(raw: &RawStep) -> Result<Step, String> {
             if !is_state_name(state) {
                 return Err(format!(
                     "unknown call state `{state}`; expected a TAPI state name such as Offering, Connected, Disconnected or Idle"
+                ));
+            }
+            if let Some(ms) = timeout_ms.filter(|ms| *ms > MAX_WAIT_MS) {
+                return Err(format!(
+                    "`timeout_ms = {ms}` is too long; a wait may take at most {MAX_WAIT_MS} ms (10 minutes)"
                 ));
             }
             Step::Wait {

@@ -120,14 +120,15 @@ struct ConformanceArgs {
     junit: Option<PathBuf>,
     /// Per-fixture timeout in seconds; past it the provider's process
     /// is killed and the fixture fails.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_seconds)]
     timeout: f64,
     /// How long to wait for a request's Reply before it counts as
-    /// never sent (SPEC D3), in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    /// never sent (SPEC D3), in milliseconds (0 to 600000).
+    #[arg(long, value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=MAX_SETTLE_MS))]
     settle_ms: u64,
-    /// How many providers run at once (default: the number of CPUs).
-    #[arg(long, value_name = "N")]
+    /// How many providers run at once, 1 to 256 (default: the number of CPUs).
+    #[arg(long, value_name = "N", value_parser = parse_jobs)]
     jobs: Option<usize>,
     /// Do not write `.snap.new` files for your fixtures whose snapshot
     /// is missing or differs, nor for wire logs.
@@ -216,10 +217,10 @@ struct BenchArgs {
     #[arg(long, value_name = "COUNT", default_value_t = cleardown_bench::DEFAULT_SAMPLES, value_parser = parse_samples)]
     samples: usize,
     /// Untimed warm-up samples per size, run first.
-    #[arg(long, value_name = "COUNT", default_value_t = 1)]
+    #[arg(long, value_name = "COUNT", default_value_t = 1, value_parser = parse_warmup)]
     warmup: usize,
     /// How long to wait for a Reply or an answer, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_seconds)]
     timeout: f64,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -233,7 +234,8 @@ struct BenchArgs {
         long,
         value_name = "PCT",
         default_value_t = 10.0,
-        requires = "baseline"
+        requires = "baseline",
+        value_parser = parse_threshold
     )]
     threshold: f64,
     /// Save this run as baseline NAME (after comparing, with `--baseline`).
@@ -266,8 +268,51 @@ fn parse_size(text: &str) -> Result<usize, String> {
 
 fn parse_samples(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!("`{text}` is not a count of 1 or more")),
+        Ok(n) if (1..=MAX_SAMPLES).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a count of 1 to {MAX_SAMPLES}")),
+    }
+}
+
+/// The most samples or warm-ups per size: far more than any measurement
+/// needs, and a bound on how long a mistyped count can run.
+const MAX_SAMPLES: usize = 100_000;
+
+fn parse_warmup(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n <= MAX_SAMPLES => Ok(n),
+        _ => Err(format!("`{text}` is not a count of 0 to {MAX_SAMPLES}")),
+    }
+}
+
+/// The longest `--timeout`: a day. Beyond it a timeout is a mistake, and
+/// far beyond it a `Duration` cannot hold it.
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// The longest `--settle-ms`: ten minutes.
+pub(crate) const MAX_SETTLE_MS: u64 = 600_000;
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS => Ok(secs),
+        _ => Err(format!(
+            "`{text}` is not a timeout: a number of seconds above 0 and up to {MAX_TIMEOUT_SECS} (a day)"
+        )),
+    }
+}
+
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a number of jobs of 1 to 256")),
+    }
+}
+
+fn parse_threshold(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(pct) if pct.is_finite() && (0.0..=10_000.0).contains(&pct) => Ok(pct),
+        _ => Err(format!(
+            "`{text}` is not a threshold: a percentage of 0 to 10000"
+        )),
     }
 }
 
@@ -357,12 +402,6 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
             })
             .collect()
     };
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(format!(
-            "--timeout must be a positive number of seconds, not {}",
-            args.timeout
-        ));
-    }
     let options = RunOptions {
         worker: std::env::current_exe()
             .map_err(|e| format!("cannot find the cleardown executable: {e}"))?,
@@ -440,12 +479,6 @@ fn bench(args: &BenchArgs) -> Result<u8, String> {
         return Err(format!(
             "--threshold must be a percentage of 0 or more, not {}",
             args.threshold
-        ));
-    }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(format!(
-            "--timeout must be a positive number of seconds, not {}",
-            args.timeout
         ));
     }
     let options = cleardown_bench::Options {

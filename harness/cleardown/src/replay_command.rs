@@ -33,7 +33,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "DRIVER", default_value = "provider")]
     far_end: Driver,
     /// How long to wait for Replies, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=crate::MAX_SETTLE_MS))]
     settle_ms: u64,
     /// Also print the wire log (what the far end received, as the provider
     /// put it on the wire) after the transcript; the fixture must say
@@ -50,8 +51,7 @@ pub struct ReplayArgs {
 /// different, leaking or faulted; an error is exit 2 (returned as text).
 pub fn run(args: &ReplayArgs) -> Result<u8, String> {
     let file = &args.file;
-    let source = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let source = fixture::read(file).map_err(|e| e.to_string())?;
     let fixture =
         fixture::parse(&file.display().to_string(), &source).map_err(|e| e.to_string())?;
     if args.wire && !fixture.wire {

@@ -235,3 +235,47 @@ fn a_directory_with_a_bad_fixture_is_refused_whole() {
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(clash);
 }
+
+/// Issue 16 (8): a `wait` that could hang a replay for ever is refused.
+#[test]
+fn a_wait_beyond_ten_minutes_is_refused() {
+    check(
+        &format!(
+            "{HEAD}steps = [\n  {{ do = \"open\", line = \"main\" }},\n  {{ do = \"make_call\", call = \"a\", line = \"main\", to = \"x\" }},\n  {{ do = \"wait\", call = \"a\", state = \"Idle\", timeout_ms = 9223372036854775807 }},\n]\n"
+        ),
+        6,
+        "a wait may take at most 600000 ms",
+    );
+}
+
+/// Issue 16 (7): the error of the last of 40 000 steps names its line (the
+/// line index answers every step's line without rescanning the source), and
+/// a fixture past the size limit is refused saying so.
+#[test]
+fn long_fixtures_name_the_right_line_and_oversize_ones_the_limit() {
+    let mut source = format!("{HEAD}steps = [\n  {{ do = \"open\", line = \"main\" }},\n");
+    for _ in 0..40_000 {
+        source.push_str("  { do = \"leaks\" },\n");
+    }
+    source.push_str("  { do = \"drop\", call = \"nobody\" },\n]\n");
+    check(&source, 40_005, "nobody");
+    let huge = format!(
+        "{source}{}",
+        " ".repeat(cleardown_conformance::fixture::MAX_FIXTURE_BYTES)
+    );
+    check(&huge, 1, "a fixture may be at most 16777216 bytes (16 MiB)");
+}
+
+/// Issue 16 (6, 7): what is not a regular file is refused before it is
+/// read (a FIFO would block, a device never end).
+#[test]
+fn a_fixture_that_is_not_a_regular_file_is_refused() {
+    for path in ["/dev/zero", "/"] {
+        let error =
+            cleardown_conformance::fixture::read(std::path::Path::new(path)).expect_err("refused");
+        assert!(
+            error.message.contains("not a regular file"),
+            "{path}: {error}"
+        );
+    }
+}

@@ -617,3 +617,84 @@ fn a_rule_checked_in_some_of_its_situations_is_partial_naming_the_rest() {
     every_rule_passes_or_skips_on_every_target(&report_of(&fixtures_only));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The keys of every object in `value`, by path (`runs[].provider`): an
+/// array's elements share one path, so an example's one element stands for
+/// all.
+fn key_paths(value: &serde_json::Value, path: &str, out: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                let here = format!("{path}.{key}");
+                out.insert(here.clone());
+                key_paths(inner, &here, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                key_paths(item, &format!("{path}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Issue 16 (3): the README's JSON report example is what the binary
+/// writes: the same schema, cleardown and contract versions, and the same
+/// fields wherever the example shows an object (and none the binary lacks).
+#[test]
+fn the_readme_json_example_matches_a_real_report() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README");
+    let section = readme
+        .split("#### `--format json`")
+        .nth(1)
+        .expect("the README documents --format json");
+    let example = section
+        .split("```json\n")
+        .nth(1)
+        .and_then(|block| block.split("\n```").next())
+        .expect("a ```json block in that section");
+    let documented: serde_json::Value = serde_json::from_str(example)
+        .unwrap_or_else(|e| panic!("the README's JSON example parses: {e}\n{example}"));
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        "pbx-sim",
+        "--filter",
+        "c1-conference-drop-cascades",
+        "--scenarios",
+        "5",
+        "--format",
+        "json",
+    ]);
+    let real: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    for key in ["schema", "cleardown", "contract"] {
+        assert_eq!(documented[key], real[key], "README's `{key}`");
+    }
+    let (mut shown, mut written) = (Default::default(), Default::default());
+    key_paths(&documented, "", &mut shown);
+    key_paths(&real, "", &mut written);
+    let invented: Vec<_> = shown.difference(&written).collect();
+    assert!(
+        invented.is_empty(),
+        "README shows fields the binary does not write: {invented:?}"
+    );
+    // Where the example shows an object, it shows all of its fields.
+    let parents: std::collections::BTreeSet<String> = shown
+        .iter()
+        .filter_map(|p| p.rsplit_once('.').map(|(parent, _)| parent.to_owned()))
+        .collect();
+    let left_out: Vec<_> = written
+        .iter()
+        .filter(|p| {
+            p.rsplit_once('.')
+                .is_some_and(|(parent, _)| parents.contains(parent))
+                && !shown.contains(*p)
+        })
+        .collect();
+    assert!(
+        left_out.is_empty(),
+        "README's example leaves out: {left_out:?}"
+    );
+}

@@ -200,6 +200,76 @@ fn l1_load_errors_exit_2_with_one_line() {
     );
 }
 
+/// Issue 16 (4): every numeric flag is range-checked by clap, so an
+/// absurd value is a usage error naming the range, never a panic.
+#[test]
+fn numeric_flags_out_of_range_are_usage_errors() {
+    for (args, words) in [
+        (
+            &["conformance", "--timeout", "1e300"][..],
+            "a number of seconds above 0",
+        ),
+        (
+            &["conformance", "--timeout", "0"],
+            "a number of seconds above 0",
+        ),
+        (
+            &["conformance", "--timeout", "NaN"],
+            "a number of seconds above 0",
+        ),
+        (
+            &["conformance", "--settle-ms", "18446744073709551615"],
+            "0..=600000",
+        ),
+        (
+            &["conformance", "--jobs", "0"],
+            "a number of jobs of 1 to 256",
+        ),
+        (&["conformance", "--scenarios", "0"], "1..=1000000"),
+        (
+            &["bench", "--plugin", "pbx-sim", "--timeout", "1e20"],
+            "a number of seconds above 0",
+        ),
+        (
+            &["bench", "--plugin", "pbx-sim", "--samples", "99999999999"],
+            "a count of 1 to 100000",
+        ),
+        (
+            &["bench", "--plugin", "pbx-sim", "--warmup", "99999999999"],
+            "a count of 0 to 100000",
+        ),
+        (
+            &[
+                "bench",
+                "--plugin",
+                "pbx-sim",
+                "--baseline",
+                "b",
+                "--threshold",
+                "inf",
+            ],
+            "a percentage of 0 to 10000",
+        ),
+        (
+            &["bench", "--plugin", "pbx-sim", "--sizes", "0"],
+            "not a size",
+        ),
+        (
+            &[
+                "replay",
+                "f.toml",
+                "--plugin",
+                "pbx-sim",
+                "--settle-ms",
+                "1e9",
+            ],
+            "invalid value",
+        ),
+    ] {
+        check_refused(args, words);
+    }
+}
+
 #[test]
 fn usage_errors_exit_2_with_one_line() {
     check_refused(
