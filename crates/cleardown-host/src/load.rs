@@ -80,8 +80,27 @@ impl Library {
 
     pub(crate) fn open(path: &Path) -> Result<Library, LoadError> {
         let path_buf = || path.to_path_buf();
-        if !path.exists() {
-            return Err(LoadError::NotFound { path: path_buf() });
+        // What the path is, before anything opens it: opening a FIFO
+        // blocks until a writer comes, and a device can be read for ever.
+        match std::fs::metadata(path) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(LoadError::NotFound { path: path_buf() });
+            }
+            // A symlink loop, a directory we may not search: say so, not
+            // "no such file".
+            Err(error) => {
+                return Err(LoadError::Malformed {
+                    path: path_buf(),
+                    reason: format!("cannot read it: {error}"),
+                });
+            }
+            Ok(metadata) if !metadata.is_file() => {
+                return Err(LoadError::Malformed {
+                    path: path_buf(),
+                    reason: format!("not a regular file but {}", file_kind(&metadata)),
+                });
+            }
+            Ok(_) => {}
         }
         preflight(path)?;
         // SAFETY: loading a library runs its initialisers. That is inherent to
@@ -116,6 +135,25 @@ impl Library {
             negotiated,
             _handle: Some(handle),
         })
+    }
+}
+
+/// What a file that is not a regular file is, for a message.
+fn file_kind(metadata: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
     }
 }
 

@@ -200,6 +200,43 @@ fn l1_load_errors_exit_2_with_one_line() {
     );
 }
 
+/// Issue 16 (6, 10): what is not a regular file is refused before it is
+/// opened (a FIFO would block `open`, a device never end), and a symlink
+/// loop is not "no such file".
+#[test]
+fn l1_what_is_not_a_regular_file_is_refused_saying_what_it_is() {
+    let dir = scratch("not-files");
+    let fifo = dir.join("libfifo.so");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo");
+    let (a, b) = (dir.join("liba.so"), dir.join("libb.so"));
+    std::os::unix::fs::symlink(&b, &a).expect("symlink");
+    std::os::unix::fs::symlink(&a, &b).expect("symlink");
+    for (path, words) in [
+        (
+            "/dev/zero".to_owned(),
+            "not a regular file but a character device",
+        ),
+        (fifo.display().to_string(), "not a regular file but a FIFO"),
+        (
+            dir.display().to_string(),
+            "not a regular file but a directory",
+        ),
+        (a.display().to_string(), "Too many levels of symbolic links"),
+    ] {
+        check_refused(&["inspect", &path], words);
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/d5-drop-held-and-inbound-calls-go-idle.toml"
+        );
+        check_refused(&["replay", fixture, "--plugin", &path], words);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Issue 16 (4): every numeric flag is range-checked by clap, so an
 /// absurd value is a usage error naming the range, never a panic.
 #[test]
