@@ -12,10 +12,29 @@ pub fn label(run: &Run) -> String {
         .as_ref()
         .map_or_else(String::new, |driver| format!(" far end {driver}"));
     if run.config.is_empty() {
-        format!("{} (default config){far_end}", run.target)
+        format!("{} (default config){far_end}", printable(&run.target))
     } else {
-        format!("{} (config \"{}\"){far_end}", run.target, run.config)
+        format!(
+            "{} (config \"{}\"){far_end}",
+            printable(&run.target),
+            printable(&run.config)
+        )
     }
+}
+
+/// `text` safe to print on a terminal: control characters (an escape
+/// sequence in a configuration string, a bell, a newline that would split
+/// a one-line message) written as `\u{…}`.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn indent(text: &str, by: &str) -> String {
@@ -33,7 +52,7 @@ pub fn text(report: &Report) -> String {
         }
         out.push('\n');
         if let Some(error) = &run.load_error {
-            let _ = writeln!(out, "  LOAD ERROR  {error}");
+            let _ = writeln!(out, "  LOAD ERROR  {}", printable(error));
             continue;
         }
         for fixture in &run.fixtures {

@@ -32,7 +32,7 @@ use crate::{
 };
 
 pub use explore::{DEFAULT_SEED, ExploreOptions};
-pub use worker::{PREFIX, WORKER_COMMAND, worker};
+pub use worker::{PREFIX, WORKER_COMMAND, describe_exit, worker};
 
 /// A provider to run the suite against: a bundled name or a library path,
 /// and a configuration string.
@@ -116,8 +116,13 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
                     caps.get_or_insert(description.capabilities);
                     worker = Some(w);
                 }
-                Ok((_, Answer::LoadError(message))) | Err(message) if run.provider.is_none() => {
+                Ok((_, Answer::LoadError(message))) if run.provider.is_none() => {
                     run.load_error = Some(message);
+                    break;
+                }
+                // The process died before it could say: name the target.
+                Err(message) if run.provider.is_none() => {
+                    run.load_error = Some(format!("{}: {message}", target.provider));
                     break;
                 }
                 Ok((_, other)) => {
@@ -413,6 +418,14 @@ pub fn build_report(suite: &Suite, runs: Vec<report::Run>, took: Duration) -> re
                             c.skip_reason.as_ref().map(|r| format!("{label}: {r}"))
                         })
                         .collect();
+                }
+                if skip_reasons.is_empty() {
+                    // Never a bare `skip`: say why nothing checked it.
+                    skip_reasons.push(if runs.iter().all(|run| run.load_error.is_some()) {
+                        "no target could be loaded".to_owned()
+                    } else {
+                        "no fixture citing it ran on any target".to_owned()
+                    });
                 }
             }
             report::RuleResult {

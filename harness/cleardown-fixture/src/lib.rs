@@ -644,6 +644,16 @@ fn parse_uui(text: Option<&str>) -> Result<Uui, String> {
         "max+1" => Ok(Uui::OverMax),
         "received_max" => Ok(Uui::ReceivedMax),
         hex => {
+            const FORMS: &str =
+                "expected hex bytes like \"04 68 69\", \"max\", \"max+1\" or \"received_max\"";
+            if let Some(bad) = hex
+                .chars()
+                .find(|c| !c.is_ascii_hexdigit() && !c.is_whitespace())
+            {
+                return Err(format!(
+                    "uui `{hex}`: `{bad}` is not a hex digit, and `{hex}` is no size keyword; {FORMS}"
+                ));
+            }
             let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
             cleardown_contract::hex_bytes::decode(&digits)
                 .map(Uui::Bytes)
@@ -874,6 +884,11 @@ fn check_names(
         }
     };
     let define = |calls: &mut HashSet<String>, name: &str| {
+        if name.starts_with('~') {
+            return Err(format!(
+                "call alias `{name}`: aliases starting with `~` are reserved for the calls a fixture does not name (`~1`, `~2`… in transcripts); pick another"
+            ));
+        }
         if calls.insert(name.to_owned()) {
             Ok(())
         } else {

@@ -325,11 +325,101 @@ enum Format {
     Json,
 }
 
+/// Set in the child that does the work of a command loading a provider in
+/// process (see [`isolated`]).
+const ISOLATED: &str = "CLEARDOWN_ISOLATED_CHILD";
+
+/// The provider `command` loads into this process, if it loads one:
+/// `inspect`, `replay` and `bench` (`conformance` runs its providers in
+/// workers of its own).
+fn in_process_provider(command: &Command) -> Option<&str> {
+    match command {
+        Command::Inspect { provider, .. } => Some(provider),
+        Command::Replay(args) => Some(args.plugin()),
+        Command::Bench(args) => Some(&args.plugin),
+        _ => None,
+    }
+}
+
+/// Runs this very command again in a child process, its output straight to
+/// ours, and answers with its exit status: a provider that corrupts memory
+/// or dies of a signal while loading or running kills the child, and this
+/// process says so in one line (exit 2) instead of dying without a word.
+fn isolated(provider: &str, limit: Option<Duration>) -> ExitCode {
+    let Ok(me) = std::env::current_exe() else {
+        return ExitCode::from(2);
+    };
+    let child = std::process::Command::new(me)
+        .args(std::env::args_os().skip(1))
+        .env(ISOLATED, "1")
+        .spawn();
+    let status = child.and_then(|mut child| {
+        let Some(limit) = limit else {
+            return child.wait();
+        };
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "it did not finish within {} s, and was stopped",
+                        limit.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    match status {
+        Ok(status) => match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+            None => {
+                eprintln!(
+                    "cleardown: {}: the provider crashed: the process loading it {}",
+                    render::printable(provider),
+                    run::describe_exit(status)
+                );
+                ExitCode::from(2)
+            }
+        },
+        Err(error) if error.kind() == std::io::ErrorKind::TimedOut => {
+            eprintln!(
+                "cleardown: {}: the provider hung: the process loading it {error}",
+                render::printable(provider)
+            );
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            eprintln!(
+                "cleardown: cannot start a process to load {} in: {error}",
+                render::printable(provider)
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// How long `inspect` may take (it loads a library and asks what it
+/// declares): a corrupt library can hang instead of crashing.
+const INSPECT_LIMIT: Duration = Duration::from_secs(60);
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
+    if std::env::var_os(ISOLATED).is_none() {
+        if let Some(provider) = in_process_provider(&cli.command) {
+            let limit = matches!(cli.command, Command::Inspect { .. }).then_some(INSPECT_LIMIT);
+            return isolated(provider, limit);
+        }
+    }
     let outcome = match cli.command {
         Command::Providers { json } => providers(json).map(|()| 0).map_err(|e| e.to_string()),
         Command::Inspect {
@@ -359,7 +449,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("cleardown: {error}");
+            eprintln!("cleardown: {}", render::printable(&error));
             ExitCode::from(2)
         }
     }
@@ -462,7 +552,7 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
     let refuse = !idle.is_empty() && (args.filter.is_none() || idle.len() == loaded);
     for run in &report.runs {
         if let Some(error) = &run.load_error {
-            eprintln!("cleardown: {error}");
+            eprintln!("cleardown: {}", render::printable(error));
         }
     }
     if refuse {

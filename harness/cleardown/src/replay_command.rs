@@ -47,6 +47,13 @@ pub struct ReplayArgs {
     wire_snapshots: Option<PathBuf>,
 }
 
+impl ReplayArgs {
+    /// The provider, as given.
+    pub fn plugin(&self) -> &str {
+        &self.plugin
+    }
+}
+
 /// Runs it. Exit 0 printed and matching what is pinned, 1 skipped,
 /// different, leaking or faulted; an error is exit 2 (returned as text).
 pub fn run(args: &ReplayArgs) -> Result<u8, String> {

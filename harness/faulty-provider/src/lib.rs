@@ -24,12 +24,14 @@
 //! - `abort=drop`: `drop_call` aborts the process (`std::process::abort`);
 //! - `segfault=drop`: `drop_call` dies of SIGSEGV (a write through a null
 //!   pointer);
+//! - `segfault=info`: `info` dies of SIGSEGV, as a corrupt library can
+//!   while it is being loaded;
 //! - `hang=drop`: `drop_call` never returns;
 //! - `open=report-then-fail`: opening reports a call and a completion, then
 //!   fails (the reports must reach nobody);
 //! - empty: behaves.
 //!
-//! The last three kill or stall the whole process, which no guard in the
+//! The abort, segfault and hang faults kill or stall the whole process, which no guard in the
 //! process can survive: they are for tests that run the host in a child
 //! process.
 
@@ -56,6 +58,7 @@ enum Fault {
     PanicDestroy,
     AbortDrop,
     SegfaultDrop,
+    SegfaultInfo,
     HangDrop,
 }
 
@@ -91,6 +94,7 @@ impl Provider for Faulty {
             "panic=destroy" => Fault::PanicDestroy,
             "abort=drop" => Fault::AbortDrop,
             "segfault=drop" => Fault::SegfaultDrop,
+            "segfault=info" => Fault::SegfaultInfo,
             "hang=drop" => Fault::HangDrop,
             other => return Err(format!("unknown fault `{other}`")),
         };
@@ -103,6 +107,9 @@ impl Provider for Faulty {
     }
 
     fn info(&self) -> ProviderInfo {
+        if self.fault == Fault::SegfaultInfo {
+            segfault();
+        }
         if self.fault == Fault::PanicInfo {
             panic!("deliberate panic in info");
         }

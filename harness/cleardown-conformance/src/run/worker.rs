@@ -293,7 +293,7 @@ pub(crate) struct Death {
     pub message: String,
 }
 
-pub(crate) fn describe_exit(status: std::process::ExitStatus) -> String {
+pub fn describe_exit(status: std::process::ExitStatus) -> String {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;

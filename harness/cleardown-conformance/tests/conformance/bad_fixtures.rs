@@ -279,3 +279,25 @@ fn a_fixture_that_is_not_a_regular_file_is_refused() {
         );
     }
 }
+
+/// Issue 16 (10): a UUI that is neither hex nor a size keyword says so
+/// (not "odd number of digits"), and `~` aliases are reserved for the
+/// calls transcripts show unnamed.
+#[test]
+fn messages_say_what_is_wrong() {
+    let call = "{ do = \"make_call\", call = \"a\", line = \"main\", to = \"x\" }";
+    check(
+        &format!(
+            "{HEAD}steps = [\n  {call},\n  {{ do = \"drop\", call = \"a\", uui = \"max+100\" }},\n]\n"
+        ),
+        5,
+        "uui `max+100`: `m` is not a hex digit, and `max+100` is no size keyword",
+    );
+    check(
+        &format!(
+            "{HEAD}steps = [\n  {{ do = \"make_call\", call = \"~1\", line = \"main\", to = \"x\" }},\n]\n"
+        ),
+        4,
+        "aliases starting with `~` are reserved",
+    );
+}

@@ -113,3 +113,105 @@ fn x2_a_panicking_provider_is_faulted_by_the_host() {
         "the host faulted the provider (X2)",
     );
 }
+
+/// `cleardown inspect`, `replay` and `bench` load the provider in a child
+/// process of their own (issue 16, item 5): a provider that dies of a
+/// signal while loading or running is one line naming it and the signal,
+/// exit 2, never a silent death of the command.
+#[test]
+fn x2_inspect_and_replay_survive_a_provider_that_dies_and_name_it() {
+    let dir = scratch("isolation-in-process");
+    let fixture = dir.join("dies.toml");
+    std::fs::write(&fixture, DIES).expect("write");
+    let faulty = cleardown_host::locate::find("faulty-provider").expect("faulty-provider builds");
+    let faulty = faulty.to_str().expect("utf-8");
+    for args in [
+        vec!["inspect", faulty, "--config", "segfault=info"],
+        vec![
+            "replay",
+            fixture.to_str().expect("utf-8"),
+            "--plugin",
+            faulty,
+            "--config",
+            "segfault=drop",
+        ],
+        vec![
+            "bench",
+            "--plugin",
+            faulty,
+            "--config",
+            "segfault=info",
+            "--no-plot",
+        ],
+    ] {
+        let output = cleardown(&args);
+        let err = crate::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        let last = err.trim_end().lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with(&format!("cleardown: {faulty}: the provider crashed"))
+                && last.contains("SIGSEGV"),
+            "{args:?}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A library corrupted in its middle (64 KiB of seeded noise in the code of
+/// a copy of pbx-sim), which passes the pre-flight check: whatever loading
+/// it does (it dies of SIGSEGV here), the command ends with its own
+/// one-line message naming the library, exit 2, not a signal.
+#[test]
+fn x2_a_corrupt_library_is_one_line_not_a_crash() {
+    let dir = scratch("isolation-corrupt");
+    let original = cleardown_host::locate::find("pbx-sim").expect("pbx-sim builds");
+    let mut bytes = std::fs::read(&original).expect("read");
+    // The middle of its code: noise in debug info would change nothing.
+    let text = {
+        use object::{Object as _, ObjectSection as _};
+        let file = object::File::parse(bytes.as_slice()).expect("an object file");
+        let section = file.section_by_name(".text").expect("a .text section");
+        let (offset, size) = section.file_range().expect("in the file");
+        (offset + size / 2) as usize
+    };
+    let middle = text.min(bytes.len() - 65_536);
+    let mut seed: u64 = 0x5eed_c0de;
+    for byte in &mut bytes[middle..middle + 65_536] {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        *byte = seed as u8;
+    }
+    let corrupt = dir.join("libpbx_sim.so");
+    std::fs::write(&corrupt, &bytes).expect("write");
+    let path = corrupt.to_str().expect("utf-8");
+    for args in [vec!["inspect", path], vec!["inspect", path, "--json"]] {
+        let output = cleardown(&args);
+        let err = crate::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line: {err}"
+        );
+        assert!(err.contains(path), "{args:?} names the library: {err}");
+    }
+    // conformance runs it in a worker: the load error names it too, and no
+    // rule is a bare `skip` (issue 16, item 10).
+    let output = cleardown(&["conformance", "--plugin", path, "--no-explore"]);
+    let (err, out) = (crate::stderr(&output), stdout(&output));
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.trim_end()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with(&format!("cleardown: {path}: ")),
+        "{err}"
+    );
+    assert!(
+        out.contains("  D1   skip      no target could be loaded"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

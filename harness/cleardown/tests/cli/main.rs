@@ -377,3 +377,27 @@ fn the_plugin_dir_variable_is_searched_first() {
     command.env(cleardown_host::locate::PLUGIN_DIR_VAR, &dir);
     check_inspect_loads(command, &plugin);
 }
+
+/// Issue 16 (10): control characters from a configuration string never
+/// reach the terminal raw (an escape sequence could rewrite it): they are
+/// shown as `\u{…}` in the report and in the one-line error.
+#[test]
+fn control_characters_from_a_config_are_shown_escaped() {
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        "pbx-sim",
+        "--config",
+        "\u{1b}[2J\u{7}=1",
+        "--no-explore",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    for text in [stdout(&output), stderr(&output)] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(text.contains("\\u{1b}[2J\\u{7}"), "{text}");
+    }
+    assert_eq!(stderr(&output).trim_end().lines().count(), 1);
+}
