@@ -12,6 +12,8 @@ use std::{
     time::Duration,
 };
 
+mod isolate;
+mod outputs;
 mod replay_command;
 
 use clap::{Parser, Subcommand, ValueEnum, error::ErrorKind};
@@ -269,7 +271,9 @@ fn parse_size(text: &str) -> Result<usize, String> {
 fn parse_samples(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if (1..=MAX_SAMPLES).contains(&n) => Ok(n),
-        _ => Err(format!("`{text}` is not a count of 1 to {MAX_SAMPLES}")),
+        _ => Err(format!(
+            "`{text}` is not a count of 1 or more (at most {MAX_SAMPLES})"
+        )),
     }
 }
 
@@ -280,7 +284,9 @@ const MAX_SAMPLES: usize = 100_000;
 fn parse_warmup(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n <= MAX_SAMPLES => Ok(n),
-        _ => Err(format!("`{text}` is not a count of 0 to {MAX_SAMPLES}")),
+        _ => Err(format!(
+            "`{text}` is not a count of 0 or more (at most {MAX_SAMPLES})"
+        )),
     }
 }
 
@@ -309,9 +315,9 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
 
 fn parse_threshold(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(pct) if pct.is_finite() && (0.0..=10_000.0).contains(&pct) => Ok(pct),
+        Ok(pct) if pct.is_finite() && (0.0..=1_000_000.0).contains(&pct) => Ok(pct),
         _ => Err(format!(
-            "`{text}` is not a threshold: a percentage of 0 to 10000"
+            "`{text}` is not a threshold: --threshold must be a percentage of 0 to 1000000"
         )),
     }
 }
@@ -325,10 +331,6 @@ enum Format {
     Json,
 }
 
-/// Set in the child that does the work of a command loading a provider in
-/// process (see [`isolated`]).
-const ISOLATED: &str = "CLEARDOWN_ISOLATED_CHILD";
-
 /// The provider `command` loads into this process, if it loads one:
 /// `inspect`, `replay` and `bench` (`conformance` runs its providers in
 /// workers of its own).
@@ -341,83 +343,16 @@ fn in_process_provider(command: &Command) -> Option<&str> {
     }
 }
 
-/// Runs this very command again in a child process, its output straight to
-/// ours, and answers with its exit status: a provider that corrupts memory
-/// or dies of a signal while loading or running kills the child, and this
-/// process says so in one line (exit 2) instead of dying without a word.
-fn isolated(provider: &str, limit: Option<Duration>) -> ExitCode {
-    let Ok(me) = std::env::current_exe() else {
-        return ExitCode::from(2);
-    };
-    let child = std::process::Command::new(me)
-        .args(std::env::args_os().skip(1))
-        .env(ISOLATED, "1")
-        .spawn();
-    let status = child.and_then(|mut child| {
-        let Some(limit) = limit else {
-            return child.wait();
-        };
-        let deadline = std::time::Instant::now() + limit;
-        loop {
-            if let Some(status) = child.try_wait()? {
-                return Ok(status);
-            }
-            if std::time::Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!(
-                        "it did not finish within {} s, and was stopped",
-                        limit.as_secs()
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    });
-    match status {
-        Ok(status) => match status.code() {
-            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
-            None => {
-                eprintln!(
-                    "cleardown: {}: the provider crashed: the process loading it {}",
-                    render::printable(provider),
-                    run::describe_exit(status)
-                );
-                ExitCode::from(2)
-            }
-        },
-        Err(error) if error.kind() == std::io::ErrorKind::TimedOut => {
-            eprintln!(
-                "cleardown: {}: the provider hung: the process loading it {error}",
-                render::printable(provider)
-            );
-            ExitCode::from(2)
-        }
-        Err(error) => {
-            eprintln!(
-                "cleardown: cannot start a process to load {} in: {error}",
-                render::printable(provider)
-            );
-            ExitCode::from(2)
-        }
-    }
-}
-
-/// How long `inspect` may take (it loads a library and asks what it
-/// declares): a corrupt library can hang instead of crashing.
-const INSPECT_LIMIT: Duration = Duration::from_secs(60);
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
-    if std::env::var_os(ISOLATED).is_none() {
+    if !isolate::in_child() {
         if let Some(provider) = in_process_provider(&cli.command) {
-            let limit = matches!(cli.command, Command::Inspect { .. }).then_some(INSPECT_LIMIT);
-            return isolated(provider, limit);
+            let limit =
+                matches!(cli.command, Command::Inspect { .. }).then_some(isolate::INSPECT_LIMIT);
+            return isolate::isolated(provider, limit);
         }
     }
     let outcome = match cli.command {
@@ -472,6 +407,9 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
     }
     if suite.entries.is_empty() {
         return Err("no fixture to run".to_owned());
+    }
+    if let Some(path) = &args.junit {
+        outputs::check_file(path, "the JUnit report")?;
     }
     let targets: Vec<Target> = if args.plugins.is_empty() {
         run::bundled_targets()
@@ -530,8 +468,10 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
         Format::Json => println!("{}", to_json(&report)),
     }
     if let Some(path) = &args.junit {
+        // After the report is printed, so a write that fails now loses
+        // nothing already shown.
         std::fs::write(path, cleardown_conformance::junit::junit(&report))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .map_err(|e| format!("cannot write the JUnit report {}: {e}", path.display()))?;
     }
     let mut code = report.exit_code();
     // A green run that checked nothing is the worst answer a CI can get:
@@ -565,12 +505,6 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
 }
 
 fn bench(args: &BenchArgs) -> Result<u8, String> {
-    if !(args.threshold.is_finite() && args.threshold >= 0.0) {
-        return Err(format!(
-            "--threshold must be a percentage of 0 or more, not {}",
-            args.threshold
-        ));
-    }
     let options = cleardown_bench::Options {
         provider: args.plugin.clone(),
         config: args.config.clone(),
@@ -593,9 +527,13 @@ fn bench(args: &BenchArgs) -> Result<u8, String> {
     };
     if let Some(name) = &args.save_baseline {
         Baseline::path(dir, name).map_err(|e| e.to_string())?;
+        outputs::check_dir(dir, "the baseline")?;
     }
     let plot =
         (!args.no_plot).then(|| args.plot.clone().unwrap_or_else(|| dir.join("latency.svg")));
+    if let Some(path) = &plot {
+        outputs::check_file(path, "the plot")?;
+    }
 
     let prepared = cleardown_bench::Bench::new(&options).map_err(|e| e.to_string())?;
     if let Some(baseline) = &baseline {
@@ -617,18 +555,31 @@ fn bench(args: &BenchArgs) -> Result<u8, String> {
         ),
         None => None,
     };
+    // What was measured is printed whatever happens to the files: a
+    // write that fails now (the disk filled up meanwhile) is reported after
+    // the results, not instead of them.
+    let mut failed_writes = Vec::new();
     let saved = match &args.save_baseline {
-        Some(name) => Some(
-            Baseline::from_result(name, &result)
-                .and_then(|b| b.save(dir))
-                .map_err(|e| e.to_string())?,
-        ),
+        Some(name) => match Baseline::from_result(name, &result).and_then(|b| b.save(dir)) {
+            Ok(path) => Some(path),
+            Err(error) => {
+                failed_writes.push(error.to_string());
+                None
+            }
+        },
         None => None,
     };
-    if let Some(path) = &plot {
-        write_plot(path, &result, baseline.as_ref())?;
-    }
+    let plot = plot.filter(|path| match write_plot(path, &result, baseline.as_ref()) {
+        Ok(()) => true,
+        Err(error) => {
+            failed_writes.push(error);
+            false
+        }
+    });
     print_bench(args.format, &result, comparison.as_ref(), saved, plot);
+    if !failed_writes.is_empty() {
+        return Err(failed_writes.join("; "));
+    }
     match &comparison {
         Some(comparison) if comparison.regressed() => {
             if args.format == Format::Json {

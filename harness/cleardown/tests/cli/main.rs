@@ -269,11 +269,11 @@ fn numeric_flags_out_of_range_are_usage_errors() {
         ),
         (
             &["bench", "--plugin", "pbx-sim", "--samples", "99999999999"],
-            "a count of 1 to 100000",
+            "a count of 1 or more (at most 100000)",
         ),
         (
             &["bench", "--plugin", "pbx-sim", "--warmup", "99999999999"],
-            "a count of 0 to 100000",
+            "a count of 0 or more (at most 100000)",
         ),
         (
             &[
@@ -285,7 +285,7 @@ fn numeric_flags_out_of_range_are_usage_errors() {
                 "--threshold",
                 "inf",
             ],
-            "a percentage of 0 to 10000",
+            "a percentage of 0 to 1000000",
         ),
         (
             &["bench", "--plugin", "pbx-sim", "--sizes", "0"],
@@ -400,4 +400,67 @@ fn control_characters_from_a_config_are_shown_escaped() {
         assert!(text.contains("\\u{1b}[2J\\u{7}"), "{text}");
     }
     assert_eq!(stderr(&output).trim_end().lines().count(), 1);
+}
+
+/// Issue 16 (9): an output that cannot be written is refused before the
+/// run (nothing measured, nothing printed), not found after it.
+#[test]
+fn unwritable_outputs_are_refused_before_running() {
+    let dir = scratch("unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").expect("write");
+    // A path under a regular file can never be created, even as root.
+    let under = |name: &str| file.join(name).display().to_string();
+    for (args, words) in [
+        (
+            vec![
+                "conformance".to_owned(),
+                "--junit".to_owned(),
+                under("r.xml"),
+            ],
+            "cannot write the JUnit report",
+        ),
+        (
+            vec![
+                "bench".into(),
+                "--plugin".into(),
+                "pbx-sim".into(),
+                "--plot".into(),
+                under("p.svg"),
+            ],
+            "cannot write the plot",
+        ),
+        (
+            vec![
+                "bench".into(),
+                "--plugin".into(),
+                "pbx-sim".into(),
+                "--save-baseline".into(),
+                "main".into(),
+                "--baseline-dir".into(),
+                under("baselines"),
+            ],
+            "cannot write the baseline",
+        ),
+    ] {
+        let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = cleardown(&borrowed);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(words),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stdout(&output).is_empty(),
+            "{args:?} ran: {}",
+            stdout(&output)
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
