@@ -14,6 +14,7 @@
 //! [`wire`] text, judged against that provider's pinned wire snapshot.
 
 pub mod junit;
+pub mod markdown;
 pub mod render;
 pub mod replay;
 pub mod run;

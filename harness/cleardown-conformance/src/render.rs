@@ -100,23 +100,7 @@ pub fn text(report: &Report) -> String {
     }
     out.push_str("\nSPEC rules\n");
     for rule in &report.rules {
-        let status = match rule.status {
-            RuleStatus::Pass => "pass",
-            RuleStatus::Partial => "PARTIAL",
-            RuleStatus::Fail => "FAIL",
-            RuleStatus::Skip => "skip",
-            RuleStatus::Uncovered => "UNCOVERED",
-        };
-        let detail = match rule.status {
-            RuleStatus::Fail => format!("failed in {}", rule.failed_in.join("; ")),
-            RuleStatus::Skip => rule.skip_reasons.first().cloned().unwrap_or_default(),
-            RuleStatus::Uncovered => "no fixture covers it".to_owned(),
-            RuleStatus::Pass => format!(
-                "{} fixture(s); every situation its declaration implies reached",
-                rule.fixtures.len()
-            ),
-            RuleStatus::Partial => format!("not reached in {}", rule.partial_in.join("; ")),
-        };
+        let (status, detail) = rule_verdict(rule);
         let _ = writeln!(out, "  {:<4} {status:<9} {detail}", rule.id);
     }
     let s = &report.summary;
@@ -216,6 +200,29 @@ fn exploration(explored: &cleardown_report::Exploration) -> String {
         }
     }
     out
+}
+
+/// A SPEC rule's outcome in a word (upper case where it needs looking at)
+/// and what it rests on.
+pub fn rule_verdict(rule: &cleardown_report::RuleResult) -> (&'static str, String) {
+    let status = match rule.status {
+        RuleStatus::Pass => "pass",
+        RuleStatus::Partial => "PARTIAL",
+        RuleStatus::Fail => "FAIL",
+        RuleStatus::Skip => "skip",
+        RuleStatus::Uncovered => "UNCOVERED",
+    };
+    let detail = match rule.status {
+        RuleStatus::Fail => format!("failed in {}", rule.failed_in.join("; ")),
+        RuleStatus::Skip => rule.skip_reasons.first().cloned().unwrap_or_default(),
+        RuleStatus::Uncovered => "no fixture covers it".to_owned(),
+        RuleStatus::Pass => format!(
+            "{} fixture(s); every situation its declaration implies reached",
+            rule.fixtures.len()
+        ),
+        RuleStatus::Partial => format!("not reached in {}", rule.partial_in.join("; ")),
+    };
+    (status, detail)
 }
 
 /// `  (wire log not pinned: …)` for a passing fixture whose provider has

@@ -114,12 +114,19 @@ struct ConformanceArgs {
     /// Run only fixtures whose name contains this text.
     #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// Output format on stdout: `markdown` is a CI step summary (see
+    /// `--summary`).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
     /// Also write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Also write a Markdown summary to FILE (totals, failures with their
+    /// diffs folded, the rule table): append it to a CI job's step summary,
+    /// e.g. `--summary "$GITHUB_STEP_SUMMARY"`. An existing file is
+    /// appended to, not replaced.
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
     /// Per-fixture timeout in seconds; past it the provider's process
     /// is killed and the fixture fails.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_seconds)]
@@ -322,7 +329,18 @@ fn parse_threshold(text: &str) -> Result<f64, String> {
     }
 }
 
-/// How `cleardown conformance` and `cleardown bench` print their results.
+/// How `cleardown conformance` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    /// For people.
+    Text,
+    /// One JSON document; its schema is in the README.
+    Json,
+    /// GitHub-flavoured Markdown, for a CI step summary.
+    Markdown,
+}
+
+/// How `cleardown bench` prints its results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// For people.
@@ -411,6 +429,9 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
     if let Some(path) = &args.junit {
         outputs::check_file(path, "the JUnit report")?;
     }
+    if let Some(path) = &args.summary {
+        outputs::check_file(path, "the Markdown summary")?;
+    }
     let targets: Vec<Target> = if args.plugins.is_empty() {
         run::bundled_targets()
     } else {
@@ -464,8 +485,20 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
     };
     let report = run::run(&suite, &targets, &options);
     match args.format {
-        Format::Text => print!("{}", render::text(&report)),
-        Format::Json => println!("{}", to_json(&report)),
+        ReportFormat::Text => print!("{}", render::text(&report)),
+        ReportFormat::Json => println!("{}", to_json(&report)),
+        ReportFormat::Markdown => print!("{}", cleardown_conformance::markdown::markdown(&report)),
+    }
+    if let Some(path) = &args.summary {
+        use std::io::Write as _;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .and_then(|mut file| {
+                file.write_all(cleardown_conformance::markdown::markdown(&report).as_bytes())
+            })
+            .map_err(|e| format!("cannot write the Markdown summary {}: {e}", path.display()))?;
     }
     if let Some(path) = &args.junit {
         // After the report is printed, so a write that fails now loses

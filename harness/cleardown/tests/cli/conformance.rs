@@ -698,3 +698,82 @@ fn the_readme_json_example_matches_a_real_report() {
         "README's example leaves out: {left_out:?}"
     );
 }
+
+/// Issue 16 (12): the Markdown summary a CI job appends to its step
+/// summary: the verdict, totals and targets, each failure folded with its
+/// diff, the rule table; `--summary FILE` appends the same text.
+#[test]
+fn markdown_summary_has_verdict_failures_folded_and_the_rules() {
+    let dir = scratch("markdown");
+    let summary = dir.join("summary.md");
+    std::fs::write(&summary, "# earlier steps\n").expect("write");
+    let mutant = cleardown_host::locate::find("mutant-provider").expect("builds");
+    let pbx = cleardown_host::locate::find("pbx-sim").expect("builds");
+    let config = format!("mutant=idle_on_hang_up;inner={}", pbx.display());
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        mutant.to_str().expect("utf-8"),
+        "--config",
+        &config,
+        "--filter",
+        "s3-far-hang-up-cause",
+        "--no-explore",
+        "--format",
+        "markdown",
+        "--summary",
+        summary.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let markdown = stdout(&output);
+    assert!(
+        markdown.starts_with("## cleardown conformance: ❌ 1 failure(s)\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("**0 passed**, **1 failed**"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("<details><summary><b>s3-far-hang-up-cause-selects-disconnect-mode</b>"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("```diff\n"), "{markdown}");
+    assert!(
+        markdown.contains("-   app: a Disconnected/Normal Owner"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("</details>"), "{markdown}");
+    assert!(
+        markdown.contains("| rule | status | detail |\n|---|---|---|\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| S3 | ❌ FAIL | failed in "),
+        "{markdown}"
+    );
+    let written = std::fs::read_to_string(&summary).expect("summary written");
+    assert_eq!(
+        written,
+        format!("# earlier steps\n{markdown}"),
+        "appended, the same text"
+    );
+
+    // A run that ran nothing is never a green summary.
+    let output = cleardown(&[
+        "conformance",
+        "--plugin",
+        "analog-bridge",
+        "--filter",
+        "r1-drop-offered-call-rejects",
+        "--no-explore",
+        "--format",
+        "markdown",
+    ]);
+    assert!(
+        stdout(&output).starts_with("## cleardown conformance: ❌ no fixture ran"),
+        "{}",
+        stdout(&output)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
