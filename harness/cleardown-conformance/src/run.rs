@@ -70,6 +70,56 @@ pub struct RunOptions {
     pub wire_snapshots: Option<PathBuf>,
     /// After the fixtures, explore generated scenarios (`None`: do not).
     pub explore: Option<ExploreOptions>,
+    /// Told of each piece of work as it is done, from the threads that do
+    /// it (a progress bar).
+    pub progress: Progress,
+}
+
+/// A piece of work done, for [`Progress`]: one fixture run or one generated
+/// scenario on the target named.
+#[derive(Debug, Clone, Copy)]
+pub enum Tick<'a> {
+    /// A fixture ran (or skipped) on `target`.
+    Fixture { target: &'a str },
+    /// A generated scenario ran on `target`.
+    Scenario { target: &'a str },
+}
+
+/// What receives [`Tick`]s, called from the runner's threads.
+type TickSink = dyn Fn(Tick<'_>) + Send + Sync;
+
+/// Where [`Tick`]s go: nowhere by default.
+#[derive(Clone, Default)]
+pub struct Progress(Option<std::sync::Arc<TickSink>>);
+
+impl Progress {
+    /// Ticks go to `sink`.
+    pub fn to(sink: impl Fn(Tick<'_>) + Send + Sync + 'static) -> Progress {
+        Progress(Some(std::sync::Arc::new(sink)))
+    }
+
+    pub(crate) fn tick(&self, tick: Tick<'_>) {
+        if let Some(sink) = &self.0 {
+            sink(tick);
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(on)"
+        } else {
+            "Progress(off)"
+        })
+    }
+}
+
+/// How many ticks a run of `suite` over `targets` gives at most: every
+/// fixture on every target, and every scenario it may generate.
+pub fn planned_ticks(suite: &Suite, targets: &[Target], options: &RunOptions) -> u64 {
+    let scenarios = options.explore.as_ref().map_or(0, |e| e.scenarios);
+    (targets.len() * (suite.entries.len() + scenarios)) as u64
 }
 
 /// Runs every fixture of `suite` against `target` in child processes.
@@ -211,6 +261,9 @@ pub fn run_target(suite: &Suite, target: &Target, options: &RunOptions) -> repor
         }
         result.duration_ms = fixture_started.elapsed().as_millis() as u64;
         run.fixtures.push(result);
+        options.progress.tick(Tick::Fixture {
+            target: &target.provider,
+        });
     }
     if let (Some(how), Some(caps), Some(provider)) = (&options.explore, &caps, &run.provider) {
         // A directory per target: the declared name, and a digest of the

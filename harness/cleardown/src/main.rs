@@ -6,7 +6,6 @@
 //! usage or load error (one line on stderr saying why).
 
 use std::{
-    io::{IsTerminal, Write as _},
     path::{Path, PathBuf},
     process::ExitCode,
     time::Duration,
@@ -14,10 +13,11 @@ use std::{
 
 mod isolate;
 mod outputs;
+mod progress;
 mod replay_command;
 
 use clap::{Parser, Subcommand, ValueEnum, error::ErrorKind};
-use cleardown_bench::{Baseline, BenchResult, Comparison, Progress};
+use cleardown_bench::{Baseline, BenchResult, Comparison};
 use cleardown_conformance::{
     render,
     run::{self, RunOptions, Target},
@@ -477,13 +477,20 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
                 shrink_budget: args.shrink_budget as usize,
             }
         }),
+        progress: run::Progress::default(),
         wire_snapshots: args.wire_snapshots.clone().or_else(|| {
             args.fixture_dirs
                 .first()
                 .map(|dir| suite::snapshot_dir(dir))
         }),
     };
+    let bar = progress::ConformanceBar::new(run::planned_ticks(&suite, &targets, &options));
+    let options = RunOptions {
+        progress: bar.progress(),
+        ..options
+    };
     let report = run::run(&suite, &targets, &options);
+    bar.finish();
     match args.format {
         ReportFormat::Text => print!("{}", render::text(&report)),
         ReportFormat::Json => println!("{}", to_json(&report)),
@@ -575,7 +582,12 @@ fn bench(args: &BenchArgs) -> Result<u8, String> {
             .map_err(|e| e.to_string())?;
     }
 
-    let mut progress = ProgressLine::new(args.quiet);
+    let progress = progress::BenchBar::new(
+        options.normalized_sizes().len(),
+        args.samples,
+        args.warmup,
+        args.quiet,
+    );
     let result = prepared.run(&mut |p| progress.show(p));
     progress.finish();
     let result = result.map_err(|e| e.to_string())?;
@@ -670,65 +682,6 @@ fn print_bench(
             if let Some(path) = plot {
                 println!("plot: {}", path.display());
             }
-        }
-    }
-}
-
-/// Progress on stderr: rewritten in place on a terminal (`N=1000 sample
-/// 7/20`), otherwise one line per size when it is done.
-struct ProgressLine {
-    quiet: bool,
-    terminal: bool,
-    /// A line without its newline is on the terminal.
-    open: bool,
-}
-
-impl ProgressLine {
-    fn new(quiet: bool) -> ProgressLine {
-        ProgressLine {
-            quiet,
-            terminal: std::io::stderr().is_terminal(),
-            open: false,
-        }
-    }
-
-    fn show(&mut self, progress: Progress) {
-        if self.quiet {
-            return;
-        }
-        let mut err = std::io::stderr().lock();
-        match progress {
-            Progress::Sample {
-                n,
-                sample,
-                of,
-                warmup,
-            } if self.terminal => {
-                let what = if warmup { "warm-up" } else { "sample" };
-                let _ = write!(err, "\r\x1b[2KN={n} {what} {sample}/{of}");
-                let _ = err.flush();
-                self.open = true;
-            }
-            Progress::Sample { .. } => {}
-            Progress::Done { n, summary } => {
-                if self.open {
-                    let _ = write!(err, "\r\x1b[2K");
-                    self.open = false;
-                }
-                let _ = writeln!(
-                    err,
-                    "N={n}: median {}",
-                    cleardown_bench::render::duration(summary.median_ns)
-                );
-            }
-        }
-    }
-
-    /// Clears an unfinished line, so an error line starts clean.
-    fn finish(&mut self) {
-        if self.open {
-            eprint!("\r\x1b[2K");
-            self.open = false;
         }
     }
 }

@@ -144,6 +144,9 @@ pub(crate) fn explore(
         };
         exploration.ran += 1;
         let answer = ask(worker, target, options, &job(&scenario));
+        options.progress.tick(super::Tick::Scenario {
+            target: &target.provider,
+        });
         let reached = match &answer {
             Ok(Answer::Replayed { outcome, .. }) => outcome.reached.clone(),
             Ok(Answer::Skipped(reason)) => {

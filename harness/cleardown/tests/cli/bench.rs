@@ -84,13 +84,9 @@ fn c1_bench_prints_latency_per_n_and_per_call() {
         text.contains(&format!("plot: {}", dir.join("latency.svg").display())),
         "{text}"
     );
-    // Not a terminal: one progress line per N, none rewritten in place.
-    let progress = stderr(&output);
-    let progress: Vec<&str> = progress.lines().collect();
-    assert_eq!(progress.len(), 2, "{progress:?}");
-    assert!(progress[0].starts_with("N=1: median "), "{progress:?}");
-    assert!(progress[1].starts_with("N=10: median "), "{progress:?}");
-    assert!(!stderr(&output).contains('\r'));
+    // Not a terminal: no progress bar at all (issue 16, item 11; the bar
+    // on a terminal is checked in `progress_bars_on_a_terminal_…`).
+    assert_eq!(stderr(&output), "");
 
     let quiet = bench(&dir, &["--quiet"]);
     exit(&quiet, 0);
@@ -684,4 +680,54 @@ fn the_xml_check_catches_what_it_should() {
     ] {
         assert!(well_formed(bad).is_err(), "{bad:?} passed");
     }
+}
+
+/// Runs `cleardown ARGS` on a pseudo-terminal (util-linux `script`), so
+/// stderr is a terminal; returns everything the terminal got.
+fn on_a_terminal(args: &str) -> String {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_cleardown"));
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("script (util-linux) runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Issue 16 (11): on a terminal, `bench` and `conformance` draw a bar with
+/// the elapsed time and an ETA, and clear it when done, so the results are
+/// printed once, not after lines that repeat them.
+#[test]
+fn progress_bars_on_a_terminal_show_elapsed_and_eta_and_are_cleared() {
+    let dir = scratch("bench-terminal");
+    let shown = on_a_terminal(&format!(
+        "bench --plugin pbx-sim --sizes 1,10 --samples 20 --plot {}",
+        dir.join("p.svg").display()
+    ));
+    assert!(shown.contains("/42 samples, ETA "), "{shown}");
+    assert_eq!(
+        shown.matches("      N   calls").count(),
+        1,
+        "the table once: {shown}"
+    );
+    assert!(
+        !shown.contains("N=1: median"),
+        "no per-N lines above it: {shown}"
+    );
+    let table = shown.find("      N   calls").expect("the table");
+    let last_frame = shown.rfind("samples, ETA").expect("a frame");
+    assert!(last_frame < table, "the bar ends before the table: {shown}");
+
+    let shown = on_a_terminal("conformance --plugin pbx-sim --scenarios 50");
+    assert!(shown.contains("runs, ETA "), "{shown}");
+    let totals = shown.find("1 target(s): ").expect("the totals");
+    assert!(
+        shown.rfind("runs, ETA").expect("a frame") < totals,
+        "{shown}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
