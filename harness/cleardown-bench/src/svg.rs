@@ -4,7 +4,11 @@
 
 use std::fmt::Write as _;
 
-use crate::{BenchResult, baseline::Baseline, render};
+mod layout;
+
+use layout::{Layout, Rect};
+
+use crate::{BenchResult, Comparison, baseline::Baseline, render};
 
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 470.0;
@@ -15,10 +19,21 @@ const BOTTOM: f64 = 64.0;
 const MEDIAN: &str = "#1f77b4";
 const PER_CALL: &str = "#d62728";
 const BASELINE: &str = "#6f6f6f";
+const REGRESSED: &str = "#e6550d";
+/// Half the width of a whisker's caps: wider than a median's marker, so a
+/// whisker shorter than the marker still shows.
+const CAP: f64 = 8.0;
+const MARKER: f64 = 4.5;
 
 /// A whole SVG document: median latency (with min–p90 whiskers) and median
-/// per affected call against N on log-log axes; `baseline`'s medians dashed.
-pub fn svg(result: &BenchResult, baseline: Option<&Baseline>) -> String {
+/// per affected call against N on log-log axes; `baseline`'s medians
+/// dashed, and the sizes `comparison` found regressed ringed and labelled
+/// with their change.
+pub fn svg(
+    result: &BenchResult,
+    baseline: Option<&Baseline>,
+    comparison: Option<&Comparison>,
+) -> String {
     let ns: Vec<f64> = result.sizes.iter().map(|s| s.n as f64).collect();
     let mut values: Vec<f64> = Vec::new();
     for s in &result.sizes {
@@ -147,79 +162,15 @@ pub fn svg(result: &BenchResult, baseline: Option<&Baseline>) -> String {
         }
     }
 
-    // Whiskers: min to p90.
-    let _ = writeln!(
-        out,
-        r#"<g stroke="{MEDIAN}" stroke-width="1" opacity="0.6">"#
-    );
-    for s in &result.sizes {
-        let px = x.at(s.n as f64);
-        let (lo, hi) = (y.at(s.summary.min_ns as f64), y.at(s.summary.p90_ns as f64));
-        let _ = writeln!(
-            out,
-            r#"<line x1="{px:.1}" y1="{lo:.1}" x2="{px:.1}" y2="{hi:.1}"/><line x1="{:.1}" y1="{lo:.1}" x2="{:.1}" y2="{lo:.1}"/><line x1="{:.1}" y1="{hi:.1}" x2="{:.1}" y2="{hi:.1}"/>"#,
-            px - 4.0,
-            px + 4.0,
-            px - 4.0,
-            px + 4.0
-        );
-    }
-    out.push_str("</g>\n");
+    let plot_area = Rect {
+        x0: LEFT,
+        y0: TOP,
+        x1: WIDTH - RIGHT,
+        y1: HEIGHT - BOTTOM,
+    };
+    let mut layout = Layout::new(plot_area, 4.0);
 
-    // Per affected call.
-    let per_call: Vec<(f64, f64)> = result
-        .sizes
-        .iter()
-        .map(|s| (x.at(s.n as f64), y.at(s.per_call_ns as f64)))
-        .collect();
-    polyline(&mut out, &per_call, PER_CALL, 1.5, None);
-    for (s, (px, py)) in result.sizes.iter().zip(&per_call) {
-        let _ = writeln!(
-            out,
-            r#"<rect x="{:.1}" y="{:.1}" width="7" height="7" fill="{PER_CALL}"><title>N={}: {} per affected call ({} calls)</title></rect>"#,
-            px - 3.5,
-            py - 3.5,
-            s.n,
-            escape(&render::duration(s.per_call_ns)),
-            s.calls
-        );
-    }
-
-    // The medians, on top, labelled.
-    let medians: Vec<(f64, f64)> = result
-        .sizes
-        .iter()
-        .map(|s| (x.at(s.n as f64), y.at(s.summary.median_ns as f64)))
-        .collect();
-    polyline(&mut out, &medians, MEDIAN, 2.0, None);
-    let last = medians.len().saturating_sub(1);
-    for (i, (s, (px, py))) in result.sizes.iter().zip(&medians).enumerate() {
-        let _ = writeln!(
-            out,
-            r#"<circle cx="{px:.1}" cy="{py:.1}" r="4.5" fill="{MEDIAN}"><title>N={}: median {}, min {}, p90 {}, {} per affected call</title></circle>"#,
-            s.n,
-            escape(&render::duration(s.summary.median_ns)),
-            escape(&render::duration(s.summary.min_ns)),
-            escape(&render::duration(s.summary.p90_ns)),
-            escape(&render::duration(s.per_call_ns))
-        );
-        // Below right of a point, clear of a line rising to the right;
-        // above left of the last one, which is near the right edge.
-        let (dx, dy, anchor) = if i == last && i > 0 {
-            (-8.0, -8.0, "end")
-        } else {
-            (8.0, 16.0, "start")
-        };
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="{anchor}" fill="{MEDIAN}" font-size="11">{}</text>"#,
-            px + dx,
-            py + dy,
-            escape(&render::duration(s.summary.median_ns))
-        );
-    }
-
-    // Legend, top left inside the plot.
+    // The legend's box first: labels keep off it.
     let mut entries: Vec<(&str, Option<&str>, String)> = vec![
         (
             MEDIAN,
@@ -245,29 +196,194 @@ pub fn svg(result: &BenchResult, baseline: Option<&Baseline>) -> String {
             ),
         ));
     }
-    let legend_width = 12.0
-        + 36.0
-        + entries
+    let regressions: Vec<&crate::baseline::Change> = comparison
+        .map(|c| c.regressions().collect())
+        .unwrap_or_default();
+    if let Some(c) = comparison.filter(|_| !regressions.is_empty()) {
+        entries.push((
+            REGRESSED,
+            None,
+            format!(
+                "regressed: more than {}% slower than the baseline",
+                percent(c.threshold_pct)
+            ),
+        ));
+    }
+    let legend = Rect {
+        x0: LEFT + 10.0,
+        y0: TOP + 10.0,
+        x1: LEFT
+            + 10.0
+            + 12.0
+            + 36.0
+            + entries
+                .iter()
+                .map(|(_, _, text)| text.chars().count() as f64 * 6.6)
+                .fold(0.0, f64::max),
+        y1: TOP + 10.0 + 8.0 + 18.0 * entries.len() as f64,
+    };
+    layout.block(legend);
+
+    // Where everything goes, so the labels can keep clear of it.
+    let per_call: Vec<(f64, f64)> = result
+        .sizes
+        .iter()
+        .map(|s| (x.at(s.n as f64), y.at(s.per_call_ns as f64)))
+        .collect();
+    let medians: Vec<(f64, f64)> = result
+        .sizes
+        .iter()
+        .map(|s| (x.at(s.n as f64), y.at(s.summary.median_ns as f64)))
+        .collect();
+    let whiskers: Vec<(f64, f64, f64)> = result
+        .sizes
+        .iter()
+        .map(|s| {
+            (
+                x.at(s.n as f64),
+                y.at(s.summary.min_ns as f64),
+                y.at(s.summary.p90_ns as f64),
+            )
+        })
+        .collect();
+    layout.line(&per_call);
+    layout.line(&medians);
+    if let Some(b) = baseline {
+        let points: Vec<(f64, f64)> = b
+            .sizes
             .iter()
-            .map(|(_, _, text)| text.chars().count() as f64 * 6.6)
-            .fold(0.0, f64::max);
+            .map(|s| (x.at(s.n as f64), y.at(s.median_ns as f64)))
+            .collect();
+        layout.line(&points);
+        for point in points {
+            layout.block(Rect::around(point.0, point.1, 4.0));
+        }
+    }
+    for (px, lo, hi) in &whiskers {
+        layout.line(&[(*px, *lo), (*px, *hi)]);
+        layout.block(Rect {
+            x0: px - CAP,
+            y0: lo - 1.0,
+            x1: px + CAP,
+            y1: lo + 1.0,
+        });
+        layout.block(Rect {
+            x0: px - CAP,
+            y0: hi - 1.0,
+            x1: px + CAP,
+            y1: hi + 1.0,
+        });
+    }
+    for (px, py) in per_call.iter().chain(&medians) {
+        layout.block(Rect::around(*px, *py, MARKER + 1.0));
+    }
+
+    // Per affected call.
+    polyline(&mut out, &per_call, PER_CALL, 1.5, None);
+    for (s, (px, py)) in result.sizes.iter().zip(&per_call) {
+        let _ = writeln!(
+            out,
+            r#"<rect x="{:.1}" y="{:.1}" width="7" height="7" fill="{PER_CALL}"><title>N={}: {} per affected call ({} calls)</title></rect>"#,
+            px - 3.5,
+            py - 3.5,
+            s.n,
+            escape(&render::duration(s.per_call_ns)),
+            s.calls
+        );
+    }
+
+    // The medians, their whiskers on top of the markers, labelled.
+    polyline(&mut out, &medians, MEDIAN, 2.0, None);
+    for (s, (px, py)) in result.sizes.iter().zip(&medians) {
+        let _ = writeln!(
+            out,
+            r#"<circle cx="{px:.1}" cy="{py:.1}" r="{MARKER}" fill="{MEDIAN}"><title>N={}: median {}, min {}, p90 {}, {} per affected call</title></circle>"#,
+            s.n,
+            escape(&render::duration(s.summary.median_ns)),
+            escape(&render::duration(s.summary.min_ns)),
+            escape(&render::duration(s.summary.p90_ns)),
+            escape(&render::duration(s.per_call_ns))
+        );
+    }
+    let _ = writeln!(out, r##"<g stroke="#0b3c66" stroke-width="1.2">"##);
+    for (px, lo, hi) in &whiskers {
+        let _ = writeln!(
+            out,
+            r#"<line x1="{px:.1}" y1="{lo:.1}" x2="{px:.1}" y2="{hi:.1}"/><line x1="{:.1}" y1="{lo:.1}" x2="{:.1}" y2="{lo:.1}"/><line x1="{:.1}" y1="{hi:.1}" x2="{:.1}" y2="{hi:.1}"/>"#,
+            px - CAP,
+            px + CAP,
+            px - CAP,
+            px + CAP
+        );
+    }
+    out.push_str("</g>\n");
+    for (s, point) in result.sizes.iter().zip(&medians) {
+        let change = regressions.iter().find(|c| c.n == s.n);
+        if change.is_some() {
+            let _ = writeln!(
+                out,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="9" fill="none" stroke="{REGRESSED}" stroke-width="2.5"/>"#,
+                point.0, point.1
+            );
+        }
+        let text = match change {
+            Some(c) => format!(
+                "{} (+{}%)",
+                render::duration(s.summary.median_ns),
+                percent(c.change_pct)
+            ),
+            None => render::duration(s.summary.median_ns),
+        };
+        let placed = layout.place(*point, &text);
+        let colour = if change.is_some() { REGRESSED } else { MEDIAN };
+        // A white halo keeps a label readable wherever it had to go.
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="{}" fill="{colour}" font-size="11" stroke="white" stroke-width="3" paint-order="stroke"{}>{}</text>"#,
+            placed.x,
+            placed.y,
+            placed.anchor,
+            if change.is_some() {
+                r#" font-weight="bold""#
+            } else {
+                ""
+            },
+            escape(&text)
+        );
+    }
+
+    // Legend, top left inside the plot.
     let _ = writeln!(
         out,
-        r##"<rect x="{:.1}" y="{:.1}" width="{legend_width:.1}" height="{:.1}" fill="white" fill-opacity="0.9" stroke="#999"/>"##,
-        LEFT + 10.0,
-        TOP + 10.0,
-        8.0 + 18.0 * entries.len() as f64
+        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="white" fill-opacity="0.9" stroke="#999"/>"##,
+        legend.x0,
+        legend.y0,
+        legend.x1 - legend.x0,
+        legend.y1 - legend.y0
     );
     for (i, (colour, dash, text)) in entries.iter().enumerate() {
         let ly = TOP + 24.0 + 18.0 * i as f64;
-        let dash = dash.map_or_else(String::new, |d| format!(r#" stroke-dasharray="{d}""#));
+        if *colour == REGRESSED {
+            let _ = writeln!(
+                out,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="6" fill="none" stroke="{REGRESSED}" stroke-width="2.5"/>"#,
+                LEFT + 31.0,
+                ly - 4.0
+            );
+        } else {
+            let dash = dash.map_or_else(String::new, |d| format!(r#" stroke-dasharray="{d}""#));
+            let _ = writeln!(
+                out,
+                r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="2"{dash}/>"#,
+                LEFT + 18.0,
+                ly - 4.0,
+                LEFT + 44.0,
+                ly - 4.0
+            );
+        }
         let _ = writeln!(
             out,
-            r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="2"{dash}/><text x="{:.1}" y="{:.1}">{}</text>"#,
-            LEFT + 18.0,
-            ly - 4.0,
-            LEFT + 44.0,
-            ly - 4.0,
+            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
             LEFT + 52.0,
             ly,
             escape(text)
@@ -275,6 +391,12 @@ pub fn svg(result: &BenchResult, baseline: Option<&Baseline>) -> String {
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// A percentage as the table prints it: one decimal, none when whole.
+fn percent(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
 }
 
 fn polyline(out: &mut String, points: &[(f64, f64)], colour: &str, width: f64, dash: Option<&str>) {
@@ -313,7 +435,8 @@ impl Axis {
         let min = logs.clone().fold(f64::INFINITY, f64::min);
         let max = logs.fold(f64::NEG_INFINITY, f64::max);
         let (mut low, mut high) = if min.is_finite() && max.is_finite() {
-            ((min - pad.0).max(0.0), max + pad.1)
+            // Below 0 for N = 1 (log 0): the first point is off the frame.
+            (min - pad.0, max + pad.1)
         } else {
             (0.0, 1.0)
         };
@@ -439,8 +562,14 @@ mod tests {
     fn axes_span_whole_decades() {
         let axis = Axis::decades(&[1.0, 1000.0], 0.0, 100.0, (0.1, 0.1));
         assert_eq!(axis.major(), [1.0, 10.0, 100.0, 1000.0]);
-        assert!(axis.at(1.0) >= 0.0 && axis.at(1000.0) < 100.0);
-        assert_eq!(axis.minor().len(), 3 * 8);
+        // N = 1 (log 0) is inside the axis, not on its frame.
+        assert!(
+            axis.at(1.0) > 2.0 && axis.at(1000.0) < 98.0,
+            "{}",
+            axis.at(1.0)
+        );
+        // With 0.8 and 0.9 of the decade below, which the padding reaches.
+        assert_eq!(axis.minor().len(), 3 * 8 + 2);
         // Far inside one decade: the decade below is on the axis too.
         let narrow = Axis::decades(&[3000.0, 5000.0], 0.0, 100.0, (0.1, 0.1));
         assert_eq!(narrow.major(), [1000.0, 10000.0]);
@@ -464,15 +593,80 @@ mod tests {
     #[test]
     fn names_are_escaped_and_the_baseline_is_dashed() {
         let run = result();
-        let plain = svg(&run, None);
+        let plain = svg(&run, None, None);
         assert!(plain.contains("a&lt;b&gt;&amp;&quot;c&quot;"), "{plain}");
         assert!(!plain.contains("a<b>"), "{plain}");
         assert!(!plain.contains("stroke-dasharray"), "{plain}");
         let base = Baseline::from_result("before", &run).expect("name");
-        let both = svg(&run, Some(&base));
+        let both = svg(&run, Some(&base), None);
         assert!(both.contains(r#"stroke-dasharray="6 4""#), "{both}");
         assert!(both.contains("baseline `before`"), "{both}");
         assert_eq!(both.matches("<svg ").count(), 1);
         assert!(both.trim_end().ends_with("</svg>"));
+    }
+
+    /// The `cx` of every median marker, in order.
+    fn median_xs(svg: &str) -> Vec<f64> {
+        svg.split(&format!(r#"r="{MARKER}" fill="{MEDIAN}""#))
+            .filter_map(|before| before.rsplit("cx=\"").next())
+            .take(
+                svg.matches(&format!(r#"r="{MARKER}" fill="{MEDIAN}""#))
+                    .count(),
+            )
+            .filter_map(|tail| tail.split('"').next()?.parse().ok())
+            .collect()
+    }
+
+    /// Issue 16 (13): N = 1 is off the left frame, whiskers are drawn over
+    /// the markers with caps wider than them, labels have a halo.
+    #[test]
+    fn the_first_point_is_off_the_frame_and_whiskers_show() {
+        let plot = svg(&result(), None, None);
+        let xs = median_xs(&plot);
+        assert_eq!(xs.len(), 3, "{plot}");
+        assert!(
+            xs[0] > LEFT + 2.0 * CAP,
+            "N=1 at x={} (frame at {LEFT})",
+            xs[0]
+        );
+        let markers = plot
+            .rfind(&format!(r#"fill="{MEDIAN}"><title>"#))
+            .expect("markers");
+        let whiskers = plot.find(r##"<g stroke="#0b3c66""##).expect("whiskers");
+        assert!(whiskers > markers, "whiskers over the markers");
+        assert!(CAP > MARKER);
+        assert!(plot.contains(r#"paint-order="stroke""#));
+    }
+
+    /// Issue 16 (13): a size the comparison found regressed is ringed and
+    /// labelled with its change, and the legend says what the ring means.
+    #[test]
+    fn regressed_sizes_are_marked() {
+        let run = result();
+        let base = Baseline::from_result("before", &run).expect("name");
+        let mut slower = run.clone();
+        slower.sizes[2].summary.median_ns *= 2;
+        let comparison = base.compare(&slower, 10.0).expect("comparable");
+        let plot = svg(&slower, Some(&base), Some(&comparison));
+        assert_eq!(
+            plot.matches(&format!(r#"r="9" fill="none" stroke="{REGRESSED}""#))
+                .count(),
+            1,
+            "{plot}"
+        );
+        assert!(plot.contains("(+100%)"), "{plot}");
+        assert!(
+            plot.contains("regressed: more than 10% slower than the baseline"),
+            "{plot}"
+        );
+        let unchanged = svg(
+            &run,
+            Some(&base),
+            Some(&base.compare(&run, 10.0).expect("comparable")),
+        );
+        assert!(
+            !unchanged.contains(REGRESSED),
+            "nothing regressed, nothing marked"
+        );
     }
 }

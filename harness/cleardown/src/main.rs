@@ -614,11 +614,13 @@ fn bench(args: &BenchArgs) -> Result<u8, String> {
         },
         None => None,
     };
-    let plot = plot.filter(|path| match write_plot(path, &result, baseline.as_ref()) {
-        Ok(()) => true,
-        Err(error) => {
-            failed_writes.push(error);
-            false
+    let plot = plot.filter(|path| {
+        match write_plot(path, &result, baseline.as_ref(), comparison.as_ref()) {
+            Ok(()) => true,
+            Err(error) => {
+                failed_writes.push(error);
+                false
+            }
         }
     });
     print_bench(args.format, &result, comparison.as_ref(), saved, plot);
@@ -643,12 +645,13 @@ fn write_plot(
     path: &Path,
     result: &BenchResult,
     baseline: Option<&Baseline>,
+    comparison: Option<&Comparison>,
 ) -> Result<(), String> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot write plot {}: {e}", path.display()))?;
     }
-    std::fs::write(path, cleardown_bench::svg(result, baseline))
+    std::fs::write(path, cleardown_bench::svg(result, baseline, comparison))
         .map_err(|e| format!("cannot write plot {}: {e}", path.display()))
 }
 
