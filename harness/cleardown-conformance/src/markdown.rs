@@ -11,9 +11,9 @@
 
 use std::fmt::Write as _;
 
-use cleardown_report::{FailureKind, Report, RuleStatus, Status};
+use cleardown_report::{Report, RuleStatus, Status};
 
-use crate::render::{label, printable, rule_verdict};
+use crate::render::{diffed, label, printable, rule_verdict};
 
 /// Text safe inside a table cell or a line of prose.
 fn inline(text: &str) -> String {
@@ -149,10 +149,7 @@ pub fn markdown(report: &Report) -> String {
             for failure in &fixture.failures {
                 failures.push_str(&code_block(&failure.message, "text"));
                 if let Some(diff) = &failure.diff {
-                    let what = match failure.kind {
-                        FailureKind::WireLog => "wire log",
-                        _ => "transcript",
-                    };
+                    let what = diffed(failure.kind);
                     let _ = writeln!(failures, "\n`-` snapshot, `+` {what}:\n");
                     failures.push_str(&code_block(diff, "diff"));
                 }

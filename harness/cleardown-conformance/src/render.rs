@@ -83,10 +83,7 @@ pub fn text(report: &Report) -> String {
                     for failure in &fixture.failures {
                         out.push_str(&indent(&failure.message, "        "));
                         if let Some(diff) = &failure.diff {
-                            let what = match failure.kind {
-                                FailureKind::WireLog => "wire log",
-                                _ => "transcript",
-                            };
+                            let what = diffed(failure.kind);
                             let _ = writeln!(out, "        --- snapshot\n        +++ {what}");
                             out.push_str(&indent(diff, "        "));
                         }
@@ -200,6 +197,14 @@ fn exploration(explored: &cleardown_report::Exploration) -> String {
         }
     }
     out
+}
+
+/// What a failure's diff compares with the snapshot.
+pub fn diffed(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::WireLog => "wire log",
+        _ => "transcript",
+    }
 }
 
 /// A SPEC rule's outcome in a word (upper case where it needs looking at)

@@ -39,6 +39,34 @@ pub(crate) fn sipp() -> PathBuf {
     }
 }
 
+/// SIPp's standard UAS (`-sn uas`) on loopback UDP `port`, answering
+/// `calls` calls and ending each when it is hung up; its errors go to
+/// `work/sipp-errors.log`, and it runs in `work` (SIPp writes its files into
+/// its working directory). Started, and given 300 ms to bind.
+pub(crate) fn standard_uas(work: &Path, port: u16, calls: usize, timeout: &str) -> Child {
+    let child = Command::new(sipp())
+        .args(["-sn", "uas", "-i", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-t",
+            "u1",
+            "-m",
+            &calls.to_string(),
+            "-timeout",
+            timeout,
+            "-timeout_error",
+        ])
+        .args(["-nostdin", "-trace_err", "-error_file"])
+        .arg(work.join("sipp-errors.log"))
+        .current_dir(work)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("SIPp starts");
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
 /// A loopback port nobody is using right now, for UDP and TCP.
 pub(crate) fn free_port() -> u16 {
     loop {

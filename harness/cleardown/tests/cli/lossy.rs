@@ -8,7 +8,6 @@
 
 use std::{
     net::{SocketAddr, UdpSocket},
-    process::{Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -129,7 +128,6 @@ fn missing(handles: &[cleardown_host::CallHandle], seen: &[Event], state: CallSt
 #[test]
 fn d3_t5_every_call_ends_at_both_sides_over_a_lossy_network() {
     const CALLS: usize = 20;
-    let sipp = crate::interop::sipp();
     let work = scratch("lossy");
     let near = UdpSocket::bind("127.0.0.1:0").expect("relay socket");
     let far = UdpSocket::bind("127.0.0.1:0").expect("relay socket");
@@ -147,33 +145,7 @@ fn d3_t5_every_call_ends_at_both_sides_over_a_lossy_network() {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || relay(near, far, provider, sipp_addr, how, 0x10_55, stop))
     };
-    let far_end = Command::new(&sipp)
-        .args([
-            "-sn",
-            "uas",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port.to_string(),
-        ])
-        .args([
-            "-t",
-            "u1",
-            "-m",
-            &CALLS.to_string(),
-            "-timeout",
-            "90s",
-            "-timeout_error",
-        ])
-        .args(["-nostdin", "-trace_err", "-error_file"])
-        .arg(work.join("sipp-errors.log"))
-        .current_dir(&work)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("SIPp starts");
-    std::thread::sleep(Duration::from_millis(300));
+    let far_end = crate::interop::standard_uas(&work, sipp_port, CALLS, "90s");
 
     let host = Host::new();
     let sip = host

@@ -14,7 +14,6 @@
 use std::{
     net::{SocketAddr, UdpSocket},
     path::{Path, PathBuf},
-    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -174,30 +173,11 @@ fn offered(
 #[test]
 fn x1_rfc4475_torture_messages_get_their_due_and_leave_the_call_up() {
     let cases = cases();
-    let sipp = crate::interop::sipp();
     let work = scratch("torture");
     let (provider_port, sipp_port) = (crate::interop::free_port(), crate::interop::free_port());
     let provider: SocketAddr = ([127, 0, 0, 1], provider_port).into();
     let sipp_addr: SocketAddr = ([127, 0, 0, 1], sipp_port).into();
-    let far_end = Command::new(&sipp)
-        .args([
-            "-sn",
-            "uas",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port.to_string(),
-        ])
-        .args(["-t", "u1", "-m", "1", "-timeout", "60s", "-timeout_error"])
-        .args(["-nostdin", "-trace_err", "-error_file"])
-        .arg(work.join("sipp-errors.log"))
-        .current_dir(&work)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("SIPp starts");
-    std::thread::sleep(Duration::from_millis(300));
+    let far_end = crate::interop::standard_uas(&work, sipp_port, 1, "60s");
 
     let host = Host::new();
     let sip = host
