@@ -860,6 +860,7 @@ pub fn root_module<P: Provider>() -> ProviderModule_Ref {
 }
 
 pub mod config;
+pub mod drop;
 pub mod testing;
 
 #[doc(hidden)]

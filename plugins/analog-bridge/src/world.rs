@@ -11,6 +11,7 @@ use cleardown_sdk::{
     AddressCaps, AddressId, CallFeatures, CallId, CallInfo, CallState, CallStatus, Capabilities,
     ConnectedMode, DisconnectCode, DisconnectMode, LineError, LineResult, ProviderInfo,
     RemoteParty, RemoteState, Reporter, RequestId, Sharing,
+    drop::{self, Release, check_uui},
 };
 
 use crate::config::{Config, Mode};
@@ -530,7 +531,7 @@ impl World {
             let id = self
                 .off_hook_call(station)
                 .ok_or(LineError::InvalCallState)?;
-            let plan = self.plan_drop(id, DisconnectCode::Normal)?;
+            let plan = self.plan_drop(id, DisconnectCode::Normal, false)?;
             self.execute_drop(id, plan);
             return Ok(());
         }
@@ -578,10 +579,9 @@ impl World {
         uui: &[u8],
     ) -> LineResult<()> {
         self.call(id)?;
-        if !uui.is_empty() {
-            return Err(LineError::UserUserInfoTooBig);
-        }
-        let plan = self.plan_drop(id, code)?;
+        // An analog line carries no UUI (uui_drop_size 0).
+        check_uui(uui, 0)?;
+        let plan = self.plan_drop(id, code, false)?;
         self.execute_drop(id, plan);
         self.reporter.complete(request, Ok(()));
         Ok(())
@@ -592,37 +592,32 @@ impl World {
     /// refused on an analog line (SPEC R2): it goes Idle here only, and the
     /// caller, told nothing, keeps ringing.
     pub(crate) fn close_call(&mut self, id: CallId) -> LineResult<()> {
-        let call = self.call(id)?;
-        if call.state().is_offered() {
-            self.execute_drop(id, DropPlan::Local);
-        } else if !call.status.is_idle() {
-            let plan = self.plan_drop(id, DisconnectCode::Normal)?;
+        if !self.call(id)?.status.is_idle() {
+            let plan = self.plan_drop(id, DisconnectCode::Normal, true)?;
             self.execute_drop(id, plan);
         }
         self.forget(id);
         Ok(())
     }
 
-    /// Decides what dropping `id` does, or why it is refused.
-    fn plan_drop(&self, id: CallId, code: DisconnectCode) -> LineResult<DropPlan> {
+    /// Decides what dropping `id` does, or why it is refused: the SDK's
+    /// plan of SPEC §2 for a line that cannot reject a ringing call (R2),
+    /// then this line's shape of it (a station stepping out of a call
+    /// another station keeps, B1; the loop freed, B2).
+    fn plan_drop(&self, id: CallId, code: DisconnectCode, closing: bool) -> LineResult<DropPlan> {
         let call = self.call(id)?;
-        let state = call.state();
-        if state == CallState::Idle {
-            return Err(LineError::InvalCallState);
-        }
-        if state.is_offered() {
-            // SPEC R2: an analog line cannot reject a ringing call.
-            return Err(LineError::OperationUnavail);
-        }
-        if matches!(code, DisconnectCode::Rejected | DisconnectCode::Busy) {
-            // SPEC R3: a rejection needs an offered call.
-            return Err(LineError::InvalCallState);
-        }
+        let situation = drop::Situation {
+            closing,
+            ..drop::Situation::new(call.state(), code)
+        };
         let far = |signal| self.far_end_present(id).then_some(signal);
-        Ok(match call.status {
-            CallStatus::Connected {
-                mode: ConnectedMode::Active,
-            } => {
+        Ok(match (drop::plan(situation)?, call.status) {
+            (
+                Release::Release,
+                CallStatus::Connected {
+                    mode: ConnectedMode::Active,
+                },
+            ) => {
                 let others_active = self.talk_of(id).is_some_and(|talk| {
                     talk.appearances.iter().any(|&other| {
                         other != id && self.calls.get(&other).is_some_and(Appearance::is_active)
@@ -634,9 +629,7 @@ impl World {
                     DropPlan::Clear(far(Signal::Release))
                 }
             }
-            CallStatus::Dialing | CallStatus::Proceeding | CallStatus::Ringback => {
-                DropPlan::Clear(far(Signal::Cancel))
-            }
+            (Release::Cancel, _) => DropPlan::Clear(far(Signal::Cancel)),
             // SPEC D6 and B2: the far end has gone; once no other station is
             // off-hook on the call, this drop frees the loop and every
             // appearance clears: the last station off-hook going on-hook,
@@ -644,7 +637,11 @@ impl World {
             // an appearance (nobody ever picked up, so no other station
             // holds the loop; left Disconnected, the appearances nobody
             // holds would keep the loop busy for good).
-            CallStatus::Disconnected { .. } if !self.others_off_hook(id) => DropPlan::Clear(None),
+            (Release::Nothing, CallStatus::Disconnected { .. }) if !self.others_off_hook(id) => {
+                DropPlan::Clear(None)
+            }
+            // Never planned: this line declares no reject_by_drop.
+            (Release::Reject { .. }, _) => return Err(LineError::OperationUnavail),
             _ => DropPlan::Local,
         })
     }

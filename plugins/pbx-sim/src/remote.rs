@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 
 use smallvec::SmallVec;
 
-use cleardown_sdk::{CallId, DisconnectCode, RemoteSignal, RemoteState, SignalKind};
+use cleardown_sdk::{CallId, RemoteSignal, RemoteState, SignalKind, drop::q850};
 
 use crate::seq::SeqMap;
 
@@ -84,12 +84,13 @@ pub(crate) enum Signal {
 }
 
 impl Signal {
-    /// The rejection a drop with `code` sends to an offering party (SPEC R1, R3).
-    pub(crate) fn reject_for(code: DisconnectCode) -> Signal {
-        match code {
-            DisconnectCode::Busy => Signal::Busy,
-            DisconnectCode::NoAnswer => Signal::NoAnswer,
-            DisconnectCode::Normal | DisconnectCode::Rejected => Signal::Rejected,
+    /// The rejection with Q.850 `cause` (the SDK's drop plan picks it from
+    /// the code, SPEC R3, §10).
+    pub(crate) fn reject(cause: u32) -> Signal {
+        match cause {
+            q850::USER_BUSY => Signal::Busy,
+            q850::NO_ANSWER => Signal::NoAnswer,
+            _ => Signal::Rejected,
         }
     }
 
@@ -103,10 +104,10 @@ impl Signal {
 
     fn cause(self) -> u32 {
         match self {
-            Signal::Release | Signal::Cancel => 16,
-            Signal::Rejected => 21,
-            Signal::Busy => 17,
-            Signal::NoAnswer => 19,
+            Signal::Release | Signal::Cancel => q850::NORMAL_CLEARING,
+            Signal::Rejected => q850::CALL_REJECTED,
+            Signal::Busy => q850::USER_BUSY,
+            Signal::NoAnswer => q850::NO_ANSWER,
         }
     }
 

@@ -11,6 +11,7 @@ use cleardown_sdk::{
     AddressCaps, AddressId, CallFeatures, CallId, CallInfo, CallState, CallStatus, Capabilities,
     DisconnectCode, DisconnectMode, LineError, LineResult, ProviderInfo, Related, Relation,
     RemoteParty, RemoteState, Reporter, RequestId, Sharing,
+    drop::{self, Release, check_uui},
 };
 
 use crate::config::{Config, MAX_UUI};
@@ -655,36 +656,23 @@ impl World {
         Ok(())
     }
 
-    /// Decides what dropping `call` does, or why it is refused.
+    /// Decides what dropping `call` does, or why it is refused: the SDK's
+    /// plan of SPEC §2, then this world's shape of it (a conference parent
+    /// cascades, C1).
     fn plan_drop(&self, call: &Call, code: DisconnectCode, closing: bool) -> LineResult<DropPlan> {
-        let state = call.state();
-        let rejecting = matches!(code, DisconnectCode::Rejected | DisconnectCode::Busy);
-        if state == CallState::Idle || (rejecting && !state.is_offered()) {
-            return Err(LineError::InvalCallState);
-        }
-        Ok(match state {
-            CallState::Offering | CallState::Accepted => {
-                if self.config.reject_by_drop {
-                    DropPlan::Reject(Signal::reject_for(code))
-                } else if closing {
-                    DropPlan::Local
-                } else {
-                    return Err(LineError::OperationUnavail);
-                }
+        let situation = drop::Situation {
+            closing,
+            ..drop::Situation::new(call.state(), code).rejecting(self.config.reject_by_drop)
+        };
+        Ok(match drop::plan(situation)? {
+            Release::Reject { cause } => DropPlan::Reject(Signal::reject(cause)),
+            Release::Cancel => DropPlan::Cancel,
+            Release::Release if !call.links.children.is_empty() => DropPlan::Conference,
+            Release::Release => DropPlan::Release,
+            Release::Nothing if call.state() == CallState::Disconnected => {
+                DropPlan::AlreadyDisconnected
             }
-            CallState::Disconnected => DropPlan::AlreadyDisconnected,
-            CallState::Dialing | CallState::Proceeding | CallState::Ringback => DropPlan::Cancel,
-            _ if !call.links.children.is_empty() => DropPlan::Conference,
-            CallState::Connected
-            | CallState::OnHold
-            | CallState::OnHoldPendConf
-            | CallState::OnHoldPendTransfer
-            | CallState::Conferenced => DropPlan::Release,
-            CallState::Idle
-            | CallState::Dialtone
-            | CallState::Busy
-            | CallState::SpecialInfo
-            | CallState::Unknown => DropPlan::Local,
+            Release::Nothing => DropPlan::Local,
         })
     }
 
@@ -932,12 +920,5 @@ impl World {
             roots.insert(call, root);
         }
         root
-    }
-}
-
-fn check_uui(uui: &[u8], limit: u32) -> LineResult<()> {
-    match u32::try_from(uui.len()) {
-        Ok(len) if len <= limit => Ok(()),
-        _ => Err(LineError::UserUserInfoTooBig),
     }
 }

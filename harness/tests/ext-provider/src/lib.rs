@@ -22,7 +22,11 @@ mod q931;
 
 use std::collections::BTreeMap;
 
-use cleardown_sdk::{config::ConfigReader, *};
+use cleardown_sdk::{
+    config::ConfigReader,
+    drop::{self, Release, check_uui},
+    *,
+};
 
 use crate::q931::{Clearing, MAX_UUI};
 
@@ -212,28 +216,22 @@ impl ExtIsdn {
         }
     }
 
-    /// What dropping `call` with `code` does, or why it is refused (SPEC §2,
-    /// R1–R3). `closing`: the host let go of the call (SPEC T3), so an
-    /// offered call that may not be rejected is left unanswered instead.
+    /// What dropping `call` with `code` does, or why it is refused: the
+    /// SDK's plan of SPEC §2 (R1–R3; `closing`: the host let go of the
+    /// call, T3), as this line's clearing messages.
     fn plan(&self, call: &Call, code: DisconnectCode, closing: bool) -> LineResult<Plan> {
-        let state = call.state();
-        if state == CallState::Idle
-            || (matches!(code, DisconnectCode::Rejected | DisconnectCode::Busy)
-                && !state.is_offered())
-        {
-            return Err(LineError::InvalCallState);
-        }
-        Ok(match state {
-            CallState::Offering | CallState::Accepted if self.config.reject_by_drop => {
-                Plan::Send(Clearing::reject(code, state == CallState::Accepted))
-            }
-            CallState::Offering | CallState::Accepted if closing => Plan::Quiet,
-            CallState::Offering | CallState::Accepted => return Err(LineError::OperationUnavail),
-            CallState::Disconnected => Plan::Quiet,
-            CallState::Dialing | CallState::Proceeding | CallState::Ringback => {
-                Plan::Send(Clearing::Cancel)
-            }
-            _ => Plan::Send(Clearing::Release),
+        let situation = drop::Situation {
+            closing,
+            ..drop::Situation::new(call.state(), code).rejecting(self.config.reject_by_drop)
+        };
+        Ok(match drop::plan(situation)? {
+            Release::Reject { cause } => Plan::Send(Clearing::Reject {
+                cause,
+                alerted: call.state() == CallState::Accepted,
+            }),
+            Release::Cancel => Plan::Send(Clearing::Cancel),
+            Release::Release => Plan::Send(Clearing::Release),
+            Release::Nothing => Plan::Quiet,
         })
     }
 
@@ -275,14 +273,6 @@ fn address(id: AddressId) -> LineResult<&'static str> {
     MSNS.get(id.0 as usize)
         .copied()
         .ok_or(LineError::InvalPointer)
-}
-
-fn check_uui(uui: &[u8], limit: u32) -> LineResult<()> {
-    // SPEC U2, U4: too long is refused, never truncated.
-    if uui.len() > limit as usize {
-        return Err(LineError::UserUserInfoTooBig);
-    }
-    Ok(())
 }
 
 impl Provider for ExtIsdn {

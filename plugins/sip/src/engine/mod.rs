@@ -34,6 +34,7 @@ use std::net::SocketAddr;
 use cleardown_sdk::{
     AddressId, CallId, CallInfo, CallState, CallStatus, DisconnectCode, DisconnectMode, LineError,
     LineResult, RequestId,
+    drop::{self, Release},
 };
 use rsipstack::rsip::prelude::*;
 use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessage, Uri};
@@ -234,6 +235,23 @@ impl Call {
 
     fn is_unanswered_outbound(&self) -> bool {
         self.direction == Direction::Outbound && self.state().is_unanswered_outbound()
+    }
+
+    /// What dropping this call sends: the SDK's plan of SPEC §2 (this line
+    /// rejects by drop, R1), in SIP: a final response for an offered call
+    /// (the cause's status, RFC 3398), CANCEL before the answer, BYE once
+    /// the dialog is confirmed, nothing once either side has ended it (D6).
+    fn plan_drop(&self, situation: drop::Situation) -> LineResult<DropPlan> {
+        Ok(match drop::plan(situation.rejecting(true))? {
+            Release::Reject { cause } => DropPlan::Reject(match cause {
+                drop::q850::USER_BUSY => 486,
+                drop::q850::NO_ANSWER => 480,
+                _ => 603,
+            }),
+            Release::Cancel if self.is_unanswered_outbound() => DropPlan::Cancel,
+            Release::Release | Release::Cancel if !self.ended => DropPlan::Bye,
+            _ => DropPlan::Nothing,
+        })
     }
 
     /// Nothing is left on the wire for this call.
@@ -647,15 +665,9 @@ impl Engine {
         uui: &[u8],
     ) -> LineResult<()> {
         let call = self.open_call(id)?;
-        if uui.len() > MAX_UUI {
-            return Err(LineError::UserUserInfoTooBig);
-        }
-        let state = call.state();
-        let rejecting = matches!(code, DisconnectCode::Rejected | DisconnectCode::Busy);
-        if state == CallState::Idle || (rejecting && !state.is_offered()) {
-            return Err(LineError::InvalCallState);
-        }
-        self.execute_drop(id, code, uui, Some(request));
+        drop::check_uui(uui, MAX_UUI as u32)?;
+        let plan = call.plan_drop(drop::Situation::new(call.state(), code))?;
+        self.execute_drop(id, plan, uui, Some(request));
         Ok(())
     }
 
@@ -663,8 +675,12 @@ impl Engine {
     /// drop without UUI and without a request; then the host forgets it
     /// (we keep it until the wire is quiet).
     pub(crate) fn close_call(&mut self, id: CallId) -> LineResult<()> {
-        if !self.open_call(id)?.status.is_idle() {
-            self.execute_drop(id, DisconnectCode::Normal, &[], None);
+        let call = self.open_call(id)?;
+        if !call.status.is_idle() {
+            let situation = drop::Situation::new(call.state(), DisconnectCode::Normal).closing();
+            if let Ok(plan) = call.plan_drop(situation) {
+                self.execute_drop(id, plan, &[], None);
+            }
         }
         if let Some(call) = self.calls.get_mut(&id) {
             call.closed = true;
@@ -673,30 +689,9 @@ impl Engine {
         Ok(())
     }
 
-    fn execute_drop(
-        &mut self,
-        id: CallId,
-        code: DisconnectCode,
-        uui: &[u8],
-        request: Option<RequestId>,
-    ) {
+    fn execute_drop(&mut self, id: CallId, plan: DropPlan, uui: &[u8], request: Option<RequestId>) {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
-        };
-        let plan = if call.direction == Direction::Inbound && call.state().is_offered() {
-            // SPEC R1, R3: reject with the code's final response.
-            DropPlan::Reject(match code {
-                DisconnectCode::Busy => 486,
-                DisconnectCode::NoAnswer => 480,
-                DisconnectCode::Normal | DisconnectCode::Rejected => 603,
-            })
-        } else if call.is_unanswered_outbound() {
-            DropPlan::Cancel
-        } else if call.state() == CallState::Disconnected || call.ended {
-            // SPEC D6: the far end already left; nothing to send.
-            DropPlan::Nothing
-        } else {
-            DropPlan::Bye
         };
         if plan != DropPlan::Nothing {
             call.uui_sent = uui.to_vec();
