@@ -861,6 +861,7 @@ pub fn root_module<P: Provider>() -> ProviderModule_Ref {
 
 pub mod config;
 pub mod drop;
+pub mod step;
 pub mod testing;
 
 #[doc(hidden)]

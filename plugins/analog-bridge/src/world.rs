@@ -12,6 +12,7 @@ use cleardown_sdk::{
     ConnectedMode, DisconnectCode, DisconnectMode, LineError, LineResult, ProviderInfo,
     RemoteParty, RemoteState, Reporter, RequestId, Sharing,
     drop::{self, Release, check_uui},
+    step::{self, Step},
 };
 
 use crate::config::{Config, Mode};
@@ -428,32 +429,26 @@ impl World {
 
     /// The appearance `id` of an outbound call, still unanswered, whose far
     /// end has not hung up: what the far end's alert and answer need.
-    fn check_outbound(&self, id: CallId, states: &[CallState]) -> LineResult<()> {
+    fn check_outbound(&self, id: CallId, what: Step) -> LineResult<()> {
         let call = self.call(id)?;
         let outbound = self
             .talk_of(id)
             .is_some_and(|talk| talk.direction == Direction::Outbound);
-        if !outbound || !states.contains(&call.state()) || !self.far_end_present(id) {
+        step::check(what, call.state(), outbound)?;
+        if !self.far_end_present(id) {
             return Err(LineError::InvalCallState);
         }
         Ok(())
     }
 
     pub(crate) fn remote_alert(&mut self, id: CallId) -> LineResult<()> {
-        self.check_outbound(id, &[CallState::Dialing, CallState::Proceeding])?;
+        self.check_outbound(id, Step::FarAlert)?;
         self.set(id, CallStatus::Ringback);
         Ok(())
     }
 
     pub(crate) fn remote_answer(&mut self, id: CallId) -> LineResult<()> {
-        self.check_outbound(
-            id,
-            &[
-                CallState::Dialing,
-                CallState::Proceeding,
-                CallState::Ringback,
-            ],
-        )?;
+        self.check_outbound(id, Step::FarAnswer)?;
         self.set(id, CallStatus::connected());
         self.set_party(id, RemoteState::Connected);
         if self.config.mode == Mode::Shared {
@@ -505,18 +500,14 @@ impl World {
     }
 
     pub(crate) fn accept(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        if self.call(id)?.state() != CallState::Offering {
-            return Err(LineError::InvalCallState);
-        }
+        step::check(Step::Accept, self.call(id)?.state(), false)?;
         self.set(id, CallStatus::Accepted);
         self.reporter.complete(request, Ok(()));
         Ok(())
     }
 
     pub(crate) fn answer(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        if !self.call(id)?.state().is_offered() {
-            return Err(LineError::InvalCallState);
-        }
+        step::check(Step::Answer, self.call(id)?.state(), false)?;
         self.pick_up(id);
         self.reporter.complete(request, Ok(()));
         Ok(())

@@ -12,6 +12,7 @@ use cleardown_sdk::{
     DisconnectCode, DisconnectMode, LineError, LineResult, ProviderInfo, Related, Relation,
     RemoteParty, RemoteState, Reporter, RequestId, Sharing,
     drop::{self, Release, check_uui},
+    step::{self, Step},
 };
 
 use crate::config::{Config, MAX_UUI};
@@ -420,25 +421,22 @@ impl World {
 
     pub(crate) fn remote_alert(&mut self, id: CallId) -> LineResult<()> {
         let call = self.call(id)?;
-        if call.direction != Direction::Outbound
-            || !matches!(call.state(), CallState::Dialing | CallState::Proceeding)
-        {
-            return Err(LineError::InvalCallState);
-        }
+        step::check(
+            Step::FarAlert,
+            call.state(),
+            call.direction == Direction::Outbound,
+        )?;
         self.set(id, CallStatus::Ringback);
         Ok(())
     }
 
     pub(crate) fn remote_answer(&mut self, id: CallId) -> LineResult<()> {
         let call = self.call(id)?;
-        if call.direction != Direction::Outbound
-            || !matches!(
-                call.state(),
-                CallState::Dialing | CallState::Proceeding | CallState::Ringback
-            )
-        {
-            return Err(LineError::InvalCallState);
-        }
+        step::check(
+            Step::FarAnswer,
+            call.state(),
+            call.direction == Direction::Outbound,
+        )?;
         self.set(id, CallStatus::connected());
         self.set_remote(id, RemoteState::Connected);
         Ok(())
@@ -467,18 +465,14 @@ impl World {
     }
 
     pub(crate) fn accept(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        if self.state_of(id)? != CallState::Offering {
-            return Err(LineError::InvalCallState);
-        }
+        step::check(Step::Accept, self.state_of(id)?, false)?;
         self.set(id, CallStatus::Accepted);
         self.reporter.complete(request, Ok(()));
         Ok(())
     }
 
     pub(crate) fn answer(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        if !self.state_of(id)?.is_offered() {
-            return Err(LineError::InvalCallState);
-        }
+        step::check(Step::Answer, self.state_of(id)?, false)?;
         self.set(id, CallStatus::connected());
         self.set_remote(id, RemoteState::Connected);
         self.reporter.complete(request, Ok(()));
@@ -803,10 +797,10 @@ impl World {
     pub(crate) fn remote_hang_up(&mut self, id: CallId, cause: u32, uui: &[u8]) -> LineResult<()> {
         let call = self.call(id)?;
         check_uui(uui, MAX_UUI)?;
-        let hangs_up = call.state().far_party_present();
-        if call.remote.is_none() || !hangs_up {
+        if call.remote.is_none() {
             return Err(LineError::InvalCallState);
         }
+        step::check(Step::FarHangUp, call.state(), false)?;
         let mode = DisconnectMode::from_q850(cause);
         self.set_remote(id, RemoteState::Released);
         if let Some(call) = self.calls.get_mut(&id) {

@@ -9,7 +9,10 @@
 
 use std::collections::VecDeque;
 
-use cleardown_sdk::{AddressId, CallId, CallState, LineError, LineResult, RemoteParty, Reporter};
+use cleardown_sdk::{
+    AddressId, CallId, CallState, LineError, LineResult, RemoteParty, Reporter, drop,
+    step::{self, Step},
+};
 use rsipstack::rsip::SipMessage;
 
 use crate::engine::{Direction, Engine, MAX_UUI, Output};
@@ -225,10 +228,8 @@ impl Memory {
 
     pub(crate) fn remote_alert(&mut self, call: CallId) -> LineResult<()> {
         let (direction, state, call_id) = self.sip_call_id(call)?;
-        if direction != Direction::Outbound
-            || !matches!(state, CallState::Dialing | CallState::Proceeding)
-            || !self.far.alert(&call_id)
-        {
+        step::check(Step::FarAlert, state, direction == Direction::Outbound)?;
+        if !self.far.alert(&call_id) {
             return Err(LineError::InvalCallState);
         }
         self.settle();
@@ -237,10 +238,8 @@ impl Memory {
 
     pub(crate) fn remote_answer(&mut self, call: CallId) -> LineResult<()> {
         let (direction, state, call_id) = self.sip_call_id(call)?;
-        if direction != Direction::Outbound
-            || !state.is_unanswered_outbound()
-            || !self.far.answer(&call_id)
-        {
+        step::check(Step::FarAnswer, state, direction == Direction::Outbound)?;
+        if !self.far.answer(&call_id) {
             return Err(LineError::InvalCallState);
         }
         self.settle();
@@ -254,11 +253,9 @@ impl Memory {
         uui: &[u8],
     ) -> LineResult<()> {
         let (_, state, call_id) = self.sip_call_id(call)?;
-        if uui.len() > MAX_UUI {
-            return Err(LineError::UserUserInfoTooBig);
-        }
-        let live = state.far_party_present();
-        if !live || !self.far.hang_up(&call_id, cause, uui) {
+        drop::check_uui(uui, MAX_UUI as u32)?;
+        step::check(Step::FarHangUp, state, false)?;
+        if !self.far.hang_up(&call_id, cause, uui) {
             return Err(LineError::InvalCallState);
         }
         self.settle();

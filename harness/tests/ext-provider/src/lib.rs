@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use cleardown_sdk::{
     config::ConfigReader,
     drop::{self, Release, check_uui},
+    step::{self, Step},
     *,
 };
 
@@ -337,9 +338,7 @@ impl Provider for ExtIsdn {
     }
 
     fn answer(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        if !self.state_of(id)?.is_offered() {
-            return Err(LineError::InvalCallState);
-        }
+        step::check(Step::Answer, self.state_of(id)?, false)?;
         // CONNECT.
         self.enter(id, CallStatus::connected());
         self.set_party(id, RemoteState::Connected);
@@ -449,18 +448,14 @@ impl Provider for ExtIsdn {
 
     fn remote_alert(&mut self, id: CallId) -> LineResult<()> {
         let call = self.call(id)?;
-        if !call.outbound || !matches!(call.state(), CallState::Dialing | CallState::Proceeding) {
-            return Err(LineError::InvalCallState);
-        }
+        step::check(Step::FarAlert, call.state(), call.outbound)?;
         self.enter(id, CallStatus::Ringback);
         Ok(())
     }
 
     fn remote_answer(&mut self, id: CallId) -> LineResult<()> {
         let call = self.call(id)?;
-        if !call.outbound || !call.state().is_unanswered_outbound() {
-            return Err(LineError::InvalCallState);
-        }
+        step::check(Step::FarAnswer, call.state(), call.outbound)?;
         self.enter(id, CallStatus::connected());
         self.set_party(id, RemoteState::Connected);
         Ok(())

@@ -37,7 +37,10 @@ impl Clearing {
                 },
             ),
         };
-        let mut wire = format!("{message} crv={crv:#04x} cause #{cause} {}", q850::explain(cause));
+        let mut wire = format!(
+            "{message} crv={crv:#04x} cause #{cause} {}",
+            q850::explain(cause)
+        );
         if self == Clearing::Cancel {
             wire.push_str(", before CONNECT");
         }

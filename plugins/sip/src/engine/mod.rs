@@ -35,6 +35,7 @@ use cleardown_sdk::{
     AddressId, CallId, CallInfo, CallState, CallStatus, DisconnectCode, DisconnectMode, LineError,
     LineResult, RequestId,
     drop::{self, Release},
+    step::{self, Step},
 };
 use rsipstack::rsip::prelude::*;
 use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessage, Uri};
@@ -637,9 +638,11 @@ impl Engine {
 
     pub(crate) fn accept(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
         let call = self.open_call(id)?;
-        if call.direction != Direction::Inbound || call.state() != CallState::Offering {
+        // Only the far end's INVITE can be accepted or answered here.
+        if call.direction != Direction::Inbound {
             return Err(LineError::InvalCallState);
         }
+        step::check(Step::Accept, call.state(), false)?;
         self.respond_invite(id, 180, Vec::new());
         self.set(id, CallStatus::Accepted);
         self.complete(request);
@@ -648,9 +651,10 @@ impl Engine {
 
     pub(crate) fn answer(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
         let call = self.open_call(id)?;
-        if call.direction != Direction::Inbound || !call.state().is_offered() {
+        if call.direction != Direction::Inbound {
             return Err(LineError::InvalCallState);
         }
+        step::check(Step::Answer, call.state(), false)?;
         self.respond_invite(id, 200, vec![message::allow()]);
         self.set(id, CallStatus::connected());
         self.complete(request);
