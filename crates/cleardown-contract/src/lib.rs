@@ -24,6 +24,7 @@ pub mod abi;
 mod app;
 mod error;
 mod model;
+pub mod parties;
 mod state;
 
 pub use abi::{CONTRACT_VERSION, ContractVersion};

@@ -199,8 +199,7 @@ impl World {
     /// released by us): only then does it hear anything.
     fn far_end_present(&self, id: CallId) -> bool {
         self.party_of(id)
-            .and_then(|party| self.parties.get(party))
-            .is_some_and(|party| party.state != RemoteState::Released)
+            .is_some_and(|party| self.parties.present(party))
     }
 
     /// The loop carries a call: some appearance on it is not Idle.
@@ -662,7 +661,7 @@ impl World {
                     return;
                 };
                 if let (Some(signal), Some(party)) = (signal, self.party_of(id)) {
-                    self.parties.send(party, signal);
+                    self.parties.receive(party, signal.remote());
                 }
                 if let Some(talk) = self.talks.get_mut(&talk) {
                     talk.tone_due = None;
@@ -759,27 +758,14 @@ impl World {
     /// The far-end view: a connected party talks to the stations active on
     /// its call, in station order.
     pub(crate) fn far_end(&self) -> Vec<RemoteParty> {
-        self.parties
-            .iter()
-            .map(|party| {
-                let connected_to = if party.state == RemoteState::Connected {
-                    self.live_appearances(party.talk)
-                        .iter()
-                        .filter_map(|id| self.calls.get(id))
-                        .filter(|call| call.is_active())
-                        .map(|call| station_name(call.station))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                RemoteParty {
-                    name: party.name.clone(),
-                    state: party.state,
-                    connected_to,
-                    received: party.received.clone(),
-                }
-            })
-            .collect()
+        self.parties.view(|party| {
+            self.live_appearances(party.link)
+                .iter()
+                .filter_map(|id| self.calls.get(id))
+                .filter(|call| call.is_active())
+                .map(|call| station_name(call.station))
+                .collect()
+        })
     }
 }
 
