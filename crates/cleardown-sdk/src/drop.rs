@@ -46,6 +46,16 @@ pub enum Release {
 }
 
 impl Release {
+    /// The kind of signal the far end receives, if anything is sent.
+    pub fn signal_kind(self) -> Option<crate::SignalKind> {
+        match self {
+            Release::Release => Some(crate::SignalKind::Release),
+            Release::Cancel => Some(crate::SignalKind::Cancel),
+            Release::Reject { .. } => Some(crate::SignalKind::Reject),
+            Release::Nothing => None,
+        }
+    }
+
     /// The Q.850 cause the far end receives, if anything is sent (SPEC §10).
     pub fn cause(self) -> Option<u32> {
         match self {
@@ -287,6 +297,10 @@ mod tests {
         }
         assert_eq!(q850::mode(q850::NORMAL_CLEARING), DisconnectMode::Normal);
         assert_eq!(Release::Cancel.cause(), Some(16));
+        assert_eq!(
+            Release::Reject { cause: 17 }.signal_kind(),
+            Some(crate::SignalKind::Reject)
+        );
         assert_eq!(Release::Nothing.cause(), None);
     }
 

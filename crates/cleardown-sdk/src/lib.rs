@@ -859,6 +859,7 @@ pub fn root_module<P: Provider>() -> ProviderModule_Ref {
     ProviderModule { open: open::<P> }.leak_into_prefix()
 }
 
+pub mod calls;
 pub mod config;
 pub mod drop;
 pub mod step;
