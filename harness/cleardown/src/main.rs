@@ -12,6 +12,7 @@ use std::{
 };
 
 mod isolate;
+mod new_command;
 mod outputs;
 mod progress;
 mod replay_command;
@@ -63,6 +64,11 @@ enum Command {
     /// `snapshots/` directory, the transcript is compared with it, and so is
     /// the wire log of a `wire = true` fixture with its wire snapshot.
     Replay(replay_command::ReplayArgs),
+    /// Write a new provider crate that builds and passes the suite as it
+    /// stands (a one-line provider with a simulated far end, on the SDK's
+    /// blocks), with a fixture, a `cargo test` running the suite, a CI
+    /// workflow and a README saying what to change first.
+    New(new_command::NewArgs),
     /// Benchmark the drop cascade (SPEC C1) of a provider that declares
     /// conf_drop: the latency of dropping a conference of N parties, per N
     /// and per affected call, compared with a saved baseline and plotted.
@@ -385,6 +391,14 @@ fn main() -> ExitCode {
         Command::Conformance(args) => conformance(args),
         Command::Bench(args) => bench(&args),
         Command::Replay(args) => replay_command::run(&args),
+        Command::New(args) => new_command::run(&args).map(|dir| {
+            println!(
+                "wrote a provider crate in {}: `cd {} && cargo test` builds it and runs the suite",
+                dir.display(),
+                dir.display()
+            );
+            0
+        }),
         Command::Worker {
             plugin,
             config,

@@ -14,6 +14,7 @@ mod isolation;
 mod junit;
 mod lossy;
 mod mutants;
+mod new;
 mod torture;
 
 use std::process::{Command, Output};
