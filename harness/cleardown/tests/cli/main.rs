@@ -8,6 +8,7 @@ mod conformance;
 mod explore;
 mod external;
 mod far_end;
+mod guide;
 mod install;
 mod interop;
 mod isolation;
