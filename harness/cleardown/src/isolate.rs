@@ -18,8 +18,15 @@ const ISOLATED: &str = "CLEARDOWN_ISOLATED_CHILD";
 /// or dies of a signal while loading or running kills the child, and this
 /// process says so in one line (exit 2) instead of dying without a word.
 pub(crate) fn isolated(provider: &str, limit: Option<Duration>) -> ExitCode {
-    let Ok(me) = std::env::current_exe() else {
-        return ExitCode::from(2);
+    let me = match std::env::current_exe() {
+        Ok(me) => me,
+        Err(error) => {
+            eprintln!(
+                "cleardown: cannot find the cleardown executable to load {} in: {error}",
+                render::printable(provider)
+            );
+            return ExitCode::from(2);
+        }
     };
     let child = std::process::Command::new(me)
         .args(std::env::args_os().skip(1))

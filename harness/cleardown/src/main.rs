@@ -465,7 +465,7 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
             })
             .collect()
     };
-    let options = RunOptions {
+    let mut options = RunOptions {
         worker: std::env::current_exe()
             .map_err(|e| format!("cannot find the cleardown executable: {e}"))?,
         timeout: Duration::from_secs_f64(args.timeout),
@@ -499,26 +499,24 @@ fn conformance(args: ConformanceArgs) -> Result<u8, String> {
         }),
     };
     let bar = progress::ConformanceBar::new(run::planned_ticks(&suite, &targets, &options));
-    let options = RunOptions {
-        progress: bar.progress(),
-        ..options
-    };
+    options.progress = bar.progress();
     let report = run::run(&suite, &targets, &options);
     bar.finish();
-    match args.format {
-        ReportFormat::Text => print!("{}", render::text(&report)),
-        ReportFormat::Json => println!("{}", to_json(&report)),
-        ReportFormat::Markdown => print!("{}", cleardown_conformance::markdown::markdown(&report)),
+    // Rendered once, for stdout and the summary file alike.
+    let markdown = (args.format == ReportFormat::Markdown || args.summary.is_some())
+        .then(|| cleardown_conformance::markdown::markdown(&report));
+    match (args.format, &markdown) {
+        (ReportFormat::Markdown, Some(markdown)) => print!("{markdown}"),
+        (ReportFormat::Json, _) => println!("{}", to_json(&report)),
+        _ => print!("{}", render::text(&report)),
     }
-    if let Some(path) = &args.summary {
+    if let (Some(path), Some(markdown)) = (&args.summary, &markdown) {
         use std::io::Write as _;
         std::fs::OpenOptions::new()
             .append(true)
             .create(true)
             .open(path)
-            .and_then(|mut file| {
-                file.write_all(cleardown_conformance::markdown::markdown(&report).as_bytes())
-            })
+            .and_then(|mut file| file.write_all(markdown.as_bytes()))
             .map_err(|e| format!("cannot write the Markdown summary {}: {e}", path.display()))?;
     }
     if let Some(path) = &args.junit {

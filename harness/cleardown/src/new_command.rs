@@ -87,6 +87,16 @@ fn type_name(name: &str) -> String {
         .collect()
 }
 
+/// A template file with its placeholders filled for the crate `name`
+/// depending on the SDK at `sdk`.
+fn fill(text: &str, name: &str, sdk: &str) -> String {
+    text.replace("{{name}}", name)
+        .replace("{{type_name}}", &type_name(name))
+        .replace("{{crate_ident}}", &name.replace('-', "_"))
+        .replace("{{sdk_path}}", sdk)
+        .replace("{{version}}", env!("CARGO_PKG_VERSION"))
+}
+
 /// The SDK of the checkout this binary was built from.
 fn checkout_sdk() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/cleardown-sdk")
@@ -124,20 +134,13 @@ pub fn run(args: &NewArgs) -> Result<PathBuf, String> {
         ));
     }
     let sdk_text = sdk.display().to_string();
-    let fill = |text: &str| {
-        text.replace("{{name}}", &args.name)
-            .replace("{{type_name}}", &type_name(&args.name))
-            .replace("{{crate_ident}}", &args.name.replace('-', "_"))
-            .replace("{{sdk_path}}", &sdk_text)
-            .replace("{{version}}", env!("CARGO_PKG_VERSION"))
-    };
     for (path, text) in FILES {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        std::fs::write(&target, fill(text))
+        std::fs::write(&target, fill(text, &args.name, &sdk_text))
             .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
     Ok(dir)
@@ -160,12 +163,7 @@ mod tests {
     #[test]
     fn every_placeholder_is_filled() {
         for (path, text) in FILES {
-            let filled = text
-                .replace("{{name}}", "x")
-                .replace("{{type_name}}", "X")
-                .replace("{{crate_ident}}", "x")
-                .replace("{{sdk_path}}", "/sdk")
-                .replace("{{version}}", "0.1.0");
+            let filled = fill(text, "x", "/sdk");
             // `${{ … }}` is GitHub Actions' own syntax.
             let unfilled = filled
                 .match_indices("{{")

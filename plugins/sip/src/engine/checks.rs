@@ -37,19 +37,34 @@ fn values<'a>(request: &'a Request, names: &'a [&str]) -> impl Iterator<Item = &
         .map(Header::value)
 }
 
-/// Whether every `"` opening a quoted string in `value` is closed (a
-/// backslash escapes the next character inside one).
-fn quotes_balanced(value: &str) -> bool {
-    let (mut inside, mut escaped) = (false, false);
+/// `value` with what its quoted strings hold left out (each written `""`,
+/// a backslash escaping the next character inside one), so that it is not
+/// read as separators; and whether every quoted string is closed.
+fn strip_quotes(value: &str) -> (String, bool) {
+    let (mut out, mut inside, mut escaped) = (String::new(), false, false);
     for c in value.chars() {
         match (inside, escaped, c) {
             (true, true, _) => escaped = false,
             (true, false, '\\') => escaped = true,
-            (_, false, '"') => inside = !inside,
-            _ => {}
+            (_, false, '"') => {
+                inside = !inside;
+                out.push('"');
+            }
+            (false, _, c) => out.push(c),
+            (true, false, _) => {}
         }
     }
-    !inside
+    (out, !inside)
+}
+
+/// Whether every `"` opening a quoted string in `value` is closed.
+fn quotes_balanced(value: &str) -> bool {
+    strip_quotes(value).1
+}
+
+/// `value` with its quoted strings emptied ([`strip_quotes`]).
+fn without_quotes(value: &str) -> String {
+    strip_quotes(value).0
 }
 
 /// The extensions this agent supports (§8.2.2.3): none.
@@ -113,9 +128,7 @@ pub(super) fn refusal(request: &Request) -> Option<Refusal> {
             format!("an empty parameter or value in `{}`", bad.trim()),
         );
     }
-    let single = ["From", "f", "To", "t"]
-        .chunks(2)
-        .flat_map(|names| values(request, names).map(|v| (v, false)));
+    let single = values(request, &["From", "f", "To", "t"]).map(|v| (v, false));
     let listed = values(request, &["Contact", "m"]).map(|v| (v, true));
     if let Some((bad, _)) = single
         .chain(listed)
@@ -205,25 +218,6 @@ const SINGLE: &[&[&str]] = &[
     &["Max-Forwards"],
     &["Content-Type", "c"],
 ];
-
-/// `value` with its quoted strings (escapes honoured) replaced by `""`, so
-/// that what they hold is not read as separators.
-fn without_quotes(value: &str) -> String {
-    let (mut out, mut inside, mut escaped) = (String::new(), false, false);
-    for c in value.chars() {
-        match (inside, escaped, c) {
-            (true, true, _) => escaped = false,
-            (true, false, '\\') => escaped = true,
-            (_, false, '"') => {
-                inside = !inside;
-                out.push('"');
-            }
-            (false, _, c) => out.push(c),
-            (true, false, _) => {}
-        }
-    }
-    out
-}
 
 /// Whether a Via or Contact value has an empty element: `;;`, `,,`, a
 /// separator with nothing after it (RFC 4475 §3.1.2.1 badinv01).
