@@ -25,6 +25,7 @@ mod app;
 mod error;
 mod model;
 pub mod parties;
+pub mod seq;
 mod state;
 
 pub use abi::{CONTRACT_VERSION, ContractVersion};

@@ -9,7 +9,6 @@
 
 mod config;
 mod remote;
-mod seq;
 mod world;
 
 use cleardown_sdk::{

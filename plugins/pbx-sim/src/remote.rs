@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 
 use cleardown_sdk::{CallId, RemoteSignal, RemoteState, SignalKind, drop::q850};
 
-use crate::seq::SeqMap;
+use cleardown_sdk::seq::SeqMap;
 
 /// A remote party, numbered in creation order. Never reused: a party that
 /// was forgotten and calls again is a new party.

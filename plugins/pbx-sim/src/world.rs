@@ -17,7 +17,7 @@ use cleardown_sdk::{
 
 use crate::config::{Config, MAX_UUI};
 use crate::remote::{BridgeId, Parties, PartyId, Signal};
-use crate::seq::SeqMap;
+use cleardown_sdk::seq::SeqMap;
 
 /// One extension of the PBX.
 #[derive(Debug)]

@@ -89,7 +89,7 @@ impl ExtIsdn {
     /// with the drop's UUI, the call is Idle.
     fn clear(&mut self, id: CallId, release: Release, uui: &[u8]) {
         let alerted = self.calls.state(id) == Ok(CallState::Accepted);
-        if let Ok(call) = self.calls.get_mut(id) {
+        if let Ok(mut call) = self.calls.get_mut(id) {
             if let Some(signal) = q931::clearing(release, alerted, call.data.crv, uui) {
                 call.data.uui_sent = uui.to_vec();
                 self.parties.receive(call.data.party, signal);

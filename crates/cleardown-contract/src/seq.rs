@@ -1,11 +1,13 @@
-//! Maps keyed by the ids pbx-sim hands out itself, in sequence.
+//! Maps keyed by ids a provider hands out itself, in sequence (calls,
+//! far parties): the SDK's call table and [`crate::parties`] keep their
+//! records in one.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// A map from ids pbx-sim allocates in sequence and never reuses (calls,
-/// remote parties) to their records.
-pub(crate) type SeqMap<K, V> = HashMap<K, V, BuildHasherDefault<SeqHasher>>;
+/// A map from ids allocated in sequence and never reused (calls, remote
+/// parties) to their records.
+pub type SeqMap<K, V> = HashMap<K, V, BuildHasherDefault<SeqHasher>>;
 
 /// Hashes an id to itself in the low bits, where hashbrown takes the bucket
 /// from, so neighbouring ids sit in neighbouring buckets: a cascade reaches
@@ -14,12 +16,12 @@ pub(crate) type SeqMap<K, V> = HashMap<K, V, BuildHasherDefault<SeqHasher>>;
 /// every lookup. The top 7 bits, from which hashbrown takes each entry's
 /// control tag, are mixed so that the tags of neighbouring ids still differ.
 ///
-/// Safe only for ids we allocate ourselves: nobody else chooses them, so
+/// Safe only for ids the map's owner allocates itself: nobody else chooses them, so
 /// nobody can pick keys that pile into one bucket (which a keyed hash such
 /// as SipHash exists to prevent), and a run of live sequential ids falls
 /// into distinct buckets.
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct SeqHasher(u64);
+pub struct SeqHasher(u64);
 
 impl Hasher for SeqHasher {
     fn finish(&self) -> u64 {
