@@ -15,7 +15,7 @@ use cleardown_sdk::{
 };
 use rsipstack::rsip::SipMessage;
 
-use crate::engine::{Direction, Engine, MAX_UUI, Output};
+use crate::engine::{Engine, MAX_UUI, Output};
 use crate::far::FarUa;
 use crate::message;
 
@@ -202,9 +202,10 @@ impl Memory {
 
     // ---- stimuli (the far end acts) -----------------------------------------
 
-    fn sip_call_id(&self, call: CallId) -> LineResult<(Direction, CallState, String)> {
+    /// Whether we placed `call`, its state and its SIP Call-ID.
+    fn sip_call_id(&self, call: CallId) -> LineResult<(bool, CallState, String)> {
         let view = self.engine.view(call).ok_or(LineError::InvalPointer)?;
-        Ok((view.direction, view.status.state(), view.sip_call_id))
+        Ok((view.outbound, view.status.state(), view.sip_call_id))
     }
 
     pub(crate) fn remote_offer(
@@ -227,8 +228,8 @@ impl Memory {
     }
 
     pub(crate) fn remote_alert(&mut self, call: CallId) -> LineResult<()> {
-        let (direction, state, call_id) = self.sip_call_id(call)?;
-        step::check(Step::FarAlert, state, direction == Direction::Outbound)?;
+        let (outbound, state, call_id) = self.sip_call_id(call)?;
+        step::check(Step::FarAlert, state, outbound)?;
         if !self.far.alert(&call_id) {
             return Err(LineError::InvalCallState);
         }
@@ -237,8 +238,8 @@ impl Memory {
     }
 
     pub(crate) fn remote_answer(&mut self, call: CallId) -> LineResult<()> {
-        let (direction, state, call_id) = self.sip_call_id(call)?;
-        step::check(Step::FarAnswer, state, direction == Direction::Outbound)?;
+        let (outbound, state, call_id) = self.sip_call_id(call)?;
+        step::check(Step::FarAnswer, state, outbound)?;
         if !self.far.answer(&call_id) {
             return Err(LineError::InvalCallState);
         }

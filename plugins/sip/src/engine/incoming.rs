@@ -8,9 +8,9 @@ use rsipstack::rsip::prelude::*;
 use rsipstack::rsip::{Header, Method, Request, Response, SipMessage};
 
 use super::{
-    Call, Cancel, Dialog, Direction, Engine, Invite, MAX_HEADER_BYTES, Output, ServerInvite,
-    Source, T1, Timer, TxKey, answer, checks, far_reason, invite_cseq, mode_of_status, options_tag,
-    stop_retransmitting, tx_key,
+    Cancel, Dialog, Engine, Invite, MAX_HEADER_BYTES, ServerInvite, SipCall, Source, T1, Timer,
+    TxKey, answer, checks, far_reason, invite_cseq, is_unanswered_outbound, mode_of_status,
+    options_tag, stop_retransmitting, tx_key,
 };
 use crate::message::{self, Common, RequestParts};
 
@@ -153,8 +153,8 @@ impl Engine {
     pub(super) fn retransmission(&mut self, request: &Request, key: &TxKey) -> bool {
         if request.method == Method::Invite {
             if let Some(&id) = self.server_invites.get(key) {
-                let last = match self.calls.get(&id).map(|call| &call.invite) {
-                    Some(Invite::Server(invite)) => invite.last.clone().map(|r| (r, invite.source)),
+                let last = match self.calls.get(id).map(|call| &call.invite) {
+                    Ok(Invite::Server(invite)) => invite.last.clone().map(|r| (r, invite.source)),
                     _ => None,
                 };
                 if let Some((response, to)) = last {
@@ -180,7 +180,7 @@ impl Engine {
     /// The call whose dialog the in-dialog request `common` belongs to.
     pub(super) fn in_dialog(&self, common: &Common) -> Option<CallId> {
         let id = *self.dialogs.get(&common.call_id)?;
-        let call = self.calls.get(&id)?;
+        let call = self.calls.get(id).ok()?;
         let dialog = &call.dialog;
         let ours = common.to_tag.as_deref() == Some(dialog.local_tag.as_str());
         let theirs = dialog.remote_tag.is_none() || dialog.remote_tag == common.from_tag;
@@ -212,19 +212,17 @@ impl Engine {
         }
         let content_type = message::header_value(&request.headers, "Content-Type", "c");
         let host = self.local.host.to_string();
-        let session =
-            match answer::answer(&request.body, content_type, &host, self.counter.call + 1) {
-                answer::Offer::None => Some(answer::offer(&host, self.counter.call + 1)),
-                answer::Offer::Answer(text) => Some(text),
-                answer::Offer::Unreadable(why) => {
-                    // RFC 3261 §13.3.1.3: an offer we cannot take is a 488.
-                    self.note(format!("refused an INVITE with {why}"));
-                    self.reply(&request, source, 488, None, Vec::new());
-                    return;
-                }
-            };
-        self.counter.call += 1;
-        let id = CallId(self.counter.call);
+        let next = self.calls.next_id().0;
+        let session = match answer::answer(&request.body, content_type, &host, next) {
+            answer::Offer::None => Some(answer::offer(&host, next)),
+            answer::Offer::Answer(text) => Some(text),
+            answer::Offer::Unreadable(why) => {
+                // RFC 3261 §13.3.1.3: an offer we cannot take is a 488.
+                self.note(format!("refused an INVITE with {why}"));
+                self.reply(&request, source, 488, None, Vec::new());
+                return;
+            }
+        };
         let tag = self.new_tag();
         let remote_target =
             message::contact_uri(&request).unwrap_or_else(|| common.from_uri.clone());
@@ -233,54 +231,34 @@ impl Engine {
             .user()
             .map_or_else(|| common.from_uri.host().to_string(), str::to_owned);
         let uui_received = message::uui(&request.headers).unwrap_or_default();
-        self.calls.insert(
-            id,
-            Call {
-                address: AddressId(0),
-                direction: Direction::Inbound,
-                status: CallStatus::Unknown,
-                remote_name,
-                disconnect_mode: None,
-                uui_received,
-                uui_sent: Vec::new(),
-                closed: false,
-                ended: false,
-                dialog: Dialog {
-                    call_id: common.call_id.clone(),
-                    local_uri: common.to_uri.clone(),
-                    local_tag: tag,
-                    remote_uri: common.from_uri.clone(),
-                    remote_tag: common.from_tag.clone(),
-                    remote_target,
-                    local_cseq: 0,
-                },
-                invite: Invite::Server(ServerInvite {
-                    request,
-                    key: key.clone(),
-                    source,
-                    last: None,
-                    final_at: None,
-                    acked: false,
-                    every: T1,
-                    session,
-                }),
-                drop_request: None,
-                bye: None,
-                bye_request: None,
-                bye_after_ack: None,
-                timers: Vec::new(),
-            },
-        );
+        // RFC 3261 §17.2.1: the app may take its time, so say Trying now,
+        // before the app hears of the call (the table announces it as it
+        // adds it).
+        let trying = message::response(&request, 100, None, Vec::new());
+        self.send(trying.clone(), source);
+        let dialog = Dialog {
+            call_id: common.call_id.clone(),
+            local_uri: common.to_uri.clone(),
+            local_tag: tag,
+            remote_uri: common.from_uri.clone(),
+            remote_tag: common.from_tag.clone(),
+            remote_target,
+            local_cseq: 0,
+        };
+        let server = Invite::Server(ServerInvite {
+            request,
+            key: key.clone(),
+            source,
+            last: Some(trying),
+            final_at: None,
+            acked: false,
+            every: T1,
+            session,
+        });
+        let call = SipCall::new(remote_name, uui_received, dialog, server);
+        let id = self.calls.offer(AddressId(0), call);
         self.dialogs.insert(common.call_id, id);
         self.server_invites.insert(key, id);
-        // RFC 3261 §17.2.1: the app may take its time, so say Trying now.
-        self.respond_invite(id, 100, Vec::new());
-        self.out.push(Output::NewCall {
-            call: id,
-            address: AddressId(0),
-            request: None,
-        });
-        self.set(id, CallStatus::Offering);
         if self.no_answer_ms > 0 {
             self.schedule(self.no_answer_ms, Timer::NoAnswer(id));
         }
@@ -293,11 +271,10 @@ impl Engine {
         let Some(id) = by_branch.or_else(|| self.in_dialog(common)) else {
             return;
         };
-        let Some(Call {
-            invite: Invite::Server(invite),
-            ..
-        }) = self.calls.get_mut(&id)
-        else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let Invite::Server(invite) = &mut call.invite else {
             return;
         };
         if invite.final_at.is_some() && !invite.acked {
@@ -311,8 +288,9 @@ impl Engine {
     pub(super) fn after_ack(&mut self, id: CallId) {
         let waiting = self
             .calls
-            .get_mut(&id)
-            .and_then(|call| call.bye_after_ack.take());
+            .get_mut(id)
+            .ok()
+            .and_then(|mut call| call.bye_after_ack.take());
         if let Some(uui) = waiting {
             self.send_bye(id, &uui);
         }
@@ -325,21 +303,21 @@ impl Engine {
             self.reply(request, source, 481, to_tag, Vec::new());
             return;
         };
-        let Some(call) = self.calls.get(&id) else {
+        let Ok(call) = self.calls.get(id) else {
             return;
         };
         if call.bye.is_some() || call.bye_after_ack.is_some() {
             // Glare: both ends hung up; ours already ended the call here.
             self.reply(request, source, 200, to_tag, Vec::new());
-            let unsent = self.calls.get_mut(&id).and_then(|call| {
+            let unsent = self.calls.get_mut(id).ok().and_then(|mut call| {
                 // Their BYE confirms the dialog: our 2xx arrived, and the
                 // BYE that waited for its ACK is needed no more.
                 call.bye_after_ack.take()?;
-                stop_retransmitting(call);
+                stop_retransmitting(&mut call);
                 call.drop_request.take()
             });
             if let Some(request) = unsent {
-                self.complete(request);
+                self.calls.complete(request);
             }
             self.cleanup(id);
             return;
@@ -349,10 +327,10 @@ impl Engine {
             return;
         }
         let (mode, uui) = far_reason(&request.headers, DisconnectMode::Normal);
-        let early_inbound = call.direction == Direction::Inbound && call.state().is_offered();
+        let early_inbound = !call.outbound && call.state().is_offered();
         self.reply(request, source, 200, to_tag, Vec::new());
-        if let Some(call) = self.calls.get_mut(&id).filter(|_| !early_inbound) {
-            stop_retransmitting(call);
+        if let Some(mut call) = self.calls.get_mut(id).ok().filter(|_| !early_inbound) {
+            stop_retransmitting(&mut call);
         }
         if early_inbound {
             // RFC 3261 §15.1.2: a BYE in an early dialog ends the INVITE too.
@@ -368,15 +346,15 @@ impl Engine {
             .copied()
             .filter(|id| {
                 self.calls
-                    .get(id)
-                    .is_some_and(|call| call.dialog.call_id == common.call_id)
+                    .get(*id)
+                    .is_ok_and(|call| call.dialog.call_id == common.call_id)
             });
         let Some(id) = found else {
             let tag = common.to_tag.clone();
             self.reply(request, source, 481, tag, Vec::new());
             return;
         };
-        let Some(call) = self.calls.get(&id) else {
+        let Ok(call) = self.calls.get(id) else {
             return;
         };
         let tag = Some(call.dialog.local_tag.clone());
@@ -413,19 +391,19 @@ impl Engine {
             Method::Bye => {
                 let ours = self
                     .calls
-                    .get(&id)
-                    .is_some_and(|call| call.bye.is_some() && call.bye == common.branch);
+                    .get(id)
+                    .is_ok_and(|call| call.bye.is_some() && call.bye == common.branch);
                 if ours && response.status_code.code() >= 200 {
                     if let Some(branch) = &common.branch {
                         self.client_branches.remove(branch);
                     }
-                    let request = self.calls.get_mut(&id).and_then(|call| {
+                    let request = self.calls.get_mut(id).ok().and_then(|mut call| {
                         call.bye = None;
                         call.bye_request = None;
                         call.drop_request.take()
                     });
                     if let Some(request) = request {
-                        self.complete(request);
+                        self.calls.complete(request);
                     }
                     self.cleanup(id);
                 }
@@ -433,12 +411,10 @@ impl Engine {
             // The 200 to a CANCEL ends its retransmissions; the 487 to the
             // INVITE is what the drop waits for.
             Method::Cancel if response.status_code.code() >= 200 => {
-                if let Some(Call {
-                    invite: Invite::Client(invite),
-                    ..
-                }) = self.calls.get_mut(&id)
-                {
-                    invite.cancel_request = None;
+                if let Ok(mut call) = self.calls.get_mut(id) {
+                    if let Invite::Client(invite) = &mut call.invite {
+                        invite.cancel_request = None;
+                    }
                 }
             }
             _ => {}
@@ -447,9 +423,11 @@ impl Engine {
 
     pub(super) fn on_invite_response(&mut self, id: CallId, response: &Response, common: &Common) {
         let code = response.status_code.code();
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
             return;
         };
+        let alive = is_unanswered_outbound(&call);
+        let call: &mut SipCall = &mut call;
         let Invite::Client(invite) = &mut call.invite else {
             return;
         };
@@ -483,24 +461,23 @@ impl Engine {
                 invite.cancel = Cancel::Sent;
                 self.send_cancel(id);
             } else if matches!(code, 180 | 183) {
-                self.set(id, CallStatus::Ringback);
+                self.calls.enter(id, CallStatus::Ringback);
             }
             return;
         }
         invite.final_code = Some(code);
         call.dialog.remote_tag = common.to_tag.clone();
-        let alive = call.is_unanswered_outbound();
         if code < 300 {
             call.dialog.remote_target =
                 message::contact_uri(response).unwrap_or_else(|| call.dialog.remote_uri.clone());
             self.ack_2xx(id, response);
             if alive {
-                self.set(id, CallStatus::connected());
+                self.calls.enter(id, CallStatus::connected());
             } else {
                 // Answered after we dropped (a 2xx crossed the CANCEL), or
                 // after we stopped waiting: end it properly.
-                let uui = match self.calls.get(&id).map(|call| &call.invite) {
-                    Some(Invite::Client(invite)) => invite.drop_uui.clone(),
+                let uui = match self.calls.get(id).map(|call| &call.invite) {
+                    Ok(Invite::Client(invite)) => invite.drop_uui.clone(),
                     _ => Vec::new(),
                 };
                 self.send_bye(id, &uui);
@@ -511,8 +488,8 @@ impl Engine {
         if alive {
             let (mode, uui) = far_reason(&response.headers, mode_of_status(code));
             self.end_by_far(id, mode, uui);
-        } else if let Some(request) = self.calls.get_mut(&id).and_then(|c| c.drop_request.take()) {
-            self.complete(request);
+        } else if let Some(request) = self.take_drop_request(id) {
+            self.calls.complete(request);
         }
         self.cleanup(id);
     }
@@ -533,9 +510,10 @@ impl Engine {
                 None
             }
         };
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
             return;
         };
+        let call: &mut SipCall = &mut call;
         let Invite::Client(invite) = &mut call.invite else {
             return;
         };
@@ -564,9 +542,10 @@ impl Engine {
     /// INVITE's transaction (same branch, the response's To).
     pub(super) fn ack_error(&mut self, id: CallId, response: &Response) {
         let local = self.local.clone();
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
             return;
         };
+        let call: &mut SipCall = &mut call;
         let Invite::Client(invite) = &mut call.invite else {
             return;
         };

@@ -32,10 +32,11 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use cleardown_sdk::{
-    AddressId, CallId, CallInfo, CallState, CallStatus, DisconnectCode, DisconnectMode, LineError,
+    AddressId, CallId, CallInfo, CallStatus, DisconnectCode, DisconnectMode, LineError,
     LineResult, RequestId,
+    calls::{self, Calls},
     drop::{self, Release},
-    step::{self, Step},
+    step::Step,
 };
 use rsipstack::rsip::prelude::*;
 use rsipstack::rsip::{Header, HostWithPort, Method, Request, Response, SipMessage, Uri};
@@ -45,8 +46,11 @@ use crate::message::{self, Common, RequestParts};
 mod answer;
 mod checks;
 mod incoming;
+mod output;
 mod timers;
 
+pub(crate) use output::Output;
+use output::Outbox;
 use timers::Timer;
 
 /// The only address: one SIP line.
@@ -62,40 +66,6 @@ const ANSWERED: usize = 64;
 /// Where a message came from or goes: a transport address, or `None` for
 /// the configured peer (the memory transport's far end is always the peer).
 pub(crate) type Source = Option<SocketAddr>;
-
-/// What the engine wants done, in the order it happened.
-#[derive(Debug, Clone)]
-pub(crate) enum Output {
-    /// Send `message` to `to` (`None`: the peer).
-    Send {
-        message: Box<SipMessage>,
-        to: Source,
-    },
-    /// [`cleardown_sdk::Reporter::new_call`].
-    NewCall {
-        call: CallId,
-        address: AddressId,
-        request: Option<RequestId>,
-    },
-    /// [`cleardown_sdk::Reporter::state`].
-    State {
-        call: CallId,
-        status: CallStatus<CallId>,
-    },
-    /// [`cleardown_sdk::Reporter::complete`].
-    Complete {
-        request: RequestId,
-        result: LineResult<()>,
-    },
-    /// Something a person debugging traffic wants to know (bad input).
-    Note(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Direction {
-    Inbound,
-    Outbound,
-}
 
 /// The dialog of a call (RFC 3261 §12), from our side.
 #[derive(Debug)]
@@ -201,13 +171,14 @@ enum Invite {
     Server(ServerInvite),
 }
 
+/// A call: the table's record (address, state, direction, disconnect
+/// mode) with the SIP side of it.
+type Call = calls::Call<SipCall>;
+
+/// The SIP side of a call: its dialog, transactions and timers.
 #[derive(Debug)]
-struct Call {
-    address: AddressId,
-    direction: Direction,
-    status: CallStatus<CallId>,
+struct SipCall {
     remote_name: String,
-    disconnect_mode: Option<DisconnectMode>,
     uui_received: Vec<u8>,
     uui_sent: Vec<u8>,
     /// The host let go of it (`close_call`); kept only until what is on
@@ -229,30 +200,22 @@ struct Call {
     timers: Vec<(u64, u64)>,
 }
 
-impl Call {
-    fn state(&self) -> CallState {
-        self.status.state()
-    }
-
-    fn is_unanswered_outbound(&self) -> bool {
-        self.direction == Direction::Outbound && self.state().is_unanswered_outbound()
-    }
-
-    /// What dropping this call sends: the SDK's plan of SPEC §2 (this line
-    /// rejects by drop, R1), in SIP: a final response for an offered call
-    /// (the cause's status, RFC 3398), CANCEL before the answer, BYE once
-    /// the dialog is confirmed, nothing once either side has ended it (D6).
-    fn plan_drop(&self, situation: drop::Situation) -> LineResult<DropPlan> {
-        Ok(match drop::plan(situation.rejecting(true))? {
-            Release::Reject { cause } => DropPlan::Reject(match cause {
-                drop::q850::USER_BUSY => 486,
-                drop::q850::NO_ANSWER => 480,
-                _ => 603,
-            }),
-            Release::Cancel if self.is_unanswered_outbound() => DropPlan::Cancel,
-            Release::Release | Release::Cancel if !self.ended => DropPlan::Bye,
-            _ => DropPlan::Nothing,
-        })
+impl SipCall {
+    fn new(remote_name: String, uui_received: Vec<u8>, dialog: Dialog, invite: Invite) -> Self {
+        SipCall {
+            remote_name,
+            uui_received,
+            uui_sent: Vec::new(),
+            closed: false,
+            ended: false,
+            dialog,
+            invite,
+            drop_request: None,
+            bye: None,
+            bye_request: None,
+            bye_after_ack: None,
+            timers: Vec::new(),
+        }
     }
 
     /// Nothing is left on the wire for this call.
@@ -265,6 +228,27 @@ impl Call {
             && self.bye.is_none()
             && self.bye_after_ack.is_none()
             && invite_done
+    }
+}
+
+fn is_unanswered_outbound(call: &Call) -> bool {
+    call.outbound && call.state().is_unanswered_outbound()
+}
+
+/// What dropping `call` sends, from the SDK's plan of SPEC §2 (this line
+/// rejects by drop, R1), in SIP: a final response for an offered call
+/// (the cause's status, RFC 3398), CANCEL before the answer, BYE once the
+/// dialog is confirmed, nothing once either side has ended it (D6).
+fn sip_drop(call: &Call, release: Release) -> DropPlan {
+    match release {
+        Release::Reject { cause } => DropPlan::Reject(match cause {
+            drop::q850::USER_BUSY => 486,
+            drop::q850::NO_ANSWER => 480,
+            _ => 603,
+        }),
+        Release::Cancel if is_unanswered_outbound(call) => DropPlan::Cancel,
+        Release::Release | Release::Cancel if !call.ended => DropPlan::Bye,
+        _ => DropPlan::Nothing,
     }
 }
 
@@ -308,7 +292,8 @@ pub(crate) struct Engine {
     /// (0: until someone ends it).
     no_answer_ms: u64,
     now: u64,
-    calls: BTreeMap<CallId, Call>,
+    /// The calls, reporting into the queue of everything we want done.
+    calls: Calls<SipCall, Outbox>,
     /// SIP Call-ID → call.
     dialogs: HashMap<String, CallId>,
     /// Branches of our INVITEs and BYEs → call.
@@ -318,12 +303,10 @@ pub(crate) struct Engine {
     answered: VecDeque<Answered>,
     timers: BTreeMap<(u64, u64), Timer>,
     counter: Counters,
-    out: Vec<Output>,
 }
 
 #[derive(Debug, Default)]
 struct Counters {
-    call: u64,
     call_id: u64,
     tag: u64,
     branch: u64,
@@ -333,7 +316,7 @@ struct Counters {
 /// What the memory transport's stimuli need to know about a call.
 #[derive(Debug, Clone)]
 pub(crate) struct CallView {
-    pub(crate) direction: Direction,
+    pub(crate) outbound: bool,
     pub(crate) status: CallStatus<CallId>,
     pub(crate) sip_call_id: String,
 }
@@ -347,14 +330,13 @@ impl Engine {
             transport: rsipstack::rsip::Transport::Udp,
             no_answer_ms: 0,
             now: 0,
-            calls: BTreeMap::new(),
+            calls: Calls::new(Outbox::default()),
             dialogs: HashMap::new(),
             client_branches: HashMap::new(),
             server_invites: HashMap::new(),
             answered: VecDeque::new(),
             timers: BTreeMap::new(),
             counter: Counters::default(),
-            out: Vec::new(),
         }
     }
 
@@ -371,7 +353,7 @@ impl Engine {
 
     /// Everything the engine wants done since the last call, in order.
     pub(crate) fn take_output(&mut self) -> Vec<Output> {
-        std::mem::take(&mut self.out)
+        self.calls.events_mut().take()
     }
 
     /// The number of calls it still keeps (live, or waiting for the wire).
@@ -382,9 +364,9 @@ impl Engine {
 
     /// A call as the stimuli see it; `None` for one the host closed.
     pub(crate) fn view(&self, id: CallId) -> Option<CallView> {
-        let call = self.calls.get(&id).filter(|call| !call.closed)?;
+        let call = self.open_call(id).ok()?;
         Some(CallView {
-            direction: call.direction,
+            outbound: call.outbound,
             status: call.status,
             sip_call_id: call.dialog.call_id.clone(),
         })
@@ -412,49 +394,37 @@ impl Engine {
     }
 
     fn send(&mut self, message: impl Into<SipMessage>, to: Source) {
-        self.out.push(Output::Send {
+        self.calls.events_mut().push(Output::Send {
             message: Box::new(message.into()),
             to,
         });
     }
 
     fn note(&mut self, text: String) {
-        self.out.push(Output::Note(text));
-    }
-
-    fn complete(&mut self, request: RequestId) {
-        self.out.push(Output::Complete {
-            request,
-            result: Ok(()),
-        });
-    }
-
-    /// Records and reports a new state; nothing if it is the same, and
-    /// nothing ever after Idle (SPEC S1).
-    fn set(&mut self, id: CallId, status: CallStatus<CallId>) {
-        let Some(call) = self.calls.get_mut(&id) else {
-            return;
-        };
-        if call.status == status || call.status.is_idle() {
-            return;
-        }
-        call.status = status;
-        self.out.push(Output::State { call: id, status });
+        self.calls.events_mut().push(Output::Note(text));
     }
 
     fn schedule(&mut self, after: u64, timer: Timer) {
         self.counter.timer += 1;
         let key = (self.now + after, self.counter.timer);
         self.timers.insert(key, timer);
-        if let Some(call) = self.calls.get_mut(&timer.call()) {
+        if let Ok(mut call) = self.calls.get_mut(timer.call()) {
             call.timers.push(key);
         }
+    }
+
+    /// The drop request of call `id` that waits for the far end, taken:
+    /// it completes once.
+    fn take_drop_request(&mut self, id: CallId) -> Option<RequestId> {
+        let mut call = self.calls.get_mut(id).ok()?;
+        call.drop_request.take()
     }
 
     /// A call the host still holds.
     fn open_call(&self, id: CallId) -> LineResult<&Call> {
         self.calls
-            .get(&id)
+            .get(id)
+            .ok()
             .filter(|call| !call.closed)
             .ok_or(LineError::InvalPointer)
     }
@@ -464,12 +434,12 @@ impl Engine {
     fn cleanup(&mut self, id: CallId) {
         let done = self
             .calls
-            .get(&id)
-            .is_some_and(|call| call.closed && call.status.is_idle() && call.settled());
+            .get(id)
+            .is_ok_and(|call| call.closed && call.status.is_idle() && call.settled());
         if !done {
             return;
         }
-        let Some(call) = self.calls.remove(&id) else {
+        let Some(call) = self.calls.remove(id) else {
             return;
         };
         for key in &call.timers {
@@ -478,7 +448,7 @@ impl Engine {
         if self.dialogs.get(&call.dialog.call_id) == Some(&id) {
             self.dialogs.remove(&call.dialog.call_id);
         }
-        match call.invite {
+        match call.data.invite {
             Invite::Client(invite) => {
                 self.client_branches.remove(&invite.branch);
             }
@@ -514,8 +484,6 @@ impl Engine {
         if address != AddressId(0) || !message::is_plain_user(destination) {
             return Err(LineError::InvalPointer);
         }
-        self.counter.call += 1;
-        let id = CallId(self.counter.call);
         self.counter.call_id += 1;
         let call_id = format!("{}@cleardown.invalid", self.counter.call_id);
         let (tag, branch) = (self.new_tag(), self.new_branch());
@@ -533,54 +501,34 @@ impl Engine {
             },
             vec![message::contact(&local_uri), message::allow()],
         );
-        self.calls.insert(
-            id,
-            Call {
-                address,
-                direction: Direction::Outbound,
-                status: CallStatus::Unknown,
-                remote_name: destination.to_owned(),
-                disconnect_mode: None,
-                uui_received: Vec::new(),
-                uui_sent: Vec::new(),
-                closed: false,
-                ended: false,
-                dialog: Dialog {
-                    call_id: call_id.clone(),
-                    local_uri,
-                    local_tag: tag,
-                    remote_target: remote_uri.clone(),
-                    remote_uri,
-                    remote_tag: None,
-                    local_cseq: 1,
-                },
-                invite: Invite::Client(ClientInvite {
-                    request: invite.clone(),
-                    branch: branch.clone(),
-                    responded: false,
-                    final_code: None,
-                    ack: None,
-                    cancel: Cancel::No,
-                    cancel_request: None,
-                    drop_uui: Vec::new(),
-                }),
-                drop_request: None,
-                bye: None,
-                bye_request: None,
-                bye_after_ack: None,
-                timers: Vec::new(),
-            },
-        );
+        let dialog = Dialog {
+            call_id: call_id.clone(),
+            local_uri,
+            local_tag: tag,
+            remote_target: remote_uri.clone(),
+            remote_uri,
+            remote_tag: None,
+            local_cseq: 1,
+        };
+        let client = Invite::Client(ClientInvite {
+            request: invite.clone(),
+            branch: branch.clone(),
+            responded: false,
+            final_code: None,
+            ack: None,
+            cancel: Cancel::No,
+            cancel_request: None,
+            drop_uui: Vec::new(),
+        });
+        let call = SipCall::new(destination.to_owned(), Vec::new(), dialog, client);
+        // Not `Calls::dial`: the INVITE goes out between Dialing and
+        // Proceeding.
+        let id = self.calls.add(address, true, Some(request), call);
         self.dialogs.insert(call_id, id);
         self.client_branches.insert(branch, id);
-        self.out.push(Output::NewCall {
-            call: id,
-            address,
-            request: Some(request),
-        });
-        self.set(id, CallStatus::Dialing);
+        self.calls.enter(id, CallStatus::Dialing);
         self.send(invite, None);
-        self.set(id, CallStatus::Proceeding);
+        self.calls.enter(id, CallStatus::Proceeding);
         if !self.reliable {
             self.schedule(
                 T1,
@@ -591,7 +539,7 @@ impl Engine {
             );
         }
         self.schedule(TIMEOUT, Timer::NoResponse(id));
-        self.complete(request);
+        self.calls.complete(request);
         Ok(id)
     }
 
@@ -600,9 +548,10 @@ impl Engine {
     fn respond_invite(&mut self, id: CallId, code: u16, extra: Vec<Header>) {
         let contact = self.local_contact();
         let now = self.now;
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
             return;
         };
+        let call: &mut SipCall = &mut call;
         let Invite::Server(invite) = &mut call.invite else {
             return;
         };
@@ -639,25 +588,25 @@ impl Engine {
     pub(crate) fn accept(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
         let call = self.open_call(id)?;
         // Only the far end's INVITE can be accepted or answered here.
-        if call.direction != Direction::Inbound {
+        if call.outbound {
             return Err(LineError::InvalCallState);
         }
-        step::check(Step::Accept, call.state(), false)?;
+        self.calls.check(id, Step::Accept)?;
         self.respond_invite(id, 180, Vec::new());
-        self.set(id, CallStatus::Accepted);
-        self.complete(request);
+        self.calls.enter(id, CallStatus::Accepted);
+        self.calls.complete(request);
         Ok(())
     }
 
     pub(crate) fn answer(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
         let call = self.open_call(id)?;
-        if call.direction != Direction::Inbound {
+        if call.outbound {
             return Err(LineError::InvalCallState);
         }
-        step::check(Step::Answer, call.state(), false)?;
+        self.calls.check(id, Step::Answer)?;
         self.respond_invite(id, 200, vec![message::allow()]);
-        self.set(id, CallStatus::connected());
-        self.complete(request);
+        self.calls.enter(id, CallStatus::connected());
+        self.calls.complete(request);
         Ok(())
     }
 
@@ -670,7 +619,7 @@ impl Engine {
     ) -> LineResult<()> {
         let call = self.open_call(id)?;
         drop::check_uui(uui, MAX_UUI as u32)?;
-        let plan = call.plan_drop(drop::Situation::new(call.state(), code))?;
+        let plan = sip_drop(call, self.calls.plan_drop(id, code, true, false)?);
         self.execute_drop(id, plan, uui, Some(request));
         Ok(())
     }
@@ -681,12 +630,11 @@ impl Engine {
     pub(crate) fn close_call(&mut self, id: CallId) -> LineResult<()> {
         let call = self.open_call(id)?;
         if !call.status.is_idle() {
-            let situation = drop::Situation::new(call.state(), DisconnectCode::Normal).closing();
-            if let Ok(plan) = call.plan_drop(situation) {
-                self.execute_drop(id, plan, &[], None);
+            if let Ok(release) = self.calls.plan_drop(id, DisconnectCode::Normal, true, true) {
+                self.execute_drop(id, sip_drop(call, release), &[], None);
             }
         }
-        if let Some(call) = self.calls.get_mut(&id) {
+        if let Ok(mut call) = self.calls.get_mut(id) {
             call.closed = true;
         }
         self.cleanup(id);
@@ -694,9 +642,10 @@ impl Engine {
     }
 
     fn execute_drop(&mut self, id: CallId, plan: DropPlan, uui: &[u8], request: Option<RequestId>) {
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
             return;
         };
+        let call: &mut SipCall = &mut call;
         if plan != DropPlan::Nothing {
             call.uui_sent = uui.to_vec();
             call.ended = true;
@@ -737,17 +686,17 @@ impl Engine {
             }
             DropPlan::Nothing => {}
         }
-        self.set(id, CallStatus::Idle);
+        self.calls.enter(id, CallStatus::Idle);
         if waits {
             self.schedule(TIMEOUT, Timer::GiveUp(id));
         } else if let Some(request) = request {
-            self.complete(request);
+            self.calls.complete(request);
         }
     }
 
     fn send_cancel(&mut self, id: CallId) {
         let local = self.local.clone();
-        let Some(call) = self.calls.get(&id) else {
+        let Ok(call) = self.calls.get(id) else {
             return;
         };
         let Invite::Client(invite) = &call.invite else {
@@ -767,12 +716,10 @@ impl Engine {
             },
             extra,
         );
-        if let Some(Call {
-            invite: Invite::Client(invite),
-            ..
-        }) = self.calls.get_mut(&id)
-        {
-            invite.cancel_request = Some(Box::new(cancel.clone()));
+        if let Ok(mut call) = self.calls.get_mut(id) {
+            if let Invite::Client(invite) = &mut call.invite {
+                invite.cancel_request = Some(Box::new(cancel.clone()));
+            }
         }
         self.send(cancel, None);
         self.resend_later(id);
@@ -781,9 +728,10 @@ impl Engine {
     fn send_bye(&mut self, id: CallId, uui: &[u8]) {
         let branch = self.new_branch();
         let local = self.local.clone();
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
             return;
         };
+        let call: &mut SipCall = &mut call;
         call.dialog.local_cseq += 1;
         let dialog = &call.dialog;
         let mut extra = vec![message::reason(16)];
@@ -810,20 +758,16 @@ impl Engine {
     pub(crate) fn call_info(&self, id: CallId) -> LineResult<CallInfo<CallId>> {
         let call = self.open_call(id)?;
         Ok(CallInfo {
-            address: call.address,
-            status: call.status,
-            related: Vec::new(),
-            remote: call.remote_name.clone(),
-            disconnect_mode: call.disconnect_mode,
             uui_received: call.uui_received.clone(),
             uui_sent: call.uui_sent.clone(),
+            ..call.info(call.remote_name.clone())
         })
     }
 
     /// The far end ended the call: Disconnected with `mode` (SPEC S3) and
     /// the UUI it sent (U5).
     fn end_by_far(&mut self, id: CallId, mode: DisconnectMode, uui: Vec<u8>) {
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
             return;
         };
         if call.status.is_idle() {
@@ -832,13 +776,13 @@ impl Engine {
         call.ended = true;
         call.disconnect_mode = Some(mode);
         call.uui_received = uui;
-        self.set(id, CallStatus::Disconnected { mode });
+        call.enter(CallStatus::Disconnected { mode });
     }
 }
 
 /// A request in the dialog shows that our final response to the INVITE
 /// arrived, ACK or not: stop sending it.
-fn stop_retransmitting(call: &mut Call) {
+fn stop_retransmitting(call: &mut SipCall) {
     if let Invite::Server(invite) = &mut call.invite {
         if invite.final_at.is_some() {
             invite.acked = true;

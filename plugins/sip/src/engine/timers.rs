@@ -26,7 +26,7 @@
 
 use cleardown_sdk::{CallId, DisconnectMode};
 
-use super::{Call, Engine, Invite};
+use super::{Engine, Invite, is_unanswered_outbound};
 
 /// RFC 3261's round-trip estimate.
 pub(crate) const T1: u64 = 500;
@@ -89,7 +89,7 @@ impl Engine {
     }
 
     fn fire(&mut self, key: (u64, u64), timer: Timer) {
-        if let Some(call) = self.calls.get_mut(&timer.call()) {
+        if let Ok(mut call) = self.calls.get_mut(timer.call()) {
             call.timers.retain(|k| *k != key);
         }
         match timer {
@@ -118,11 +118,10 @@ impl Engine {
     }
 
     fn retransmit_final(&mut self, id: CallId) {
-        let Some(Call {
-            invite: Invite::Server(invite),
-            ..
-        }) = self.calls.get_mut(&id)
-        else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let Invite::Server(invite) = &mut call.invite else {
             return;
         };
         let (Some(_), Some(last), false) = (invite.final_at, invite.last.clone(), invite.acked)
@@ -136,7 +135,7 @@ impl Engine {
     }
 
     fn ack_timeout(&mut self, id: CallId) {
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
             return;
         };
         let Invite::Server(invite) = &mut call.invite else {
@@ -166,11 +165,10 @@ impl Engine {
     }
 
     fn resend_invite(&mut self, id: CallId, every: u64) {
-        let Some(Call {
-            invite: Invite::Client(invite),
-            ..
-        }) = self.calls.get(&id)
-        else {
+        let Ok(call) = self.calls.get(id) else {
+            return;
+        };
+        let Invite::Client(invite) = &call.invite else {
             return;
         };
         if invite.responded || invite.final_code.is_some() {
@@ -183,7 +181,7 @@ impl Engine {
     }
 
     fn resend(&mut self, id: CallId, every: u64) {
-        let Some(call) = self.calls.get(&id) else {
+        let Ok(call) = self.calls.get(id) else {
             return;
         };
         let mut again = Vec::new();
@@ -202,7 +200,7 @@ impl Engine {
     }
 
     fn give_up(&mut self, id: CallId) {
-        let Some(call) = self.calls.get_mut(&id) else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
             return;
         };
         let mut unconfirmed = false;
@@ -227,7 +225,7 @@ impl Engine {
         let request = call.drop_request.take();
         if let Some(request) = request {
             self.note(format!("{id}: the far end did not answer the drop in time"));
-            self.complete(request);
+            self.calls.complete(request);
         }
         self.cleanup(id);
     }
@@ -237,7 +235,7 @@ impl Engine {
     /// Disconnected/NoAnswer (it ended without it, SPEC S3); its drop then
     /// sends nothing (D6). Without this, INVITEs nobody answers pile up.
     fn no_answer(&mut self, id: CallId) {
-        let Some(call) = self.calls.get(&id) else {
+        let Ok(call) = self.calls.get(id) else {
             return;
         };
         let waiting = matches!(&call.invite, Invite::Server(invite) if invite.final_at.is_none());
@@ -253,11 +251,11 @@ impl Engine {
     }
 
     fn no_response(&mut self, id: CallId) {
-        let Some(Call {
-            invite: Invite::Client(invite),
-            ..
-        }) = self.calls.get_mut(&id)
-        else {
+        let Ok(mut call) = self.calls.get_mut(id) else {
+            return;
+        };
+        let alive = is_unanswered_outbound(&call);
+        let Invite::Client(invite) = &mut call.invite else {
             return;
         };
         if invite.responded || invite.final_code.is_some() {
@@ -265,14 +263,10 @@ impl Engine {
         }
         // Timer B: the INVITE timed out.
         invite.final_code = Some(408);
-        let alive = self
-            .calls
-            .get(&id)
-            .is_some_and(Call::is_unanswered_outbound);
         if alive {
             self.end_by_far(id, DisconnectMode::Unreachable, Vec::new());
-        } else if let Some(request) = self.calls.get_mut(&id).and_then(|c| c.drop_request.take()) {
-            self.complete(request);
+        } else if let Some(request) = self.take_drop_request(id) {
+            self.calls.complete(request);
         }
         self.cleanup(id);
     }
