@@ -1,18 +1,11 @@
 //! The far end (SPEC §10): the remote parties our calls reach over an
-//! ISDN-like trunk, and the release messages they receive from us.
+//! ISDN-like trunk, and the release messages they receive from us. The
+//! bookkeeping is the SDK's ([`parties`]); what is this trunk's own is the
+//! Q.931 text of each signal, and the bridges parties are left in.
 
-use std::collections::{HashMap, VecDeque};
+use cleardown_sdk::{CallId, RemoteSignal, SignalKind, drop::q850, parties};
 
-use smallvec::SmallVec;
-
-use cleardown_sdk::{CallId, RemoteSignal, RemoteState, SignalKind, drop::q850};
-
-use cleardown_sdk::seq::SeqMap;
-
-/// A remote party, numbered in creation order. Never reused: a party that
-/// was forgotten and calls again is a new party.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct PartyId(u64);
+pub(crate) use cleardown_sdk::parties::PartyId;
 
 /// How many parties whose calls are over (released, and closed at our
 /// station) the far-end view keeps showing: enough for any scenario to look
@@ -24,38 +17,33 @@ pub(crate) const RETIRED_SHOWN: usize = 64;
 /// called again and again would otherwise grow without bound.
 pub(crate) const SIGNALS_KEPT: usize = 64;
 
+/// The remote parties, each linked to where it stands at our station.
+pub(crate) type Parties = parties::Parties<Link, Received>;
+
+/// The parties [`RETIRED_SHOWN`] and [`SIGNALS_KEPT`] bound.
+pub(crate) fn parties() -> Parties {
+    Parties::bounded(RETIRED_SHOWN, SIGNALS_KEPT)
+}
+
 /// A group of remote parties that keep talking to each other after our
 /// station left them (SPEC C2, completed transfers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct BridgeId(u64);
+pub(crate) struct BridgeId(pub(crate) u64);
 
-/// One remote party as the far end sees it.
-#[derive(Debug)]
-pub(crate) struct Party {
-    pub(crate) name: String,
-    pub(crate) state: RemoteState,
-    /// Oldest first, at most [`SIGNALS_KEPT`]. Inline for the first: a
-    /// cascade records one for each of its parties, and most parties never
-    /// receive a second.
-    received: SmallVec<[Received; 1]>,
+/// Where a party stands in our world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Link {
     /// The call at our station that last reached this party: whether it is
     /// still up decides whether our station is among the party's peers.
     pub(crate) call: CallId,
+    /// The bridge it was left in; taking part again takes it out.
     pub(crate) bridge: Option<BridgeId>,
 }
 
-impl Party {
-    /// What the party received, oldest first, as the far-end view shows it.
-    pub(crate) fn received(&self) -> Vec<RemoteSignal> {
-        self.received
-            .iter()
-            .map(|received| RemoteSignal {
-                kind: received.signal.kind(),
-                cause: received.signal.cause(),
-                uui: received.uui.to_vec(),
-                wire: received.signal.wire().to_owned(),
-            })
-            .collect()
+impl Link {
+    /// On `call`, in no bridge.
+    pub(crate) fn to(call: CallId) -> Link {
+        Link { call, bridge: None }
     }
 }
 
@@ -63,9 +51,30 @@ impl Party {
 /// shows of it follows from the [`Signal`], and is built only when asked
 /// for. An empty UUI takes no allocation.
 #[derive(Debug)]
-struct Received {
+pub(crate) struct Received {
     signal: Signal,
     uui: Box<[u8]>,
+}
+
+impl Received {
+    /// `signal` with `uui`, byte for byte (SPEC U3).
+    pub(crate) fn new(signal: Signal, uui: &[u8]) -> Received {
+        Received {
+            signal,
+            uui: uui.into(),
+        }
+    }
+}
+
+impl parties::SignalRecord for Received {
+    fn to_remote(&self) -> RemoteSignal {
+        RemoteSignal {
+            kind: self.signal.kind(),
+            cause: self.signal.cause(),
+            uui: self.uui.to_vec(),
+            wire: self.signal.wire().to_owned(),
+        }
+    }
 }
 
 /// The ending message a party receives from us, with its Q.850 cause.
@@ -119,121 +128,5 @@ impl Signal {
             Signal::Busy => "release cause 17 user busy",
             Signal::NoAnswer => "release cause 19 no answer",
         }
-    }
-}
-
-/// Every remote party still shown, looked up by id and by name.
-#[derive(Debug, Default)]
-pub(crate) struct Parties {
-    list: SeqMap<PartyId, Party>,
-    by_name: HashMap<String, PartyId>,
-    next_party: u64,
-    next_bridge: u64,
-    /// Parties whose calls are over, oldest first: the ones past
-    /// [`RETIRED_SHOWN`] are forgotten.
-    retired: VecDeque<PartyId>,
-}
-
-impl Parties {
-    /// The party called `name`, now in `state` on `call`. A name seen before
-    /// reuses its record so its signals accumulate; it leaves any bridge,
-    /// because it now talks to our station again.
-    pub(crate) fn engage(&mut self, name: &str, state: RemoteState, call: CallId) -> PartyId {
-        if let Some(&id) = self.by_name.get(name) {
-            if let Some(party) = self.list.get_mut(&id) {
-                party.state = state;
-                party.call = call;
-                party.bridge = None;
-                return id;
-            }
-        }
-        let id = PartyId(self.next_party);
-        self.next_party += 1;
-        self.list.insert(
-            id,
-            Party {
-                name: name.to_owned(),
-                state,
-                received: SmallVec::new(),
-                call,
-                bridge: None,
-            },
-        );
-        self.by_name.insert(name.to_owned(), id);
-        id
-    }
-
-    /// `call` was forgotten at our station. A released party whose last
-    /// call it was is retired; the oldest retired parties past
-    /// [`RETIRED_SHOWN`] are forgotten, unless they have called again
-    /// since (`live` says whether a call still exists).
-    pub(crate) fn retire(&mut self, id: PartyId, call: CallId, live: impl Fn(CallId) -> bool) {
-        let done = self
-            .list
-            .get(&id)
-            .is_some_and(|party| party.call == call && party.state == RemoteState::Released);
-        if !done {
-            return;
-        }
-        self.retired.push_back(id);
-        while self.retired.len() > RETIRED_SHOWN {
-            let Some(oldest) = self.retired.pop_front() else {
-                break;
-            };
-            let forget = self
-                .list
-                .get(&oldest)
-                .is_some_and(|party| party.state == RemoteState::Released && !live(party.call));
-            if forget {
-                if let Some(party) = self.list.remove(&oldest) {
-                    self.by_name.remove(&party.name);
-                }
-            }
-        }
-    }
-
-    pub(crate) fn set_state(&mut self, id: PartyId, state: RemoteState) {
-        if let Some(party) = self.list.get_mut(&id) {
-            party.state = state;
-        }
-    }
-
-    /// `signal` reaches the party with `uui` byte for byte (SPEC U3); the
-    /// call is over for it.
-    pub(crate) fn send(&mut self, id: PartyId, signal: Signal, uui: &[u8]) {
-        if let Some(party) = self.list.get_mut(&id) {
-            if party.received.len() == SIGNALS_KEPT {
-                party.received.remove(0);
-            }
-            party.received.push(Received {
-                signal,
-                uui: uui.into(),
-            });
-            party.state = RemoteState::Released;
-        }
-    }
-
-    /// Puts `members` in a new bridge: from now on they talk to each other.
-    pub(crate) fn bridge(&mut self, members: &[PartyId]) {
-        let bridge = BridgeId(self.next_bridge);
-        self.next_bridge += 1;
-        for id in members {
-            if let Some(party) = self.list.get_mut(id) {
-                party.bridge = Some(bridge);
-            }
-        }
-    }
-
-    pub(crate) fn name(&self, id: PartyId) -> Option<&str> {
-        self.list.get(&id).map(|party| party.name.as_str())
-    }
-
-    /// Every party in creation order. Sorted on each call: the far-end view
-    /// is rare, while a cascade looks a party up for every call it ends.
-    pub(crate) fn in_order(&self) -> Vec<&Party> {
-        let mut parties: Vec<(PartyId, &Party)> =
-            self.list.iter().map(|(&id, party)| (id, party)).collect();
-        parties.sort_unstable_by_key(|&(id, _)| id);
-        parties.into_iter().map(|(_, party)| party).collect()
     }
 }

@@ -9,15 +9,15 @@ use std::mem;
 
 use cleardown_sdk::{
     AddressCaps, AddressId, CallFeatures, CallId, CallInfo, CallState, CallStatus, Capabilities,
-    DisconnectCode, DisconnectMode, LineError, LineResult, ProviderInfo, Related, Relation,
-    RemoteParty, RemoteState, Reporter, RequestId, Sharing,
+    DisconnectCode, LineError, LineResult, ProviderInfo, Related, Relation, RemoteParty,
+    RemoteState, Reporter, RequestId, Sharing,
+    calls::{CallMut, Calls},
     drop::{self, Release, check_uui},
-    step::{self, Step},
+    step::Step,
 };
 
 use crate::config::{Config, MAX_UUI};
-use crate::remote::{BridgeId, Parties, PartyId, Signal};
-use cleardown_sdk::seq::SeqMap;
+use crate::remote::{self, BridgeId, Link, Parties, PartyId, Received, Signal};
 
 /// One extension of the PBX.
 #[derive(Debug)]
@@ -47,14 +47,6 @@ pub(crate) fn address(id: AddressId) -> LineResult<&'static Address> {
         .ok_or(LineError::InvalPointer)
 }
 
-/// Who placed the call: only the far end of an outbound call can alert
-/// and answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Inbound,
-    Outbound,
-}
-
 /// A call's links to the other calls at our station.
 #[derive(Debug, Clone, Default)]
 struct Links {
@@ -77,11 +69,10 @@ impl Links {
     }
 }
 
-/// One call appearance at our station.
-#[derive(Debug)]
-struct Call {
-    address: AddressId,
-    status: CallStatus<CallId>,
+/// What pbx-sim keeps of a call appearance at our station, beside the
+/// SDK table's address, state, direction and disconnect mode.
+#[derive(Debug, Default)]
+struct Pbx {
     /// `None` for a conference parent: it is our station's bridge, not a line.
     remote: Option<PartyId>,
     links: Links,
@@ -90,52 +81,29 @@ struct Call {
     /// conference parent's copy allocates; every other call's children are
     /// none.
     links_at_idle: Option<Links>,
-    disconnect_mode: Option<DisconnectMode>,
     uui_received: Box<[u8]>,
     uui_sent: Box<[u8]>,
-    direction: Direction,
     /// The last cascade that reached the call (see [`World::cascades`]).
     visited: u64,
 }
 
-impl Call {
-    fn new(address: AddressId, direction: Direction) -> Self {
-        Call {
-            address,
-            // Never observed: every call gets its first real state before
-            // the operation that created it returns.
-            status: CallStatus::Unknown,
-            remote: None,
-            links: Links::default(),
-            links_at_idle: None,
-            disconnect_mode: None,
-            uui_received: Box::default(),
-            uui_sent: Box::default(),
-            direction,
-            visited: 0,
-        }
-    }
+type Call = cleardown_sdk::calls::Call<Pbx>;
 
-    fn state(&self) -> CallState {
-        self.status.state()
+/// Moves `call` to `status` and reports it. Going Idle keeps the links as
+/// they are now for call info (SPEC Q1); the first freeze wins.
+fn enter(call: &mut CallMut<'_, Pbx>, status: CallStatus<CallId>) {
+    if status.is_idle() && call.links_at_idle.is_none() {
+        call.links_at_idle = Some(call.links.clone());
     }
+    call.enter(status);
+}
 
-    /// Moves call `id` (this one) to `status` and reports it. Going Idle
-    /// keeps the links as they are now for call info (SPEC Q1); the first
-    /// freeze wins.
-    fn enter(&mut self, id: CallId, status: CallStatus<CallId>, reporter: &Reporter) {
-        if status.is_idle() && self.links_at_idle.is_none() {
-            self.links_at_idle = Some(self.links.clone());
-        }
-        self.status = status;
-        reporter.state(id, status);
-    }
+/// Still up at our station: the far end is in a call with us.
+fn is_up(call: &Call) -> bool {
+    !matches!(call.state(), CallState::Idle | CallState::Disconnected)
+}
 
-    /// Still up at our station: the far end is in a call with us.
-    fn is_up(&self) -> bool {
-        !matches!(self.state(), CallState::Idle | CallState::Disconnected)
-    }
-
+impl Pbx {
     /// Part of a pending conference or transfer set-up, which must finish
     /// through its own call pair before the call can join anything else.
     fn is_linked(&self) -> bool {
@@ -180,30 +148,30 @@ enum Group {
     Conference(CallId),
 }
 
-/// The simulated PBX: calls, remote parties, and the reporter every change
-/// goes out through, in the order it happens (SPEC D4, D10).
+/// The simulated PBX: calls (the SDK's table, whose reporter every change
+/// goes out through, in the order it happens: SPEC D4, D10) and remote
+/// parties.
 #[derive(Debug)]
 pub(crate) struct World {
     config: Config,
-    reporter: Reporter,
-    calls: SeqMap<CallId, Call>,
-    last_call: u64,
+    calls: Calls<Pbx>,
     /// How many cascades have run: a call whose `visited` equals it was
     /// reached by the current one, which guards the walk against reaching
     /// a call twice without a set of its own to fill.
     cascades: u64,
     parties: Parties,
+    /// The last bridge made ([`World::bridge`]).
+    bridges: u64,
 }
 
 impl World {
     pub(crate) fn new(config: Config, reporter: Reporter) -> Self {
         World {
             config,
-            reporter,
-            calls: SeqMap::default(),
-            last_call: 0,
+            calls: Calls::new(reporter),
             cascades: 0,
-            parties: Parties::default(),
+            parties: remote::parties(),
+            bridges: 0,
         }
     }
 
@@ -240,70 +208,58 @@ impl World {
     }
 
     fn call(&self, id: CallId) -> LineResult<&Call> {
-        self.calls.get(&id).ok_or(LineError::InvalPointer)
+        self.calls.get(id)
     }
 
     fn state_of(&self, id: CallId) -> LineResult<CallState> {
-        self.call(id).map(Call::state)
+        self.calls.state(id)
     }
 
     // ---- primitives: these never fail, so callers validate first -------
 
-    fn allocate(&mut self, call: Call) -> CallId {
-        self.last_call += 1;
-        let id = CallId(self.last_call);
-        self.calls.insert(id, call);
-        id
-    }
-
     /// Records and reports `status` for `id`.
     fn set(&mut self, id: CallId, status: CallStatus<CallId>) {
-        if let Some(call) = self.calls.get_mut(&id) {
-            call.enter(id, status, &self.reporter);
+        if let Ok(mut call) = self.calls.get_mut(id) {
+            enter(&mut call, status);
         }
     }
 
     fn set_remote(&mut self, id: CallId, state: RemoteState) {
-        if let Some(party) = self.calls.get(&id).and_then(|call| call.remote) {
+        if let Some(party) = self.calls.get(id).ok().and_then(|call| call.remote) {
             self.parties.set_state(party, state);
         }
     }
 
-    /// A new call reaching the party `name`, which is now in `state`.
-    fn allocate_to(
-        &mut self,
-        address: AddressId,
-        direction: Direction,
-        name: &str,
-        state: RemoteState,
-    ) -> CallId {
-        let id = self.allocate(Call::new(address, direction));
-        let party = self.parties.engage(name, state, id);
-        if let Some(call) = self.calls.get_mut(&id) {
+    /// The party `name` is now in `state` on call `id`.
+    fn engage(&mut self, id: CallId, name: &str, state: RemoteState) {
+        let party = self.parties.engage(name, state, Link::to(id));
+        if let Ok(mut call) = self.calls.get_mut(id) {
             call.remote = Some(party);
         }
-        id
     }
 
     /// Places an outbound call (also a consultation call) up to Proceeding.
     fn place(&mut self, request: RequestId, address: AddressId, destination: &str) -> CallId {
-        let id = self.allocate_to(
-            address,
-            Direction::Outbound,
-            destination,
-            RemoteState::Ringing,
-        );
-        self.reporter.new_call(id, address, Some(request));
-        self.set(id, CallStatus::Dialing);
-        self.set(id, CallStatus::Proceeding);
+        let id = self.calls.dial(request, address, Pbx::default());
+        self.engage(id, destination, RemoteState::Ringing);
         id
     }
 
+    /// Puts `members` in a new bridge: from now on they talk to each other.
+    fn bridge(&mut self, members: &[PartyId]) {
+        self.bridges += 1;
+        for &id in members {
+            if let Some(party) = self.parties.get_mut(id) {
+                party.link.bridge = Some(BridgeId(self.bridges));
+            }
+        }
+    }
+
     fn link_consult(&mut self, primary: CallId, consult: CallId) {
-        if let Some(call) = self.calls.get_mut(&primary) {
+        if let Ok(mut call) = self.calls.get_mut(primary) {
             call.links.consult = Some(consult);
         }
-        if let Some(call) = self.calls.get_mut(&consult) {
+        if let Ok(mut call) = self.calls.get_mut(consult) {
             call.links.primary = Some(primary);
         }
     }
@@ -312,23 +268,23 @@ impl World {
     /// directions. Where `id` was a consultation call whose primary still
     /// waits for it, the primary is back in conversation (SPEC D8).
     fn unlink_consult(&mut self, id: CallId) {
-        let (primary, consult) = match self.calls.get_mut(&id) {
-            Some(call) => (call.links.primary.take(), call.links.consult.take()),
+        let (primary, consult) = match self.calls.get_mut(id).ok() {
+            Some(mut call) => (call.links.primary.take(), call.links.consult.take()),
             None => return,
         };
-        if let Some(consult) = consult.and_then(|consult| self.calls.get_mut(&consult)) {
+        if let Some(mut consult) = consult.and_then(|consult| self.calls.get_mut(consult).ok()) {
             consult.links.primary = None;
         }
         if let Some(primary) = primary {
-            let waiting = match self.calls.get_mut(&primary) {
-                Some(call) => {
+            let waiting = match self.calls.get_mut(primary) {
+                Ok(mut call) => {
                     call.links.consult = None;
                     matches!(
                         call.state(),
                         CallState::OnHoldPendConf | CallState::OnHoldPendTransfer
                     )
                 }
-                None => false,
+                Err(_) => false,
             };
             if waiting {
                 self.set(primary, CallStatus::connected());
@@ -340,12 +296,13 @@ impl World {
     fn leave_parent(&mut self, id: CallId) {
         let Some(parent) = self
             .calls
-            .get_mut(&id)
-            .and_then(|call| call.links.parent.take())
+            .get_mut(id)
+            .ok()
+            .and_then(|mut call| call.links.parent.take())
         else {
             return;
         };
-        if let Some(call) = self.calls.get_mut(&parent) {
+        if let Ok(mut call) = self.calls.get_mut(parent) {
             call.links.children.retain(|child| *child != id);
         }
         self.collapse(parent);
@@ -356,8 +313,8 @@ impl World {
     /// outer one (SPEC C5), the remaining call takes its place there, since
     /// that party is still talking to the outer conference.
     fn collapse(&mut self, parent: CallId) {
-        let (remaining, outer) = match self.calls.get_mut(&parent) {
-            Some(call) if call.is_up() => match *call.links.children.as_slice() {
+        let (remaining, outer) = match self.calls.get_mut(parent).ok() {
+            Some(mut call) if is_up(&call) => match *call.links.children.as_slice() {
                 [remaining] => {
                     // The parent goes Idle below, after its links are gone;
                     // call info keeps showing them as they are now.
@@ -375,7 +332,7 @@ impl World {
             _ => return,
         };
         let outer = outer.filter(|&outer| self.replace_child(outer, parent, remaining));
-        if let Some(call) = self.calls.get_mut(&remaining) {
+        if let Ok(mut call) = self.calls.get_mut(remaining) {
             call.links.parent = outer;
         }
         let status = outer.map_or(CallStatus::connected(), |parent| CallStatus::Conferenced {
@@ -389,11 +346,10 @@ impl World {
     /// Puts `new` in the place of `old` among the children of `parent`, so
     /// the join order, which is the cascade order, is kept.
     fn replace_child(&mut self, parent: CallId, old: CallId, new: CallId) -> bool {
-        let slot = self
-            .calls
-            .get_mut(&parent)
-            .and_then(|call| call.links.children.iter_mut().find(|child| **child == old));
-        match slot {
+        let Ok(mut call) = self.calls.get_mut(parent) else {
+            return false;
+        };
+        match call.links.children.iter_mut().find(|child| **child == old) {
             Some(slot) => {
                 *slot = new;
                 true
@@ -415,28 +371,18 @@ impl World {
             return Err(LineError::InvalPointer);
         }
         let id = self.place(request, address_id, destination);
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(id)
     }
 
     pub(crate) fn remote_alert(&mut self, id: CallId) -> LineResult<()> {
-        let call = self.call(id)?;
-        step::check(
-            Step::FarAlert,
-            call.state(),
-            call.direction == Direction::Outbound,
-        )?;
+        self.calls.check(id, Step::FarAlert)?;
         self.set(id, CallStatus::Ringback);
         Ok(())
     }
 
     pub(crate) fn remote_answer(&mut self, id: CallId) -> LineResult<()> {
-        let call = self.call(id)?;
-        step::check(
-            Step::FarAnswer,
-            call.state(),
-            call.direction == Direction::Outbound,
-        )?;
+        self.calls.check(id, Step::FarAnswer)?;
         self.set(id, CallStatus::connected());
         self.set_remote(id, RemoteState::Connected);
         Ok(())
@@ -455,27 +401,27 @@ impl World {
             return Err(LineError::InvalPointer);
         }
         check_uui(uui, MAX_UUI)?;
-        let id = self.allocate_to(address_id, Direction::Inbound, from, RemoteState::Calling);
-        if let Some(call) = self.calls.get_mut(&id) {
-            call.uui_received = uui.into();
-        }
-        self.reporter.new_call(id, address_id, None);
-        self.set(id, CallStatus::Offering);
+        let pbx = Pbx {
+            uui_received: uui.into(),
+            ..Pbx::default()
+        };
+        let id = self.calls.offer(address_id, pbx);
+        self.engage(id, from, RemoteState::Calling);
         Ok(id)
     }
 
     pub(crate) fn accept(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        step::check(Step::Accept, self.state_of(id)?, false)?;
+        self.calls.check(id, Step::Accept)?;
         self.set(id, CallStatus::Accepted);
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(())
     }
 
     pub(crate) fn answer(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        step::check(Step::Answer, self.state_of(id)?, false)?;
+        self.calls.check(id, Step::Answer)?;
         self.set(id, CallStatus::connected());
         self.set_remote(id, RemoteState::Connected);
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(())
     }
 
@@ -493,7 +439,7 @@ impl World {
             return Err(LineError::InvalCallState);
         }
         self.set(id, to);
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(())
     }
 
@@ -523,7 +469,7 @@ impl World {
         self.set(id, pending);
         let consult = self.place(request, address, destination);
         self.link_consult(id, consult);
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(consult)
     }
 
@@ -563,24 +509,24 @@ impl World {
             }
             id
         } else {
-            let parent = self.allocate(Call::new(address, Direction::Outbound));
+            // Our station's bridge: it is ours, as a call we placed is.
+            let parent = self.calls.add(address, true, Some(request), Pbx::default());
             self.join(parent, id);
             self.join(parent, consult);
-            self.reporter.new_call(parent, address, Some(request));
             self.set(id, CallStatus::Conferenced { parent });
             self.set(consult, CallStatus::Conferenced { parent });
             self.set(parent, CallStatus::connected());
             parent
         };
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(parent)
     }
 
     fn join(&mut self, parent: CallId, child: CallId) {
-        if let Some(call) = self.calls.get_mut(&parent) {
+        if let Ok(mut call) = self.calls.get_mut(parent) {
             call.links.children.push(child);
         }
-        if let Some(call) = self.calls.get_mut(&child) {
+        if let Ok(mut call) = self.calls.get_mut(child) {
             call.links.parent = Some(parent);
         }
     }
@@ -588,10 +534,10 @@ impl World {
     /// Ends a consultation pair without the D8 side effect: the set-up
     /// completed, it was not abandoned.
     fn unlink_consult_pair(&mut self, primary: CallId, consult: CallId) {
-        if let Some(call) = self.calls.get_mut(&primary) {
+        if let Ok(mut call) = self.calls.get_mut(primary) {
             call.links.consult = None;
         }
-        if let Some(call) = self.calls.get_mut(&consult) {
+        if let Ok(mut call) = self.calls.get_mut(consult) {
             call.links.primary = None;
         }
     }
@@ -613,11 +559,11 @@ impl World {
             return Err(LineError::InvalCallState);
         }
         let parties: Vec<PartyId> = [call.remote, target.remote].into_iter().flatten().collect();
-        self.parties.bridge(&parties);
+        self.bridge(&parties);
         self.set(consult, CallStatus::Idle);
         self.set(id, CallStatus::Idle);
         self.unlink_consult_pair(id, consult);
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(())
     }
 
@@ -634,7 +580,7 @@ impl World {
         check_uui(uui, self.config.uui_drop_size)?;
         let plan = self.plan_drop(call, code, false)?;
         self.execute_drop(id, plan, uui);
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(())
     }
 
@@ -674,12 +620,12 @@ impl World {
         if plan == DropPlan::Conference {
             self.cascade(id, uui);
         }
-        if let Some(call) = self.calls.get_mut(&id) {
+        if let Ok(mut call) = self.calls.get_mut(id) {
             if plan != DropPlan::Conference {
                 if let (Some(signal), Some(party)) = (plan.signal(), call.remote) {
-                    self.parties.send(party, signal, uui);
+                    self.parties.receive(party, Received::new(signal, uui));
                 }
-                call.enter(id, CallStatus::Idle, &self.reporter);
+                enter(&mut call, CallStatus::Idle);
             }
             if plan != DropPlan::AlreadyDisconnected {
                 call.uui_sent = uui.into();
@@ -698,26 +644,30 @@ impl World {
     fn cascade(&mut self, root: CallId, uui: &[u8]) {
         self.cascades += 1;
         let cascade = self.cascades;
-        let Some(call) = self.calls.get_mut(&root) else {
+        let Ok(address) = self.call(root).map(|call| address(call.address)) else {
+            return;
+        };
+        let conf_drop = address.is_ok_and(|address| self.conf_drop(address));
+        let Ok(mut call) = self.calls.get_mut(root) else {
             return;
         };
         call.visited = cascade;
         let children = mem::take(&mut call.links.children);
-        let conf_drop = address(call.address).is_ok_and(|address| self.conf_drop(address));
         let mut bridged = Vec::new();
         // One call of the tree, once its subtree is done.
-        let mut finish = |id: CallId, call: &mut Call| {
+        let mut finish = |id: CallId, call: &mut CallMut<'_, Pbx>| {
             if id != root {
                 match call.remote {
                     Some(party) if conf_drop => {
                         call.uui_sent = uui.into();
-                        self.parties.send(party, Signal::Release, uui);
+                        let signal = Received::new(Signal::Release, uui);
+                        self.parties.receive(party, signal);
                     }
                     Some(party) => bridged.push(party),
                     None => {}
                 }
             }
-            call.enter(id, CallStatus::Idle, &self.reporter);
+            enter(call, CallStatus::Idle);
         };
         // Explicit stack: nesting depth is up to the caller, the thread's
         // stack is not. Each frame holds its call's children, taken out of
@@ -728,7 +678,7 @@ impl World {
         while let Some((_, children, next)) = stack.last_mut() {
             if let Some(&child) = children.get(*next) {
                 *next += 1;
-                let Some(call) = self.calls.get_mut(&child) else {
+                let Ok(mut call) = self.calls.get_mut(child) else {
                     continue;
                 };
                 if call.visited == cascade {
@@ -737,7 +687,7 @@ impl World {
                 call.visited = cascade;
                 if call.links.children.is_empty() {
                     // Its subtree is done as soon as it is reached.
-                    finish(child, call);
+                    finish(child, &mut call);
                 } else {
                     let children = mem::take(&mut call.links.children);
                     stack.push((child, children, 0));
@@ -747,44 +697,46 @@ impl World {
             let Some((id, children, _)) = stack.pop() else {
                 break;
             };
-            if let Some(call) = self.calls.get_mut(&id) {
+            if let Ok(mut call) = self.calls.get_mut(id) {
                 call.links.children = children;
-                finish(id, call);
+                finish(id, &mut call);
             }
         }
         if !conf_drop {
-            self.parties.bridge(&bridged);
+            self.bridge(&bridged);
         }
     }
 
     /// Removes `id` and every link other calls hold to it.
     fn forget(&mut self, id: CallId) {
-        let Some(call) = self.calls.remove(&id) else {
+        let Some(call) = self.calls.remove(id) else {
             return;
         };
         if let Some(party) = call.remote {
             let calls = &self.calls;
-            self.parties
-                .retire(party, id, |call| calls.contains_key(&call));
+            self.parties.retire(party, |link| calls.contains(link.call));
         }
-        let links = call.links;
-        if let Some(parent) = links.parent.and_then(|parent| self.calls.get_mut(&parent)) {
+        let links = call.data.links;
+        if let Some(mut parent) = links
+            .parent
+            .and_then(|parent| self.calls.get_mut(parent).ok())
+        {
             parent.links.children.retain(|child| *child != id);
         }
         for child in &links.children {
-            if let Some(child) = self.calls.get_mut(child) {
+            if let Ok(mut child) = self.calls.get_mut(*child) {
                 child.links.parent = None;
             }
         }
-        if let Some(primary) = links
+        if let Some(mut primary) = links
             .primary
-            .and_then(|primary| self.calls.get_mut(&primary))
+            .and_then(|primary| self.calls.get_mut(primary).ok())
         {
             primary.links.consult = None;
         }
-        if let Some(consult) = links
+        if let Some(mut consult) = links
             .consult
-            .and_then(|consult| self.calls.get_mut(&consult))
+            .and_then(|consult| self.calls.get_mut(consult).ok())
         {
             consult.links.primary = None;
         }
@@ -800,14 +752,12 @@ impl World {
         if call.remote.is_none() {
             return Err(LineError::InvalCallState);
         }
-        step::check(Step::FarHangUp, call.state(), false)?;
-        let mode = DisconnectMode::from_q850(cause);
+        self.calls.check(id, Step::FarHangUp)?;
         self.set_remote(id, RemoteState::Released);
-        if let Some(call) = self.calls.get_mut(&id) {
-            call.disconnect_mode = Some(mode);
+        if let Ok(mut call) = self.calls.get_mut(id) {
             call.uui_received = uui.into();
+            call.hung_up(cause);
         }
-        self.set(id, CallStatus::Disconnected { mode });
         self.leave_parent(id);
         Ok(())
     }
@@ -818,7 +768,7 @@ impl World {
             // Calls forgotten since (their last handle went, T3) drop out.
             Some(frozen) => frozen
                 .related()
-                .filter(|r| self.calls.contains_key(&r.call))
+                .filter(|r| self.calls.contains(r.call))
                 .collect(),
             None => call.links.related().collect(),
         };
@@ -828,7 +778,8 @@ impl World {
             related,
             remote: call
                 .remote
-                .and_then(|party| self.parties.name(party))
+                .and_then(|party| self.parties.get(party))
+                .map(|party| party.name.as_str())
                 .unwrap_or_default()
                 .to_owned(),
             disconnect_mode: call.disconnect_mode,
@@ -842,17 +793,18 @@ impl World {
     /// A connected party talks to our station while its call is up there,
     /// and to the other connected parties of its conference tree or bridge.
     pub(crate) fn far_end(&self) -> Vec<RemoteParty> {
-        let parties = self.parties.in_order();
+        let parties: Vec<_> = self.parties.iter().collect();
         let mut roots = HashMap::new();
         let groups: Vec<Option<Group>> = parties
             .iter()
-            .map(|party| match party.bridge {
+            .map(|party| match party.link.bridge {
                 Some(bridge) => Some(Group::Bridge(bridge)),
                 None => self
                     .calls
-                    .get(&party.call)
-                    .filter(|call| call.is_up() && call.links.parent.is_some())
-                    .map(|_| Group::Conference(self.root_of(party.call, &mut roots))),
+                    .get(party.link.call)
+                    .ok()
+                    .filter(|call| is_up(call) && call.links.parent.is_some())
+                    .map(|_| Group::Conference(self.root_of(party.link.call, &mut roots))),
             })
             .collect();
         let mut members: HashMap<Group, Vec<usize>> = HashMap::new();
@@ -869,7 +821,11 @@ impl World {
             .map(|(index, (party, group))| {
                 let mut connected_to = Vec::new();
                 if party.state == RemoteState::Connected {
-                    let station = self.calls.get(&party.call).filter(|call| call.is_up());
+                    let station = self
+                        .calls
+                        .get(party.link.call)
+                        .ok()
+                        .filter(|call| is_up(call));
                     if let Some(address) = station.and_then(|call| address(call.address).ok()) {
                         connected_to.push(address.name.to_owned());
                     }
@@ -888,7 +844,7 @@ impl World {
                     name: party.name.clone(),
                     state: party.state,
                     connected_to,
-                    received: party.received(),
+                    received: party.signals(),
                 }
             })
             .collect()
@@ -904,7 +860,12 @@ impl World {
                 break root;
             }
             path.push(current);
-            match self.calls.get(&current).and_then(|call| call.links.parent) {
+            match self
+                .calls
+                .get(current)
+                .ok()
+                .and_then(|call| call.links.parent)
+            {
                 // Links form a tree; the length bound only guards the loop.
                 Some(parent) if path.len() <= self.calls.len() => current = parent,
                 _ => break current,
