@@ -11,8 +11,9 @@ use cleardown_sdk::{
     AddressCaps, AddressId, CallFeatures, CallId, CallInfo, CallState, CallStatus, Capabilities,
     ConnectedMode, DisconnectCode, DisconnectMode, LineError, LineResult, ProviderInfo,
     RemoteParty, RemoteState, Reporter, RequestId, Sharing,
-    drop::{self, Release, check_uui},
-    step::{self, Step},
+    calls::{Call, Calls},
+    drop::{Release, check_uui},
+    step::Step,
 };
 
 use crate::config::{Config, Mode};
@@ -22,21 +23,14 @@ use crate::remote::{Parties, PartyId, Signal};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct TalkId(u64);
 
-/// Who started the call: only the far end of an outbound call can alert
-/// and answer; a local call (dial tone) has no far end at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Inbound,
-    Outbound,
-    Local,
-}
-
 /// A call on a loop.
 #[derive(Debug)]
 struct Talk {
     /// The loop: 0 on a bridged card, the station's index in private mode.
     line: usize,
-    direction: Direction,
+    /// We placed it: only then can the far end alert and answer. Each of
+    /// its appearances carries this into the call table.
+    outbound: bool,
     /// `None` for a local call (a station off-hook hearing dial tone).
     party: Option<PartyId>,
     /// Its appearances, in creation order; forgotten ones are removed.
@@ -47,29 +41,20 @@ struct Talk {
 }
 
 /// One appearance of a call at one station: what the host calls a call.
+/// The call table keeps its address, state, direction and disconnect mode
+/// (kept after Idle, SPEC Q1); this is the line card's side of it.
 #[derive(Debug)]
 struct Appearance {
     station: usize,
     talk: TalkId,
-    status: CallStatus<CallId>,
     /// The station is off-hook on this call (it answered, dialled, bridged
     /// in, or hears dial tone); on-hook while Offering or Connected/Inactive.
     off_hook: bool,
-    /// The last disconnect mode, kept after Idle (SPEC Q1).
-    disconnect_mode: Option<DisconnectMode>,
 }
 
-impl Appearance {
-    fn state(&self) -> CallState {
-        self.status.state()
-    }
-
-    fn is_active(&self) -> bool {
-        self.status
-            == CallStatus::Connected {
-                mode: ConnectedMode::Active,
-            }
-    }
+/// The station of `call` talks on it.
+fn is_active(call: &Call<Appearance>) -> bool {
+    call.status == CallStatus::connected()
 }
 
 /// What a drop that passed validation will do.
@@ -91,16 +76,13 @@ fn inactive() -> CallStatus<CallId> {
     }
 }
 
-/// The simulated line card: calls, remote parties, simulated time, and the
-/// reporter every change goes out through, in the order it happens
-/// (SPEC D4, D10).
+/// The simulated line card: calls, remote parties and simulated time. The
+/// call table reports every change of a call as it happens (SPEC D4, D10).
 #[derive(Debug)]
 pub(crate) struct World {
     config: Config,
-    reporter: Reporter,
-    calls: BTreeMap<CallId, Appearance>,
+    calls: Calls<Appearance>,
     talks: BTreeMap<TalkId, Talk>,
-    last_call: u64,
     last_talk: u64,
     parties: Parties,
     /// Simulated milliseconds since the card was opened.
@@ -111,10 +93,8 @@ impl World {
     pub(crate) fn new(config: Config, reporter: Reporter) -> Self {
         World {
             config,
-            reporter,
-            calls: BTreeMap::new(),
+            calls: Calls::new(reporter),
             talks: BTreeMap::new(),
-            last_call: 0,
             last_talk: 0,
             parties: Parties::default(),
             now: 0,
@@ -181,13 +161,10 @@ impl World {
         }
     }
 
-    fn call(&self, id: CallId) -> LineResult<&Appearance> {
-        self.calls.get(&id).ok_or(LineError::InvalPointer)
-    }
-
     fn talk_of(&self, id: CallId) -> Option<&Talk> {
         self.calls
-            .get(&id)
+            .get(id)
+            .ok()
             .and_then(|call| self.talks.get(&call.talk))
     }
 
@@ -205,8 +182,8 @@ impl World {
     /// The loop carries a call: some appearance on it is not Idle.
     fn line_busy(&self, line: usize) -> bool {
         self.calls
-            .values()
-            .any(|call| !call.status.is_idle() && self.line_of(call.station) == line)
+            .iter()
+            .any(|(_, call)| !call.status.is_idle() && self.line_of(call.station) == line)
     }
 
     /// The call the loop carries, if any (on a bridged card in shared or
@@ -216,11 +193,10 @@ impl World {
             .iter()
             .find(|(_, talk)| {
                 talk.line == line
-                    && talk.appearances.iter().any(|id| {
-                        self.calls
-                            .get(id)
-                            .is_some_and(|call| !call.status.is_idle())
-                    })
+                    && talk
+                        .appearances
+                        .iter()
+                        .any(|&id| self.calls.get(id).is_ok_and(|call| !call.status.is_idle()))
             })
             .map(|(&id, _)| id)
     }
@@ -234,7 +210,8 @@ impl World {
             .flat_map(|talk| talk.appearances.iter())
             .filter_map(|&id| {
                 self.calls
-                    .get(&id)
+                    .get(id)
+                    .ok()
                     .filter(|call| !call.status.is_idle())
                     .map(|call| (call.station, id))
             })
@@ -248,7 +225,7 @@ impl World {
         self.calls
             .iter()
             .find(|(_, call)| call.station == station && call.off_hook && !call.status.is_idle())
-            .map(|(&id, _)| id)
+            .map(|(id, _)| id)
     }
 
     /// The call ringing at `station`, if any.
@@ -256,7 +233,7 @@ impl World {
         self.calls
             .iter()
             .find(|(_, call)| call.station == station && call.state().is_offered())
-            .map(|(&id, _)| id)
+            .map(|(id, _)| id)
     }
 
     // ---- primitives: these never fail, so callers validate first -------
@@ -265,7 +242,7 @@ impl World {
     fn allocate_talk(
         &mut self,
         line: usize,
-        direction: Direction,
+        outbound: bool,
         far: Option<(&str, RemoteState)>,
     ) -> TalkId {
         self.last_talk += 1;
@@ -275,7 +252,7 @@ impl World {
             id,
             Talk {
                 line,
-                direction,
+                outbound,
                 party,
                 appearances: Vec::new(),
                 tone_due: None,
@@ -293,36 +270,24 @@ impl World {
         status: CallStatus<CallId>,
         off_hook: bool,
     ) -> CallId {
-        self.last_call += 1;
-        let id = CallId(self.last_call);
-        self.calls.insert(
-            id,
-            Appearance {
-                station,
-                talk,
-                status,
-                off_hook,
-                disconnect_mode: None,
-            },
-        );
+        let outbound = self.talks.get(&talk).is_some_and(|talk| talk.outbound);
+        let appearance = Appearance {
+            station,
+            talk,
+            off_hook,
+        };
+        let id = self
+            .calls
+            .add(address_id(station), outbound, request, appearance);
+        self.calls.enter(id, status);
         if let Some(talk) = self.talks.get_mut(&talk) {
             talk.appearances.push(id);
         }
-        self.reporter.new_call(id, address_id(station), request);
-        self.reporter.state(id, status);
         id
     }
 
-    /// Records and reports `status` for `id`.
-    fn set(&mut self, id: CallId, status: CallStatus<CallId>) {
-        if let Some(call) = self.calls.get_mut(&id) {
-            call.status = status;
-            self.reporter.state(id, status);
-        }
-    }
-
     fn set_off_hook(&mut self, id: CallId, off_hook: bool) {
-        if let Some(call) = self.calls.get_mut(&id) {
+        if let Ok(mut call) = self.calls.get_mut(id) {
             call.off_hook = off_hook;
         }
     }
@@ -336,24 +301,24 @@ impl World {
     /// `station` goes off-hook on an idle loop (or, in BridgedNew mode, on
     /// a busy one): a call of its own, hearing dial tone.
     fn dial_tone(&mut self, station: usize) {
-        let talk = self.allocate_talk(self.line_of(station), Direction::Local, None);
+        let talk = self.allocate_talk(self.line_of(station), false, None);
         self.appear(talk, station, None, CallStatus::Dialtone, true);
     }
 
     /// The station of `id` picks up a ringing call; in shared mode every
     /// other station still ringing now shows the call up elsewhere.
     fn pick_up(&mut self, id: CallId) {
-        self.set(id, CallStatus::connected());
+        self.calls.enter(id, CallStatus::connected());
         self.set_off_hook(id, true);
         if self.config.mode == Mode::Shared {
-            if let Some(talk) = self.calls.get(&id).map(|call| call.talk) {
+            if let Ok(talk) = self.calls.get(id).map(|call| call.talk) {
                 for other in self.live_appearances(talk) {
                     let ringing = self
                         .calls
-                        .get(&other)
-                        .is_some_and(|call| call.state().is_offered());
+                        .get(other)
+                        .is_ok_and(|call| call.state().is_offered());
                     if other != id && ringing {
-                        self.set(other, inactive());
+                        self.calls.enter(other, inactive());
                     }
                 }
             }
@@ -368,14 +333,13 @@ impl World {
     /// Shared mode: `station` goes off-hook while the loop's call is up and
     /// joins it.
     fn bridge_in(&mut self, talk: TalkId, station: usize) {
-        let own = self.live_appearances(talk).into_iter().find(|id| {
-            self.calls
-                .get(id)
-                .is_some_and(|call| call.station == station)
-        });
+        let own = self
+            .live_appearances(talk)
+            .into_iter()
+            .find(|&id| self.calls.get(id).is_ok_and(|call| call.station == station));
         match own {
             Some(id) => {
-                self.set(id, CallStatus::connected());
+                self.calls.enter(id, CallStatus::connected());
                 self.set_off_hook(id, true);
             }
             // Its appearance was dropped (SPEC B3) or forgotten: a new one.
@@ -390,11 +354,14 @@ impl World {
         if let Some(talk) = self.talks.get_mut(&talk) {
             talk.tone_due = None;
         }
+        // The mode is the line's own (loop current or tone), not one of a
+        // Q.850 cause: an analog line hears none, so not the table's
+        // `hung_up`.
         for id in self.live_appearances(talk) {
-            if let Some(call) = self.calls.get_mut(&id) {
+            if let Ok(mut call) = self.calls.get_mut(id) {
                 call.disconnect_mode = Some(mode);
+                call.enter(CallStatus::Disconnected { mode });
             }
-            self.set(id, CallStatus::Disconnected { mode });
         }
     }
 
@@ -414,26 +381,20 @@ impl World {
         if self.line_busy(line) {
             return Err(LineError::ResourceUnavail);
         }
-        let talk = self.allocate_talk(
-            line,
-            Direction::Outbound,
-            Some((destination, RemoteState::Ringing)),
-        );
+        let talk = self.allocate_talk(line, true, Some((destination, RemoteState::Ringing)));
+        // The station hears dial tone before it dials, so not the table's
+        // `place`, which starts at Dialing.
         let id = self.appear(talk, station, Some(request), CallStatus::Dialtone, true);
-        self.set(id, CallStatus::Dialing);
-        self.set(id, CallStatus::Proceeding);
-        self.reporter.complete(request, Ok(()));
+        self.calls.enter(id, CallStatus::Dialing);
+        self.calls.enter(id, CallStatus::Proceeding);
+        self.calls.complete(request);
         Ok(id)
     }
 
     /// The appearance `id` of an outbound call, still unanswered, whose far
     /// end has not hung up: what the far end's alert and answer need.
     fn check_outbound(&self, id: CallId, what: Step) -> LineResult<()> {
-        let call = self.call(id)?;
-        let outbound = self
-            .talk_of(id)
-            .is_some_and(|talk| talk.direction == Direction::Outbound);
-        step::check(what, call.state(), outbound)?;
+        self.calls.check(id, what)?;
         if !self.far_end_present(id) {
             return Err(LineError::InvalCallState);
         }
@@ -442,16 +403,16 @@ impl World {
 
     pub(crate) fn remote_alert(&mut self, id: CallId) -> LineResult<()> {
         self.check_outbound(id, Step::FarAlert)?;
-        self.set(id, CallStatus::Ringback);
+        self.calls.enter(id, CallStatus::Ringback);
         Ok(())
     }
 
     pub(crate) fn remote_answer(&mut self, id: CallId) -> LineResult<()> {
         self.check_outbound(id, Step::FarAnswer)?;
-        self.set(id, CallStatus::connected());
+        self.calls.enter(id, CallStatus::connected());
         self.set_party(id, RemoteState::Connected);
         if self.config.mode == Mode::Shared {
-            let Some((talk, station)) = self.calls.get(&id).map(|call| (call.talk, call.station))
+            let Ok((talk, station)) = self.calls.get(id).map(|call| (call.talk, call.station))
             else {
                 return Ok(());
             };
@@ -482,7 +443,7 @@ impl World {
         if self.line_busy(line) {
             return Err(LineError::ResourceUnavail);
         }
-        let talk = self.allocate_talk(line, Direction::Inbound, Some((from, RemoteState::Calling)));
+        let talk = self.allocate_talk(line, false, Some((from, RemoteState::Calling)));
         if self.config.mode != Mode::Shared {
             return Ok(self.appear(talk, station, None, CallStatus::Offering, false));
         }
@@ -499,16 +460,14 @@ impl World {
     }
 
     pub(crate) fn accept(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        step::check(Step::Accept, self.call(id)?.state(), false)?;
-        self.set(id, CallStatus::Accepted);
-        self.reporter.complete(request, Ok(()));
-        Ok(())
+        self.calls
+            .apply(Some(request), id, Step::Accept, CallStatus::Accepted)
     }
 
     pub(crate) fn answer(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        step::check(Step::Answer, self.call(id)?.state(), false)?;
+        self.calls.check(id, Step::Answer)?;
         self.pick_up(id);
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(())
     }
 
@@ -552,10 +511,10 @@ impl World {
 
     /// The call is up: some appearance of it is connected.
     fn is_up(&self, talk: TalkId) -> bool {
-        self.live_appearances(talk).iter().any(|id| {
+        self.live_appearances(talk).iter().any(|&id| {
             self.calls
                 .get(id)
-                .is_some_and(|call| call.state() == CallState::Connected)
+                .is_ok_and(|call| call.state() == CallState::Connected)
         })
     }
 
@@ -568,12 +527,12 @@ impl World {
         code: DisconnectCode,
         uui: &[u8],
     ) -> LineResult<()> {
-        self.call(id)?;
+        self.calls.get(id)?;
         // An analog line carries no UUI (uui_drop_size 0).
         check_uui(uui, 0)?;
         let plan = self.plan_drop(id, code, false)?;
         self.execute_drop(id, plan);
-        self.reporter.complete(request, Ok(()));
+        self.calls.complete(request);
         Ok(())
     }
 
@@ -582,7 +541,7 @@ impl World {
     /// refused on an analog line (SPEC R2): it goes Idle here only, and the
     /// caller, told nothing, keeps ringing.
     pub(crate) fn close_call(&mut self, id: CallId) -> LineResult<()> {
-        if !self.call(id)?.status.is_idle() {
+        if !self.calls.get(id)?.status.is_idle() {
             let plan = self.plan_drop(id, DisconnectCode::Normal, true)?;
             self.execute_drop(id, plan);
         }
@@ -595,13 +554,10 @@ impl World {
     /// then this line's shape of it (a station stepping out of a call
     /// another station keeps, B1; the loop freed, B2).
     fn plan_drop(&self, id: CallId, code: DisconnectCode, closing: bool) -> LineResult<DropPlan> {
-        let call = self.call(id)?;
-        let situation = drop::Situation {
-            closing,
-            ..drop::Situation::new(call.state(), code)
-        };
+        let status = self.calls.get(id)?.status;
+        let release = self.calls.plan_drop(id, code, false, closing)?;
         let far = |signal| self.far_end_present(id).then_some(signal);
-        Ok(match (drop::plan(situation)?, call.status) {
+        Ok(match (release, status) {
             (
                 Release::Release,
                 CallStatus::Connected {
@@ -609,9 +565,9 @@ impl World {
                 },
             ) => {
                 let others_active = self.talk_of(id).is_some_and(|talk| {
-                    talk.appearances.iter().any(|&other| {
-                        other != id && self.calls.get(&other).is_some_and(Appearance::is_active)
-                    })
+                    talk.appearances
+                        .iter()
+                        .any(|&other| other != id && self.calls.get(other).is_ok_and(is_active))
                 });
                 if others_active {
                     DropPlan::StepOut
@@ -643,8 +599,8 @@ impl World {
                 other != id
                     && self
                         .calls
-                        .get(&other)
-                        .is_some_and(|call| call.off_hook && !call.status.is_idle())
+                        .get(other)
+                        .is_ok_and(|call| call.off_hook && !call.status.is_idle())
             })
         })
     }
@@ -653,11 +609,11 @@ impl World {
         match plan {
             DropPlan::StepOut => {
                 self.set_off_hook(id, false);
-                self.set(id, inactive());
+                self.calls.enter(id, inactive());
             }
-            DropPlan::Local => self.set(id, CallStatus::Idle),
+            DropPlan::Local => self.calls.enter(id, CallStatus::Idle),
             DropPlan::Clear(signal) => {
-                let Some(talk) = self.calls.get(&id).map(|call| call.talk) else {
+                let Ok(talk) = self.calls.get(id).map(|call| call.talk) else {
                     return;
                 };
                 if let (Some(signal), Some(party)) = (signal, self.party_of(id)) {
@@ -666,9 +622,9 @@ impl World {
                 if let Some(talk) = self.talks.get_mut(&talk) {
                     talk.tone_due = None;
                 }
-                self.set(id, CallStatus::Idle);
+                self.calls.enter(id, CallStatus::Idle);
                 for other in self.live_appearances(talk) {
-                    self.set(other, CallStatus::Idle);
+                    self.calls.enter(other, CallStatus::Idle);
                 }
             }
         }
@@ -676,7 +632,7 @@ impl World {
 
     /// Removes `id`; a call with no appearance left is forgotten too.
     fn forget(&mut self, id: CallId) {
-        let Some(call) = self.calls.remove(&id) else {
+        let Some(call) = self.calls.remove(id) else {
             return;
         };
         let empty = match self.talks.get_mut(&call.talk) {
@@ -696,7 +652,7 @@ impl World {
     /// SPEC S3: the far end left. With supervision the card sees loop
     /// current drop at once; without, it hears tone `tone_ms` later.
     pub(crate) fn remote_hang_up(&mut self, id: CallId, cause: u32, uui: &[u8]) -> LineResult<()> {
-        let call = self.call(id)?;
+        let talk = self.calls.get(id)?.talk;
         if !uui.is_empty() {
             return Err(LineError::OperationUnavail);
         }
@@ -704,12 +660,11 @@ impl World {
         let _ = cause;
         // Only a far end still on a call that is up at this appearance can
         // hang up (not a dial-tone call, not twice).
-        let up = !matches!(call.state(), CallState::Idle | CallState::Disconnected);
-        let party = match self.party_of(id) {
-            Some(party) if up && self.far_end_present(id) => party,
-            _ => return Err(LineError::InvalCallState),
-        };
-        let talk = call.talk;
+        self.calls.check(id, Step::FarHangUp)?;
+        let party = self
+            .party_of(id)
+            .filter(|&party| self.parties.present(party))
+            .ok_or(LineError::InvalCallState)?;
         self.parties.set_state(party, RemoteState::Released);
         if self.config.supervision {
             self.disconnect_all(talk, DisconnectMode::Normal);
@@ -738,21 +693,13 @@ impl World {
     }
 
     pub(crate) fn call_info(&self, id: CallId) -> LineResult<CallInfo<CallId>> {
-        let call = self.call(id)?;
+        let call = self.calls.get(id)?;
         let remote = self
             .party_of(id)
             .and_then(|party| self.parties.get(party))
             .map(|party| party.name.clone())
             .unwrap_or_default();
-        Ok(CallInfo {
-            address: address_id(call.station),
-            status: call.status,
-            related: Vec::new(),
-            remote,
-            disconnect_mode: call.disconnect_mode,
-            uui_received: Vec::new(),
-            uui_sent: Vec::new(),
-        })
+        Ok(call.info(remote))
     }
 
     /// The far-end view: a connected party talks to the stations active on
@@ -761,8 +708,8 @@ impl World {
         self.parties.view(|party| {
             self.live_appearances(party.link)
                 .iter()
-                .filter_map(|id| self.calls.get(id))
-                .filter(|call| call.is_active())
+                .filter_map(|&id| self.calls.get(id).ok())
+                .filter(|call| is_active(call))
                 .map(|call| station_name(call.station))
                 .collect()
         })
