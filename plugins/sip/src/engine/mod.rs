@@ -32,8 +32,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use cleardown_sdk::{
-    AddressId, CallId, CallInfo, CallStatus, DisconnectCode, DisconnectMode, LineError,
-    LineResult, RequestId,
+    AddressId, CallId, CallInfo, CallStatus, DisconnectCode, DisconnectMode, LineError, LineResult,
+    RequestId,
     calls::{self, Calls},
     drop::{self, Release},
     step::Step,
@@ -49,8 +49,8 @@ mod incoming;
 mod output;
 mod timers;
 
-pub(crate) use output::Output;
 use output::Outbox;
+pub(crate) use output::Output;
 use timers::Timer;
 
 /// The only address: one SIP line.
@@ -231,6 +231,7 @@ impl SipCall {
     }
 }
 
+/// We placed `call` and it is not answered yet: a drop cancels it.
 fn is_unanswered_outbound(call: &Call) -> bool {
     call.outbound && call.state().is_unanswered_outbound()
 }
