@@ -272,7 +272,11 @@ mod tests {
             parties.retire(id, live);
         }
         let names: Vec<&str> = parties.iter().map(|party| party.name.as_str()).collect();
-        assert_eq!(names, ["b", "c", "d", "e"], "the oldest retired, a, is gone");
+        assert_eq!(
+            names,
+            ["b", "c", "d", "e"],
+            "the oldest retired, a, is gone"
+        );
         // A forgotten name that takes part again is a new party.
         let again = parties.engage("a", RemoteState::Calling, false);
         assert!(again > e && parties.get(again).is_some_and(|p| p.received().is_empty()));

@@ -141,12 +141,26 @@ impl<T, E: Events> CallMut<'_, T, E> {
         self.events.state(self.id, status);
     }
 
+    /// The far end left: Disconnected in `mode`, kept for call info (SPEC
+    /// S3, Q1). For a world whose far end gives no Q.850 cause (a SIP
+    /// status, a loop that opened); see [`CallMut::hung_up`].
+    pub fn disconnected(&mut self, mode: DisconnectMode) {
+        self.call.disconnect_mode = Some(mode);
+        self.enter(CallStatus::Disconnected { mode });
+    }
+
     /// The far end hung up with Q.850 `cause`: Disconnected in the mode the
     /// cause gives (SPEC S3, §10), kept for call info.
     pub fn hung_up(&mut self, cause: u32) {
-        let mode = drop::q850::mode(cause);
-        self.call.disconnect_mode = Some(mode);
-        self.enter(CallStatus::Disconnected { mode });
+        self.disconnected(drop::q850::mode(cause));
+    }
+}
+
+impl<'a, T, E> CallMut<'a, T, E> {
+    /// The call itself, for as long as the table was lent: for a helper
+    /// that returns a field of it. Entering a state needs the [`CallMut`].
+    pub fn into_mut(self) -> &'a mut Call<T> {
+        self.call
     }
 }
 

@@ -20,7 +20,8 @@ use crate::{CallState, LineError, LineResult};
 /// An app's operation on one call, or a stimulus of the simulated far end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// `lineAnswer`: an offered call, accepted or not.
+    /// `lineAnswer`: an offered call, accepted or not (one the far end
+    /// placed).
     Answer,
     /// `lineAccept`: an offered call not yet accepted.
     Accept,
@@ -38,11 +39,12 @@ pub enum Step {
 }
 
 /// Whether `step` applies to a call in `state`; `outbound`: the call is one
-/// we placed (the far end's alert and answer need that).
+/// we placed (the far end's alert and answer need that, and the app's
+/// accept and answer need the opposite: only the far end's call is offered).
 pub const fn allows(step: Step, state: CallState, outbound: bool) -> bool {
     match step {
-        Step::Answer => state.is_offered(),
-        Step::Accept => matches!(state, CallState::Offering),
+        Step::Answer => !outbound && state.is_offered(),
+        Step::Accept => !outbound && matches!(state, CallState::Offering),
         Step::Hold => matches!(state, CallState::Connected),
         Step::Unhold => matches!(state, CallState::OnHold),
         Step::FarAlert => outbound && matches!(state, CallState::Dialing | CallState::Proceeding),
@@ -98,6 +100,12 @@ mod tests {
         };
         assert_eq!(allowed(Step::Answer, false), [Offering, Accepted]);
         assert_eq!(allowed(Step::Accept, false), [Offering]);
+        assert_eq!(
+            allowed(Step::Answer, true),
+            [],
+            "our own call is never offered"
+        );
+        assert_eq!(allowed(Step::Accept, true), []);
         assert_eq!(allowed(Step::Hold, false), [Connected]);
         assert_eq!(allowed(Step::Unhold, false), [OnHold]);
         assert_eq!(allowed(Step::FarAlert, true), [Dialing, Proceeding]);

@@ -359,8 +359,7 @@ impl World {
         // `hung_up`.
         for id in self.live_appearances(talk) {
             if let Ok(mut call) = self.calls.get_mut(id) {
-                call.disconnect_mode = Some(mode);
-                call.enter(CallStatus::Disconnected { mode });
+                call.disconnected(mode);
             }
         }
     }

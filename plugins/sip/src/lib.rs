@@ -128,7 +128,7 @@ impl Provider for Sip {
             name: "sip".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             capabilities: Capabilities {
-                uui_drop_size: u32::try_from(MAX_UUI).unwrap_or(u32::MAX),
+                uui_drop_size: MAX_UUI,
                 reject_by_drop: true,
                 close_drop: true,
                 addresses: vec![AddressCaps {
@@ -140,7 +140,7 @@ impl Provider for Sip {
                 // A BYE or final response names its cause (`Reason: Q.850`,
                 // or the status code, SPEC §10) and carries `User-to-User`.
                 far_causes: true,
-                uui_received_size: u32::try_from(MAX_UUI).unwrap_or(u32::MAX),
+                uui_received_size: MAX_UUI,
                 hang_up_delay_ms: 0,
             },
         }

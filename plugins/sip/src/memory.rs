@@ -217,9 +217,7 @@ impl Memory {
         if address != AddressId(0) || !message::is_plain_user(from) {
             return Err(LineError::InvalPointer);
         }
-        if uui.len() > MAX_UUI {
-            return Err(LineError::UserUserInfoTooBig);
-        }
+        drop::check_uui(uui, MAX_UUI)?;
         let call_id = self.far.offer(from, uui);
         self.settle();
         self.engine
@@ -254,7 +252,7 @@ impl Memory {
         uui: &[u8],
     ) -> LineResult<()> {
         let (_, state, call_id) = self.sip_call_id(call)?;
-        drop::check_uui(uui, MAX_UUI as u32)?;
+        drop::check_uui(uui, MAX_UUI)?;
         step::check(Step::FarHangUp, state, false)?;
         if !self.far.hang_up(&call_id, cause, uui) {
             return Err(LineError::InvalCallState);

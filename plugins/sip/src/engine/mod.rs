@@ -59,7 +59,7 @@ pub(crate) use timers::{T1, TIMEOUT};
 /// A request whose header section is larger is refused with 513.
 pub(crate) const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// The UUI a drop may carry (SPEC U1), as ISDN's user-user element.
-pub(crate) const MAX_UUI: usize = 128;
+pub(crate) const MAX_UUI: u32 = 128;
 /// Answered non-INVITE requests remembered for retransmissions.
 const ANSWERED: usize = 64;
 
@@ -587,11 +587,8 @@ impl Engine {
     }
 
     pub(crate) fn accept(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        let call = self.open_call(id)?;
-        // Only the far end's INVITE can be accepted or answered here.
-        if call.outbound {
-            return Err(LineError::InvalCallState);
-        }
+        // Only the far end's INVITE can be accepted (the step's rule).
+        self.open_call(id)?;
         self.calls.check(id, Step::Accept)?;
         self.respond_invite(id, 180, Vec::new());
         self.calls.enter(id, CallStatus::Accepted);
@@ -600,10 +597,7 @@ impl Engine {
     }
 
     pub(crate) fn answer(&mut self, request: RequestId, id: CallId) -> LineResult<()> {
-        let call = self.open_call(id)?;
-        if call.outbound {
-            return Err(LineError::InvalCallState);
-        }
+        self.open_call(id)?;
         self.calls.check(id, Step::Answer)?;
         self.respond_invite(id, 200, vec![message::allow()]);
         self.calls.enter(id, CallStatus::connected());
@@ -619,7 +613,7 @@ impl Engine {
         uui: &[u8],
     ) -> LineResult<()> {
         let call = self.open_call(id)?;
-        drop::check_uui(uui, MAX_UUI as u32)?;
+        drop::check_uui(uui, MAX_UUI)?;
         let plan = sip_drop(call, self.calls.plan_drop(id, code, true, false)?);
         self.execute_drop(id, plan, uui, Some(request));
         Ok(())
@@ -775,9 +769,8 @@ impl Engine {
             return;
         }
         call.ended = true;
-        call.disconnect_mode = Some(mode);
         call.uui_received = uui;
-        call.enter(CallStatus::Disconnected { mode });
+        call.disconnected(mode);
     }
 }
 
