@@ -366,6 +366,13 @@ impl<T, E: Events> Calls<T, E> {
         self.calls.remove(&id)
     }
 
+    /// Every call, in no particular order: for a search whose answer does
+    /// not depend on order (whether any call is busy), without the sort of
+    /// [`Calls::iter`].
+    pub fn unordered(&self) -> impl Iterator<Item = (CallId, &Call<T>)> {
+        self.calls.iter().map(|(&id, call)| (id, call))
+    }
+
     /// Every call, by id (sorted on each call: for views, not hot paths).
     pub fn iter(&self) -> impl Iterator<Item = (CallId, &Call<T>)> {
         let mut calls: Vec<(CallId, &Call<T>)> =

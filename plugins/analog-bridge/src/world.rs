@@ -182,7 +182,7 @@ impl World {
     /// The loop carries a call: some appearance on it is not Idle.
     fn line_busy(&self, line: usize) -> bool {
         self.calls
-            .iter()
+            .unordered()
             .any(|(_, call)| !call.status.is_idle() && self.line_of(call.station) == line)
     }
 
